@@ -1,0 +1,62 @@
+/*
+ * config.h: the INI configuration (SPEC §2) as one plain struct.
+ *
+ * Every key lives in one table in config.c with its type, default and
+ * bounds; an empty file is a valid configuration. Errors name FILE:LINE.
+ */
+#ifndef KUNTAMON_CONFIG_H
+#define KUNTAMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+	char path[CONFIG_PATH_MAX]; /* the file loaded; "" for defaults only */
+
+	/* [server] */
+	char listen_host[256]; /* "127.0.0.1", "::1" (no brackets), "*" */
+	int listen_port;       /* 0: any free port */
+	int max_connections;
+	int per_ip_connections;
+	int connection_timeout_s;
+	bool is_public;
+
+	/* [storage] */
+	char storage_dir[CONFIG_PATH_MAX];
+	int step_s;
+	char rrdcached[CONFIG_PATH_MAX]; /* "" = write files directly */
+
+	/* [collect] */
+	int interval_s;
+	int timeout_s;
+	int concurrency;
+	long max_body_bytes;
+	int ontime_days;
+
+	/* [catalog] */
+	char regions_path[CONFIG_PATH_MAX];
+	char municipalities_path[CONFIG_PATH_MAX];
+	char measures_path[CONFIG_PATH_MAX];
+	char endpoints_path[CONFIG_PATH_MAX];
+};
+
+/* Fills cfg with every key's default. */
+void config_init(struct config *cfg);
+
+/* Applies the INI text (len bytes, need not be NUL-terminated) over cfg.
+ * Pure: paths are stored as written. Unknown sections or keys, duplicate
+ * keys, bad values and values out of bounds are errors: -1 with err->line
+ * and err->msg, and cfg left as it was. */
+int config_parse(const char *text, size_t len, struct config *cfg,
+                 struct error *err);
+
+/* config_init + reads and parses path (at most 1 MiB), then makes relative
+ * paths relative to the file's folder. On error err->file is path (line 0
+ * if the file cannot be read) and cfg is left as it was. */
+int config_load(const char *path, struct config *cfg, struct error *err);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * ingest.c: the one path from a municipal document to storage. Polled and
+ * submitted documents both come here: parse -> validate -> write the
+ * accepted measures to the area's RRD file -> record the outcome in SQLite.
+ * It holds no state of its own; the stores serialise their writes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "log.h"
+#include "timespec.h"
+#include "xmalloc.h"
+
+int
+ingest_heartbeat(const struct ingest_ctx *ctx, int area)
+{
+	if (ctx->cat->areas[area].endpoint >= 0)
+		return 3 * ctx->interval_s;
+	return SUBMISSION_HEARTBEAT_S;
+}
+
+/* The record of a document that was taken, with its rejections. */
+static int
+record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
+    const struct ingest_meta *meta, size_t len, const struct document *doc,
+    const char *error)
+{
+	const struct catalog *cat = ctx->cat;
+	struct db_rejection rej[64 + DOCUMENT_MAX_UNKNOWN];
+	const char *viol[32];
+	struct db_outcome o = { 0 };
+	size_t i, n = 0;
+
+	o.area = a->code;
+	o.time = now;
+	o.source = meta->source;
+	o.http_status = meta->http_status;
+	o.latency_ms = meta->latency_ms;
+	o.n_bytes = len;
+	o.period = doc != NULL ? doc->period : -1;
+	o.error = error;
+	if (doc != NULL) {
+		o.n_accepted = doc->n_accepted;
+		o.n_rejected = doc->n_rejected;
+		for (i = 0; i < doc->n_measures && n < 64; i++) {
+			if (doc->status[i] == REJECT_NONE)
+				continue;
+			rej[n].measure = cat->measures[i].id;
+			rej[n].reason = document_reason_name(doc->status[i]);
+			rej[n].detail = NULL;
+			n++;
+		}
+		for (i = 0; i < doc->n_unknown && i < DOCUMENT_MAX_UNKNOWN;
+		     i++) {
+			rej[n].measure = doc->unknown[i];
+			rej[n].reason = document_reason_name(REJECT_UNKNOWN);
+			rej[n].detail = NULL;
+			n++;
+		}
+		for (i = 0; i < doc->n_violations && i < 32; i++)
+			viol[i] = cat->rules[doc->violations[i]].text;
+		o.n_violations = i;
+	}
+	o.rejections = rej;
+	o.n_rejections = n;
+	o.violations = viol;
+	return store_db_record(ctx->db, &o);
+}
+
+int
+ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
+    size_t len, time_t now, const struct ingest_meta *meta,
+    struct document *out_doc, struct error *err)
+{
+	const struct catalog *cat = ctx->cat;
+	const struct area *a = &cat->areas[area];
+	int profile = -1;
+
+	if (a->endpoint >= 0)
+		profile = cat->endpoints[a->endpoint].profile;
+	if (document_parse(cat, area, profile, body, len, now, out_doc,
+		err) < 0) {
+		record(ctx, a, now, meta, len, NULL, err->msg);
+		return -1;
+	}
+	if (out_doc->n_accepted > 0) {
+		if (store_rrd_prepare(ctx->rrd, a->code, cat->measures,
+			cat->n_measures, ingest_heartbeat(ctx, area), now - 1,
+			err) < 0 ||
+		    store_rrd_update(ctx->rrd, a->code, cat->measures,
+			cat->n_measures, &now, out_doc->values, 1, err) < 0) {
+			record(ctx, a, now, meta, len, NULL, err->msg);
+			document_reset(out_doc);
+			return -1;
+		}
+	}
+	record(ctx, a, now, meta, len, out_doc, NULL);
+	return 0;
+}
+
+int
+ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
+    const struct ingest_meta *meta, size_t n_bytes, const char *error)
+{
+	return record(ctx, &ctx->cat->areas[area], now, meta, n_bytes, NULL,
+	    error);
+}
+
+int
+ingest_prepare_all(const struct ingest_ctx *ctx)
+{
+	const struct catalog *cat = ctx->cat;
+	struct error err = { 0 };
+	size_t i;
+	int n_failed = 0;
+
+	for (i = cat->first_municipality; i < cat->n_areas; i++) {
+		const char *code = cat->areas[i].code;
+		char q[300];
+
+		if (!store_rrd_exists(ctx->rrd, code))
+			continue;
+		if (store_rrd_prepare(ctx->rrd, code, cat->measures,
+			cat->n_measures, ingest_heartbeat(ctx, (int)i),
+			time(NULL), &err) < 0) {
+			log_error("cannot bring file up to the catalog",
+			    "area=%s err=%s", code,
+			    log_quote(err.msg, q, sizeof(q)));
+			n_failed++;
+		}
+	}
+	return n_failed;
+}

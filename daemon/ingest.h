@@ -1,0 +1,56 @@
+/*
+ * ingest.h: the single path from a municipal document to storage, for
+ * polled and submitted documents alike: parse -> validate -> write RRD ->
+ * record in SQLite.
+ */
+#ifndef KUNTAMON_INGEST_H
+#define KUNTAMON_INGEST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "document.h"
+#include "error.h"
+#include "store_db.h"
+#include "store_rrd.h"
+
+#define SUBMISSION_HEARTBEAT_S (40 * 86400)
+
+struct ingest_ctx {
+	const struct catalog *cat;
+	struct store_rrd *rrd;
+	struct store_db *db;
+	int interval_s; /* polled files' heartbeat is three intervals */
+};
+
+/* How a document arrived, for the record. */
+struct ingest_meta {
+	const char *source; /* "poll" or "submission" */
+	int http_status;
+	double latency_ms;
+};
+
+/* The heartbeat of area's file: three intervals if it has an endpoint,
+ * 40 days if it reports by submission. */
+int ingest_heartbeat(const struct ingest_ctx *ctx, int area);
+
+/* Takes body as area's document at now: writes the accepted measures to its
+ * RRD file and records the outcome. Returns 0 with *out_doc filled (the
+ * caller calls document_reset) when the document was taken, maybe partly;
+ * -1 with err->msg when it was rejected whole or could not be stored (the
+ * outcome is recorded either way). Thread-safe. */
+int ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
+    size_t len, time_t now, const struct ingest_meta *meta,
+    struct document *out_doc, struct error *err);
+
+/* Records a poll that brought no document (error says why). */
+int ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
+    const struct ingest_meta *meta, size_t n_bytes, const char *error);
+
+/* Brings every existing file up to the catalog: data sources for measures
+ * added since, heartbeats. Run on start and after SIGHUP. Returns how many
+ * files failed (each logged). */
+int ingest_prepare_all(const struct ingest_ctx *ctx);
+
+#endif

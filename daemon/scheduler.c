@@ -1,0 +1,345 @@
+/*
+ * scheduler.c: the collection thread. Owns per-endpoint state (consecutive
+ * failures, when it is next due) keyed by area code, so it survives a
+ * catalog swap. A cycle: take the current catalog and config, pick the
+ * endpoints that are due, hand them to the collector, and ingest each
+ * result as it arrives (so one slow endpoint never delays another's
+ * write). Results are committed to SQLite at least every second and at the
+ * end of the cycle. Cycles run back to back on one thread: they cannot
+ * overlap.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "ingest.h"
+#include "log.h"
+#include "scheduler.h"
+#include "xmalloc.h"
+
+#define BACKOFF_MAX_INTERVALS 32
+#define BACKOFF_MAX_S 86400
+#define COMMIT_EVERY_MS 1000
+
+struct ep_state {
+	char area[AREA_CODE_MAX];
+	int n_failures;
+	time_t next_due;
+};
+
+struct scheduler {
+	struct app *app;
+	pthread_t thread;
+	bool is_started;
+	pthread_mutex_t lock; /* guards stop with wake */
+	pthread_cond_t wake;
+	atomic_bool stop;
+
+	/* Collection thread only from here on. */
+	struct catalog *state_cat; /* a reference: what `state` is indexed by */
+	struct ep_state *state;		 /* [n_areas] of state_cat */
+	size_t n_state;
+	struct ep_state *restored; /* from the database, until first cycle */
+	size_t n_restored;
+};
+
+/* What one cycle's results need. */
+struct cycle {
+	struct scheduler *s;
+	struct ingest_ctx ingest;
+	int interval_s;
+	time_t started;
+	long long tx_started_ms;
+	size_t n_ok, n_failed, n_rejected;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+time_t
+scheduler_backoff_s(int interval_s, int n_failures)
+{
+	time_t cap = (time_t)interval_s * BACKOFF_MAX_INTERVALS;
+	time_t d = interval_s;
+	int i;
+
+	if (cap > BACKOFF_MAX_S)
+		cap = BACKOFF_MAX_S;
+	for (i = 1; i < n_failures && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	return d < interval_s ? interval_s : d;
+}
+
+static int
+restore_one(void *ctx, const struct db_endpoint_state *st)
+{
+	struct scheduler *s = ctx;
+	struct ep_state *e;
+
+	s->restored = xreallocarray(s->restored, s->n_restored + 1,
+	    sizeof(*s->restored));
+	e = &s->restored[s->n_restored++];
+	snprintf(e->area, sizeof(e->area), "%s", st->area);
+	e->n_failures = st->consecutive_failures;
+	e->next_due = st->last_poll;
+	return 0;
+}
+
+struct scheduler *
+scheduler_new(struct app *app)
+{
+	struct scheduler *s = xcalloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+
+	s->app = app;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&s->stop, false);
+	store_db_each_endpoint_state(app->db, restore_one, s);
+	return s;
+}
+
+/* Re-indexes endpoint state by cat's areas, keeping what is known by code.
+ * The first time, state comes from the database: a failing endpoint stays
+ * in backoff across a restart. */
+static void
+reindex(struct scheduler *s, struct catalog *cat, int interval_s)
+{
+	struct ep_state *old = s->state, *from = old;
+	size_t n_old = s->n_state, i, j;
+
+	if (s->state_cat == cat)
+		return;
+	if (from == NULL) {
+		from = s->restored;
+		n_old = s->n_restored;
+		for (i = 0; i < n_old; i++) /* last poll -> when next due */
+			if (from[i].n_failures > 0)
+				from[i].next_due += scheduler_backoff_s(
+				    interval_s, from[i].n_failures);
+			else
+				from[i].next_due = 0;
+	}
+	s->state = xcalloc(cat->n_areas, sizeof(*s->state));
+	s->n_state = cat->n_areas;
+	for (i = 0; i < cat->n_areas; i++) {
+		snprintf(s->state[i].area, sizeof(s->state[i].area), "%s",
+		    cat->areas[i].code);
+		for (j = 0; j < n_old; j++)
+			if (strcmp(from[j].area, cat->areas[i].code) == 0) {
+				s->state[i] = from[j];
+				break;
+			}
+	}
+	free(old);
+	free(s->restored);
+	s->restored = NULL;
+	s->n_restored = 0;
+	catalog_unref(s->state_cat);
+	s->state_cat = catalog_ref(cat);
+}
+
+static void
+maybe_commit(struct cycle *c)
+{
+	long long t = now_ms();
+
+	if (t - c->tx_started_ms < COMMIT_EVERY_MS)
+		return;
+	store_db_commit(c->s->app->db);
+	store_db_begin(c->s->app->db);
+	c->tx_started_ms = t;
+}
+
+static void
+on_result(void *ctx, const struct collect_result *res)
+{
+	struct cycle *c = ctx;
+	struct scheduler *s = c->s;
+	struct app_stats *stats = &s->app->stats;
+	struct ep_state *e = &s->state[res->area];
+	const char *code = c->ingest.cat->areas[res->area].code;
+	struct ingest_meta meta = { "poll", res->http_status, res->latency_ms };
+	struct document doc;
+	struct error err = { 0 };
+	time_t now = time(NULL);
+	bool is_ok = false;
+	size_t i;
+
+	if (res->is_cancelled)
+		return;
+	if (res->error != NULL) {
+		ingest_failure(&c->ingest, res->area, now, &meta, res->n_bytes,
+		    res->error);
+		atomic_fetch_add(&stats->polls_failed, 1);
+		snprintf(err.msg, sizeof(err.msg), "%s", res->error);
+	} else if (ingest_document(&c->ingest, res->area, res->body,
+		       res->body_len, now, &meta, &doc, &err) < 0) {
+		atomic_fetch_add(&stats->documents_rejected, 1);
+		c->n_rejected++;
+	} else {
+		is_ok = true;
+		atomic_fetch_add(&stats->documents_accepted, 1);
+		atomic_fetch_add(&stats->measures_accepted, doc.n_accepted);
+		for (i = 0; i < doc.n_measures; i++)
+			if (doc.status[i] != REJECT_NONE)
+				atomic_fetch_add(
+				    &stats->measures_rejected[doc.status[i]],
+				    1);
+		atomic_fetch_add(&stats->measures_rejected[REJECT_UNKNOWN],
+		    doc.n_unknown);
+		atomic_fetch_add(&stats->data_generation, 1);
+		document_reset(&doc);
+	}
+	if (is_ok) {
+		e->n_failures = 0;
+		e->next_due = 0;
+		c->n_ok++;
+	} else {
+		char q[300];
+
+		e->n_failures++;
+		e->next_due = c->started +
+		    scheduler_backoff_s(c->interval_s, e->n_failures);
+		c->n_failed++;
+		log_warn("poll failed", "area=%s http_status=%d failures=%d "
+		    "error=%s", code, res->http_status, e->n_failures,
+		    log_quote(err.msg, q, sizeof(q)));
+	}
+	maybe_commit(c);
+}
+
+static void
+run_cycle(struct scheduler *s, const struct collector *col,
+    struct catalog *cat, const struct config *cfg)
+{
+	struct collect_options opts = { 0 };
+	struct collect_target *targets;
+	struct cycle c = { 0 };
+	size_t i, n = 0;
+	long long t0 = now_ms();
+	void *state;
+
+	c.s = s;
+	c.ingest.cat = cat;
+	c.ingest.rrd = s->app->rrd;
+	c.ingest.db = s->app->db;
+	c.ingest.interval_s = cfg->interval_s;
+	c.interval_s = cfg->interval_s;
+	c.started = time(NULL);
+	reindex(s, cat, cfg->interval_s);
+
+	targets = xcalloc(cat->n_endpoints ? cat->n_endpoints : 1,
+	    sizeof(*targets));
+	for (i = 0; i < cat->n_endpoints; i++) {
+		const struct endpoint *ep = &cat->endpoints[i];
+
+		if (s->state[ep->area].next_due > c.started)
+			continue; /* backing off */
+		targets[n].area = ep->area;
+		targets[n].area_code = cat->areas[ep->area].code;
+		targets[n].url = ep->url;
+		n++;
+	}
+	opts.concurrency = cfg->concurrency;
+	opts.timeout_ms = (long)cfg->timeout_s * 1000;
+	opts.max_body_bytes = (size_t)cfg->max_body_bytes;
+	opts.cancel = &s->stop;
+	state = col->create(&opts);
+
+	atomic_store(&s->app->stats.cycle_running, 1);
+	store_db_begin(s->app->db);
+	c.tx_started_ms = now_ms();
+	col->run_cycle(state, targets, n, on_result, &c);
+	store_db_commit(s->app->db);
+	atomic_store(&s->app->stats.cycle_running, 0);
+
+	col->destroy(state);
+	free(targets);
+	atomic_fetch_add(&s->app->stats.cycles, 1);
+	atomic_store(&s->app->stats.last_cycle_ms,
+	    (unsigned long)(now_ms() - t0));
+	atomic_store(&s->app->stats.last_cycle_end, (unsigned long)time(NULL));
+	log_info("cycle done", "endpoints=%zu polled=%zu ok=%zu failed=%zu "
+	    "rejected=%zu ms=%lld", cat->n_endpoints, n, c.n_ok,
+	    c.n_failed - c.n_rejected, c.n_rejected, now_ms() - t0);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct scheduler *s = arg;
+	const struct collector *col = collector_find("http_json");
+	struct timespec deadline;
+
+	while (!atomic_load(&s->stop)) {
+		struct catalog *cat = app_catalog(s->app);
+		struct config cfg;
+
+		app_config(s->app, &cfg);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += cfg.interval_s;
+		run_cycle(s, col, cat, &cfg);
+		catalog_unref(cat);
+
+		pthread_mutex_lock(&s->lock);
+		while (!atomic_load(&s->stop) &&
+		    pthread_cond_timedwait(&s->wake, &s->lock, &deadline) !=
+			ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
+
+int
+scheduler_start(struct scheduler *s)
+{
+	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
+		return -1;
+	s->is_started = true;
+	return 0;
+}
+
+void
+scheduler_stop(struct scheduler *s)
+{
+	if (s == NULL || !s->is_started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	atomic_store(&s->stop, true);
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->is_started = false;
+}
+
+void
+scheduler_free(struct scheduler *s)
+{
+	if (s == NULL)
+		return;
+	scheduler_stop(s);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s->state);
+	free(s->restored);
+	catalog_unref(s->state_cat);
+	free(s);
+}

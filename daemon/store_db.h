@@ -1,0 +1,91 @@
+/*
+ * store_db.h: the only user of SQLite (WAL). Holds every poll's and
+ * submission's outcome, rejected measures, rule violations, which period
+ * each municipality reported and when, per-endpoint collection state, and
+ * (later) hashed tokens and the audit log.
+ *
+ * One connection per store, serialised by a mutex: any thread may call.
+ */
+#ifndef KUNTAMON_STORE_DB_H
+#define KUNTAMON_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "error.h"
+
+struct store_db;
+
+/* Opens or creates the database at path, sets WAL and creates the schema.
+ * NULL with err on failure. */
+struct store_db *store_db_open(const char *path, struct error *err);
+void store_db_close(struct store_db *db);
+
+/* Groups many records in one transaction (a collection cycle). Nesting is
+ * not supported. Records outside begin/commit are committed one by one. */
+int store_db_begin(struct store_db *db);
+int store_db_commit(struct store_db *db);
+
+struct db_rejection {
+	const char *measure;
+	const char *reason; /* document_reason_name() */
+	const char *detail; /* may be NULL */
+};
+
+/* The outcome of one poll, submission or import. */
+struct db_outcome {
+	const char *area;
+	time_t time;
+	const char *source; /* "poll", "submission", "import" */
+	int http_status;    /* 0 if none */
+	double latency_ms;
+	size_t n_bytes;
+	int period; /* -1 if the document named none usable */
+	size_t n_accepted, n_rejected;
+	const char *error; /* NULL: the document was taken (maybe partly) */
+	const struct db_rejection *rejections;
+	size_t n_rejections;
+	const char *const *violations; /* rule texts */
+	size_t n_violations;
+};
+
+/* Records o: a poll row, its rejections and violations; if the document was
+ * taken with at least one accepted measure, that area reported period at
+ * o->time (the first receipt of a period is kept); for source "poll" the
+ * endpoint's state (last success or error, consecutive failures, latency).
+ */
+int store_db_record(struct store_db *db, const struct db_outcome *o);
+
+struct db_endpoint_state {
+	char area[8];
+	time_t last_poll, last_success, last_error_time; /* 0: never */
+	char last_error[256];
+	int consecutive_failures;
+	double latency_ms;
+};
+
+typedef int (*store_db_state_fn)(void *ctx,
+    const struct db_endpoint_state *s);
+/* Calls fn for each area ever polled, in area order. */
+int store_db_each_endpoint_state(struct store_db *db, store_db_state_fn fn,
+    void *ctx);
+
+struct db_report {
+	char area[8];
+	int period;	 /* the latest period reported */
+	time_t received; /* when it first arrived */
+	time_t last_received; /* the latest document of any period */
+};
+
+typedef int (*store_db_report_fn)(void *ctx, const struct db_report *r);
+/* Calls fn for each area that ever reported, with its latest period. */
+int store_db_each_latest(struct store_db *db, store_db_report_fn fn,
+    void *ctx);
+
+/* Counts the municipalities that reported period, and those that did so
+ * by deadline (received <= deadline). */
+int store_db_count_reported(struct store_db *db, int period, time_t deadline,
+    size_t *out_reported, size_t *out_ontime);
+
+#endif

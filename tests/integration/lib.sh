@@ -1,0 +1,121 @@
+# tests/integration/lib.sh: shared by the integration scripts. Sourced with
+# B (build folder) and SRC (checkout) set by tests/run.sh.
+#
+# Every process started here is recorded and stopped by PID on exit. All
+# traffic is to 127.0.0.1. Waits poll for a readiness signal (a port file,
+# a log line) with a bound; none sleeps a fixed time to synchronise.
+
+set -u
+: "${B:=$(cd "$(dirname "$0")/../../build" && pwd)}"
+: "${SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/kuntamon-it.XXXXXX")
+PIDS=""
+N_FAILED=0
+
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	if [ "$N_FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "# kept $T"; fi
+}
+trap cleanup EXIT
+
+ok() { echo "ok $*"; }
+not_ok() { echo "not ok $*"; N_FAILED=$((N_FAILED + 1)); }
+# check NAME COMMAND...: ok if the command succeeds
+check() { n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi
+}
+skip() { echo "skip $*"; }
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds
+wait_for() {
+	_limit=$(( $1 * 20 )); shift
+	_i=0
+	while ! "$@" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -ge "$_limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# start_fakemuni [ARGS]: sets FAKE_PORT, FAKE_PID
+start_fakemuni() {
+	rm -f "$T/fake.port"
+	"$B/fakemuni" -c "$SRC/config/kuntamon.conf" --listen 127.0.0.1:0 \
+		--port-file "$T/fake.port" "$@" 2>>"$T/fake.log" &
+	FAKE_PID=$!
+	PIDS="$PIDS $FAKE_PID"
+	wait_for 20 test -s "$T/fake.port" || { echo "# fakemuni did not start"; cat "$T/fake.log"; return 1; }
+	FAKE_PORT=$(cat "$T/fake.port")
+}
+
+# fake_knob AREA QUERY: sets knobs of AREA at run time ("" clears)
+fake_knob() {
+	curl -sf -X POST "http://127.0.0.1:$FAKE_PORT/control/$1${2:+?$2}" >/dev/null
+}
+
+# write_endpoints FILE AREA[?KNOBS]...: endpoints.csv for fakemuni
+write_endpoints() {
+	_f=$1; shift
+	echo "area,url,profile" >"$_f"
+	for a in "$@"; do
+		echo "${a%%\?*},http://127.0.0.1:$FAKE_PORT/$a," >>"$_f"
+	done
+}
+
+# write_conf FILE [EXTRA INI LINES]: a config using the shipped catalog,
+# endpoints $T/endpoints.csv, storage $T/var, port 0
+write_conf() {
+	_f=$1; shift
+	cat >"$_f" <<EOC
+[server]
+listen = 127.0.0.1:0
+[storage]
+dir = $T/var
+[collect]
+interval = ${INTERVAL:-2}
+timeout = ${TIMEOUT:-2}
+[catalog]
+regions = $SRC/config/regions.csv
+municipalities = $SRC/config/municipalities.csv
+measures = ${MEASURES:-$SRC/config/measures.json}
+endpoints = $T/endpoints.csv
+EOC
+	for l in "$@"; do echo "$l" >>"$_f"; done
+}
+
+# start_daemon CONF: sets D_PID, D_PORT; log in $T/daemon.log
+start_daemon() {
+	: >"$T/daemon.log"
+	${DAEMON_WRAPPER:-} "$B/kuntamond" -c "$1" 2>>"$T/daemon.log" &
+	D_PID=$!
+	PIDS="$PIDS $D_PID"
+	wait_for 30 grep -q 'msg=started' "$T/daemon.log" || { echo "# daemon did not start"; cat "$T/daemon.log"; return 1; }
+	D_PORT=$(grep 'msg=started' "$T/daemon.log" | tail -n 1 | sed 's/.*port=\([0-9]*\).*/\1/')
+}
+
+n_cycles() { grep -c 'msg="cycle done"' "$T/daemon.log"; }
+# wait_cycles N [SECONDS]: until the daemon has logged N finished cycles
+wait_cycles() {
+	_want=$1
+	wait_for "${2:-60}" sh -c "[ \$(grep -c 'msg=\"cycle done\"' '$T/daemon.log') -ge $_want ]"
+}
+
+# stop_daemon: SIGTERM, wait, sets D_STATUS
+stop_daemon() {
+	kill -TERM "$D_PID" 2>/dev/null
+	wait "$D_PID"
+	D_STATUS=$?
+}
+
+# rrd_last_value FILE DS: the DS's last written value (rrdtool lastupdate)
+rrd_last_value() {
+	rrdtool lastupdate "$1" | awk -v ds="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == ds) col = i }
+		NR == 3 { print $(col + 1) }'
+}
+
+db() { sqlite3 -batch -noheader "$T/var/kuntamon.db" "$@"; }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# tests/run.sh BUILD: runs every test layer that needs nothing beyond
+# loopback, counts "ok" / "not ok" / "skip" lines, and ends with
+# "N passed, N failed". Output of each layer goes to BUILD/test-logs/.
+set -u
+B=${1:-build}
+B=$(cd "$B" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+LOGS=$B/test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+export B SRC
+
+pass=0 fail=0 skip=0
+tally() { # tally NAME STATUS LOGFILE
+	p=$(grep -c '^ok ' "$3")
+	f=$(grep -c '^not ok ' "$3")
+	s=$(grep -c '^skip ' "$3")
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok $1 (exit status $2)" >>"$3"
+		f=$((f + 1))
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	grep -E '^(not ok|skip) ' "$3"
+	[ "$f" -gt 0 ] && { echo "--- $1 (log: $3)"; tail -n 30 "$3"; }
+	printf '%-40s %d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
+}
+
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	(cd "$LOGS" && "$t") >"$LOGS/$n.log" 2>&1
+	tally "unit/$n" $? "$LOGS/$n.log"
+done
+
+for r in "$B"/fuzz/replay_fuzz_*; do
+	[ -x "$r" ] || continue
+	n=${r##*/replay_fuzz_}
+	corpus=$SRC/tests/fuzz/corpus/$n
+	if [ -d "$corpus" ] && [ -n "$(ls "$corpus")" ]; then
+		"$r" "$corpus"/* >"$LOGS/fuzz_$n.log" 2>&1
+		tally "fuzz/$n" $? "$LOGS/fuzz_$n.log"
+	else
+		echo "skip fuzz/$n (no corpus)" >"$LOGS/fuzz_$n.log"
+		tally "fuzz/$n" 0 "$LOGS/fuzz_$n.log"
+	fi
+done
+
+for s in "$SRC"/tests/integration/[0-9]*.sh; do
+	[ -f "$s" ] || continue
+	n=$(basename "$s" .sh)
+	if [ -n "${TESTS:-}" ] && ! echo "$n" | grep -qE "$TESTS"; then continue; fi
+	timeout 600 bash "$s" >"$LOGS/$n.log" 2>&1
+	tally "integration/$n" $? "$LOGS/$n.log"
+done
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
