@@ -25,7 +25,7 @@ enum lang { LANG_FI, LANG_SV, LANG_EN, N_LANGS };
 
 enum area_level { AREA_COUNTRY, AREA_REGION, AREA_MUNICIPALITY };
 
-#define AREA_CODE_MAX 8	  /* "KU091" + NUL fits; "SSS", "MK01" */
+#define AREA_CODE_MAX 8 /* "KU091" + NUL fits; "SSS", "MK01" */
 #define NAME_MAX_BYTES 128
 #define MEASURE_ID_MAX 20 /* [a-z][a-z0-9_]{0,18} + NUL: an RRD DS name */
 
@@ -33,10 +33,10 @@ struct area {
 	char code[AREA_CODE_MAX];
 	char name[N_LANGS][NAME_MAX_BYTES];
 	enum area_level level;
-	int region;	  /* a municipality's region (area index), else -1 */
+	int region;       /* a municipality's region (area index), else -1 */
 	double pop_total; /* reference figures; for regions and the country */
-	double pop_fl;	  /* the sums over their municipalities */
-	int endpoint;	  /* index into endpoints; -1: reports by submission */
+	double pop_fl;    /* the sums over their municipalities */
+	int endpoint;     /* index into endpoints; -1: reports by submission */
 };
 
 enum aggregate { AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX };
@@ -61,7 +61,7 @@ struct term {
 };
 
 enum indicator_kind {
-	IND_RATIO,     /* sum(num)/sum(den)*scale (den absent: sum(num)*scale) */
+	IND_RATIO, /* sum(num)/sum(den)*scale (den absent: sum(num)*scale) */
 	IND_REPORTING, /* reporting_rate: municipalities reporting/expected*100 */
 };
 
@@ -88,8 +88,8 @@ struct rule {
 struct profile {
 	char name[32];
 	char *municipality_ptr; /* default "/municipality" */
-	char *period_ptr;	/* default "/period" */
-	char **measure_ptr;	/* [n_measures]; default "/measures/<id>" */
+	char *period_ptr;       /* default "/period" */
+	char **measure_ptr;     /* [n_measures]; default "/measures/<id>" */
 };
 
 struct endpoint {
@@ -103,7 +103,7 @@ struct catalog {
 
 	struct area *areas;
 	size_t n_areas;
-	size_t n_regions;	 /* areas[1 .. n_regions] */
+	size_t n_regions;          /* areas[1 .. n_regions] */
 	size_t first_municipality; /* = 1 + n_regions once finished */
 
 	struct measure *measures;
@@ -134,18 +134,18 @@ void catalog_unref(struct catalog *cat);
  * -1 with err->line (1-based line in that file) and err->msg. */
 /* regions.csv: code,name_fi,name_sv[,name_en] with header; "01" -> MK01. */
 int catalog_parse_regions(struct catalog *cat, const char *text, size_t len,
-    struct error *err);
+                          struct error *err);
 /* municipalities.csv: code,name_fi,name_sv,region_code,region_name_fi,
  * region_name_sv,population,foreign_language_population; "091" -> KU091. */
 int catalog_parse_municipalities(struct catalog *cat, const char *text,
-    size_t len, struct error *err);
+                                 size_t len, struct error *err);
 /* measures.json: {"measures":[...],"indicators":[...],"rules":[...],
  * "profiles":{...}}. err->line is the line of the offending entry. */
 int catalog_parse_measures(struct catalog *cat, const char *text, size_t len,
-    struct error *err);
+                           struct error *err);
 /* endpoints.csv: area,url[,profile] with header. */
-int catalog_parse_endpoints(struct catalog *cat, const char *text,
-    size_t len, struct error *err);
+int catalog_parse_endpoints(struct catalog *cat, const char *text, size_t len,
+                            struct error *err);
 /* Cross-checks the whole and sums reference figures into regions and the
  * country. */
 int catalog_finish(struct catalog *cat, struct error *err);
@@ -163,8 +163,7 @@ int catalog_find_profile(const struct catalog *cat, const char *name);
 /* The municipalities an area covers, as area indices into out (capacity
  * cat->n_areas): all for SSS, a region's own, or the municipality itself.
  * Returns how many. */
-size_t catalog_municipalities_of(const struct catalog *cat, int area,
-    int *out);
+size_t catalog_municipalities_of(const struct catalog *cat, int area, int *out);
 
 /* The value of a reference figure for an area; 1 for REF_NONE, so that a
  * term's value is always measure * catalog_ref_value(area, ref). */
