@@ -1,0 +1,831 @@
+/*
+ * test_http_json.c: the libcurl poller against a real tests/fakemuni on
+ * loopback. fakemuni is found as $FAKEMUNI, $B/fakemuni or ../fakemuni (run
+ * from BUILD/test-logs), its configuration as $FAKEMUNI_CONFIG or
+ * $SRC/config/kuntamon.conf; without them the tests that need it print
+ * "skip". fakemuni dies with us: atexit, and PR_SET_PDEATHSIG for crashes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "http_json.h"
+#include "xmalloc.h"
+
+#define MAX_TARGETS 4000
+
+static const char *const codes[] = { "KU091", "KU049", "KU092", "KU837",
+	                             "KU853", "KU564", "KU005", "KU179",
+	                             "KU398", "KU743" };
+#define N_CODES (sizeof(codes) / sizeof(codes[0]))
+
+static char fakemuni_path[4096], config_path[4096];
+static char tmp_dir[4096], port_file[4200];
+static pid_t fake_pid = -1;
+static int fake_port;
+static char skip_reason[4400];
+
+struct record {
+	int n_emits;
+	int http_status;
+	double latency_ms;
+	size_t n_bytes;
+	size_t body_len;
+	char *body;
+	char *error;
+	bool is_cancelled;
+	bool is_other_thread;
+	double at_ms; /* when emitted, since the cycle started */
+};
+
+struct recorder {
+	struct record rec[MAX_TARGETS];
+	size_t n;
+	int n_unknown_area;
+	pthread_t caller;
+	double start_ms;
+	pthread_mutex_t lock; /* for the cancel test's waiting thread */
+	pthread_cond_t cond;
+	int n_done;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+stop_fakemuni(void)
+{
+	int status;
+
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGTERM);
+		waitpid(fake_pid, &status, 0);
+		fake_pid = -1;
+	}
+	if (port_file[0] != '\0')
+		unlink(port_file);
+	if (tmp_dir[0] != '\0')
+		rmdir(tmp_dir);
+}
+
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool
+find_paths(void)
+{
+	const char *b = getenv("B"), *src = getenv("SRC"), *env;
+
+	env = getenv("FAKEMUNI");
+	if (env != NULL)
+		snprintf(fakemuni_path, sizeof(fakemuni_path), "%s", env);
+	else if (b != NULL)
+		snprintf(fakemuni_path, sizeof(fakemuni_path), "%s/fakemuni",
+		         b);
+	else
+		snprintf(fakemuni_path, sizeof(fakemuni_path), "../fakemuni");
+	env = getenv("FAKEMUNI_CONFIG");
+	if (env != NULL)
+		snprintf(config_path, sizeof(config_path), "%s", env);
+	else if (src != NULL)
+		snprintf(config_path, sizeof(config_path),
+		         "%s/config/kuntamon.conf", src);
+	else
+		snprintf(config_path, sizeof(config_path),
+		         "../../config/kuntamon.conf");
+	if (access(fakemuni_path, X_OK) != 0) {
+		snprintf(skip_reason, sizeof(skip_reason), "no fakemuni at %s",
+		         fakemuni_path);
+		return false;
+	}
+	if (!is_file(config_path)) {
+		snprintf(skip_reason, sizeof(skip_reason), "no config at %s",
+		         config_path);
+		return false;
+	}
+	return true;
+}
+
+/* Starts fakemuni and waits (bounded) for its port file. */
+static bool
+start_fakemuni(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char text[32];
+	FILE *f;
+	int i, status;
+
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_http_json.XXXXXX",
+	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(tmp_dir) == NULL) {
+		tmp_dir[0] = '\0';
+		snprintf(skip_reason, sizeof(skip_reason), "mkdtemp: %s",
+		         strerror(errno));
+		return false;
+	}
+	snprintf(port_file, sizeof(port_file), "%s/port", tmp_dir);
+	atexit(stop_fakemuni);
+	fake_pid = fork();
+	if (fake_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(fakemuni_path, "fakemuni", "-c", config_path, "--listen",
+		      "127.0.0.1:0", "--port-file", port_file, (char *)NULL);
+		_exit(127);
+	}
+	if (fake_pid < 0) {
+		snprintf(skip_reason, sizeof(skip_reason), "fork: %s",
+		         strerror(errno));
+		return false;
+	}
+	for (i = 0; i < 1000; i++) { /* 10 s in 10 ms steps */
+		f = fopen(port_file, "r");
+		if (f != NULL) {
+			if (fgets(text, sizeof(text), f) != NULL)
+				fake_port = (int)strtol(text, NULL, 10);
+			fclose(f);
+			return fake_port > 0;
+		}
+		if (waitpid(fake_pid, &status, WNOHANG) == fake_pid) {
+			fake_pid = -1;
+			snprintf(skip_reason, sizeof(skip_reason),
+			         "fakemuni exited early");
+			return false;
+		}
+		usleep(10000);
+	}
+	snprintf(skip_reason, sizeof(skip_reason), "fakemuni never ready");
+	return false;
+}
+
+/* `fakemuni --print CODE`, read through a pipe (no shell). */
+static char *
+print_document(const char *code)
+{
+	char *out = xmalloc(1 << 16);
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		goto fail;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(fakemuni_path, "fakemuni", "-c", config_path, "--print",
+		      code, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < (1 << 16) - 1 &&
+	       (n = read(fds[0], out + len, (1 << 16) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fds[0]);
+	out[len] = '\0';
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
+		goto fail;
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+static void
+on_emit(void *ctx, const struct collect_result *res)
+{
+	struct recorder *r = ctx;
+	struct record *rec;
+
+	if (res->area < 0 || (size_t)res->area >= r->n) {
+		r->n_unknown_area++;
+		return;
+	}
+	rec = &r->rec[res->area];
+	rec->n_emits++;
+	rec->http_status = res->http_status;
+	rec->latency_ms = res->latency_ms;
+	rec->n_bytes = res->n_bytes;
+	rec->body_len = res->body_len;
+	rec->is_cancelled = res->is_cancelled;
+	rec->is_other_thread = !pthread_equal(pthread_self(), r->caller);
+	rec->at_ms = now_ms() - r->start_ms;
+	free(rec->body);
+	free(rec->error);
+	rec->body =
+	    res->body != NULL ? xstrndup(res->body, res->body_len) : NULL;
+	rec->error = res->error != NULL ? xstrdup(res->error) : NULL;
+	pthread_mutex_lock(&r->lock);
+	r->n_done++;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static struct recorder *
+recorder_new(size_t n)
+{
+	struct recorder *r = xcalloc(1, sizeof(*r));
+
+	r->n = n;
+	r->caller = pthread_self();
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	return r;
+}
+
+static void
+recorder_free(struct recorder *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->rec[i].body);
+		free(r->rec[i].error);
+	}
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+}
+
+/* Targets: urls[i] is heap text; area = i. */
+struct targets {
+	struct collect_target t[MAX_TARGETS];
+	char *urls[MAX_TARGETS];
+	size_t n;
+};
+
+static void target_add(struct targets *ts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+target_add(struct targets *ts, const char *fmt, ...)
+{
+	char url[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(url, sizeof(url), fmt, ap);
+	va_end(ap);
+	ts->urls[ts->n] = xstrdup(url);
+	ts->t[ts->n].area = (int)ts->n;
+	ts->t[ts->n].area_code = "test";
+	ts->t[ts->n].url = ts->urls[ts->n];
+	ts->n++;
+}
+
+static struct targets *
+targets_new(void)
+{
+	return xcalloc(1, sizeof(struct targets));
+}
+
+static void
+targets_free(struct targets *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		free(ts->urls[i]);
+	free(ts);
+}
+
+/* Runs one cycle with fresh options; returns its wall time in ms. */
+static double
+run(struct targets *ts, struct recorder *r, int concurrency, long timeout_ms,
+    size_t max_body, const atomic_bool *cancel, int *out_rc)
+{
+	struct collect_options o = { .concurrency = concurrency,
+		                     .timeout_ms = timeout_ms,
+		                     .max_body_bytes = max_body,
+		                     .cancel = cancel };
+	struct http_json *hj = http_json_new(&o);
+	double t0;
+	int rc = -1;
+
+	CHECK(hj != NULL);
+	t0 = now_ms();
+	r->start_ms = t0;
+	if (hj != NULL)
+		rc = http_json_run_cycle(hj, ts->t, ts->n, on_emit, r);
+	t0 = now_ms() - t0;
+	http_json_free(hj);
+	if (out_rc != NULL)
+		*out_rc = rc;
+	return t0;
+}
+
+static void
+test_one_emit_per_target(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 200; i++) {
+		if (i % 10 == 3)
+			target_add(ts, "http://127.0.0.1:%d/%s?status=503",
+			           fake_port, codes[i % N_CODES]);
+		else if (i % 10 == 7)
+			target_add(ts, "http://127.0.0.1:%d/KU999", fake_port);
+		else
+			target_add(ts, "http://127.0.0.1:%d/%s?n=%zu",
+			           fake_port, codes[i % N_CODES], i);
+	}
+	r = recorder_new(ts->n);
+	run(ts, r, 8, 10000, 1 << 20, NULL, &rc);
+	CHECK(rc == 0);
+	CHECK(r->n_unknown_area == 0);
+	for (i = 0; i < ts->n; i++) {
+		struct record *rec = &r->rec[i];
+
+		CHECK(rec->n_emits == 1);
+		CHECK(!rec->is_other_thread);
+		CHECK(!rec->is_cancelled);
+		if (i % 10 == 3) {
+			CHECK(rec->http_status == 503);
+			CHECK_STR(rec->error, "HTTP 503");
+		} else if (i % 10 == 7) {
+			CHECK(rec->http_status == 404);
+			CHECK_STR(rec->error, "HTTP 404");
+		} else {
+			CHECK(rec->http_status == 200);
+			CHECK(rec->error == NULL);
+			CHECK(rec->body != NULL &&
+			      strstr(rec->body, codes[i % N_CODES]) != NULL);
+		}
+	}
+	recorder_free(r);
+	targets_free(ts);
+}
+
+static void
+test_plain_document_matches_print(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	char *want;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		target_add(ts, "http://127.0.0.1:%d/%s", fake_port, codes[i]);
+	r = recorder_new(ts->n);
+	run(ts, r, 2, 10000, 1 << 20, NULL, NULL);
+	for (i = 0; i < ts->n; i++) {
+		want = print_document(codes[i]);
+		CHECK(want != NULL);
+		CHECK(r->rec[i].http_status == 200);
+		CHECK(r->rec[i].error == NULL);
+		CHECK_STR(r->rec[i].body, want);
+		if (want != NULL) {
+			CHECK(r->rec[i].body_len == strlen(want));
+			CHECK(r->rec[i].n_bytes == strlen(want));
+		}
+		CHECK(r->rec[i].latency_ms > 0 && r->rec[i].latency_ms < 5000);
+		free(want);
+	}
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* A body of exactly max_body bytes fits; one byte less does not. */
+static void
+test_max_body_boundary(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	char *doc = NULL, want[64];
+	size_t len;
+
+	doc = print_document("KU091");
+	CHECK(doc != NULL);
+	if (doc == NULL)
+		goto out;
+	len = strlen(doc);
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 1, 10000, len, NULL, NULL);
+	CHECK(r->rec[0].error == NULL);
+	CHECK_STR(r->rec[0].body, doc);
+	run(ts, r, 1, 10000, len - 1, NULL, NULL);
+	snprintf(want, sizeof(want), "body larger than %zu bytes", len - 1);
+	CHECK_STR(r->rec[0].error, want);
+	CHECK(r->rec[0].body == NULL);
+	CHECK(r->rec[0].n_bytes <= len);
+	recorder_free(r);
+out:
+	free(doc);
+	targets_free(ts);
+}
+
+static void
+test_status_503(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+
+	target_add(ts, "http://127.0.0.1:%d/KU091?status=503", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU091?status=500", fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 2, 10000, 1 << 20, NULL, NULL);
+	CHECK(r->rec[0].http_status == 503);
+	CHECK_STR(r->rec[0].error, "HTTP 503");
+	CHECK(r->rec[0].body == NULL);
+	CHECK(r->rec[0].n_emits == 1);
+	CHECK_STR(r->rec[1].error, "HTTP 500");
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* Slow endpoints time out alone: the fast ones finish at once and the
+ * cycle lasts about one timeout, not the sum. */
+static void
+test_timeout(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	double wall;
+	size_t i;
+
+	for (i = 0; i < 20; i++) {
+		if (i % 7 == 0) /* 0, 7, 14 */
+			target_add(ts,
+			           "http://127.0.0.1:%d/KU091?delay_ms=3000",
+			           fake_port);
+		else
+			target_add(ts, "http://127.0.0.1:%d/%s", fake_port,
+			           codes[i % N_CODES]);
+	}
+	r = recorder_new(ts->n);
+	wall = run(ts, r, 8, 500, 1 << 20, NULL, NULL);
+	for (i = 0; i < ts->n; i++) {
+		CHECK(r->rec[i].n_emits == 1);
+		if (i % 7 == 0) {
+			CHECK_STR(r->rec[i].error, "timeout after 500 ms");
+			CHECK(r->rec[i].latency_ms >= 450);
+			CHECK(r->rec[i].latency_ms < 1500);
+		} else {
+			CHECK(r->rec[i].error == NULL);
+			CHECK(r->rec[i].latency_ms < 250);
+			CHECK(r->rec[i].at_ms < 400);
+		}
+	}
+	CHECK(wall >= 450);
+	CHECK(wall < 1300); /* three timeouts in a row would be 1500 */
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* At most `concurrency` transfers at once: 12 requests of 200 ms through
+ * 4 slots take three rounds. */
+static void
+test_concurrency_limit(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	double wall;
+	size_t i;
+
+	for (i = 0; i < 12; i++)
+		target_add(ts, "http://127.0.0.1:%d/%s?delay_ms=200", fake_port,
+		           codes[i % N_CODES]);
+	r = recorder_new(ts->n);
+	wall = run(ts, r, 4, 5000, 1 << 20, NULL, NULL);
+	for (i = 0; i < ts->n; i++)
+		CHECK(r->rec[i].error == NULL);
+	CHECK(wall >= 580);
+	CHECK(wall < 1500);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+static void
+test_oversized_and_endless(void)
+{
+	static const char *const kinds[] = { "oversized", "oversized_chunked",
+		                             "endless" };
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	const size_t max = 100000;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		target_add(ts, "http://127.0.0.1:%d/KU091?body=%s", fake_port,
+		           kinds[i]);
+	target_add(ts, "http://127.0.0.1:%d/KU091?body=oversized&size=%zu",
+	           fake_port, max);
+	r = recorder_new(ts->n);
+	run(ts, r, 4, 10000, max, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		CHECK_STR(r->rec[i].error, "body larger than 100000 bytes");
+		CHECK(r->rec[i].body == NULL);
+		CHECK(r->rec[i].http_status == 200);
+		/* bounded: at most one read past the limit */
+		CHECK(r->rec[i].n_bytes <= max + 65536);
+	}
+	CHECK(r->rec[0].n_bytes == 0); /* refused by Content-Length */
+	CHECK(r->rec[1].n_bytes > max);
+	CHECK(r->rec[2].n_bytes > max);
+	CHECK(r->rec[3].error == NULL); /* exactly the limit is fine */
+	CHECK(r->rec[3].body_len == max);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+static void
+test_redirects(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	char *want;
+
+	target_add(ts, "http://127.0.0.1:%d/KU091?redirect=3", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU091?redirect=4", fake_port);
+	target_add(ts,
+	           "http://127.0.0.1:%d/KU091?redirect_to=http%%3A%%2F%%2F"
+	           "127.0.0.1%%3A%d%%2FKU049",
+	           fake_port, fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 3, 10000, 1 << 20, NULL, NULL);
+	want = print_document("KU091");
+	CHECK(r->rec[0].error == NULL);
+	CHECK(r->rec[0].http_status == 200);
+	CHECK_STR(r->rec[0].body, want);
+	CHECK_STR(r->rec[1].error, "more than 3 redirects");
+	CHECK(r->rec[1].body == NULL);
+	CHECK(r->rec[2].error == NULL);
+	CHECK(r->rec[2].body != NULL &&
+	      strstr(r->rec[2].body, "\"KU049\"") != NULL);
+	free(want);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* Never another protocol: not as the URL, not through a redirect. */
+static void
+test_redirect_protocols(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	size_t i;
+
+	target_add(ts,
+	           "http://127.0.0.1:%d/KU091?redirect_to=file%%3A%%2F%%2F"
+	           "%%2Fetc%%2Fpasswd",
+	           fake_port);
+	target_add(ts,
+	           "http://127.0.0.1:%d/KU091?redirect_to=ftp%%3A%%2F%%2F"
+	           "127.0.0.1%%3A%d%%2Fx",
+	           fake_port, fake_port);
+	target_add(ts, "file:///etc/passwd");
+	target_add(ts, "ftp://127.0.0.1:%d/x", fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 4, 10000, 1 << 20, NULL, NULL);
+	for (i = 0; i < ts->n; i++) {
+		CHECK(r->rec[i].n_emits == 1);
+		CHECK(r->rec[i].error != NULL);
+		CHECK(r->rec[i].body == NULL);
+		CHECK(r->rec[i].n_bytes < 100);
+	}
+	for (i = 0; i < 2; i++)
+		CHECK(r->rec[i].error != NULL &&
+		      strncmp(r->rec[i].error, "redirect refused: ", 18) == 0);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* A port nobody listens on: bound and closed again. */
+static int
+closed_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void
+test_connection_refused(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	int port = closed_port();
+
+	CHECK(port > 0);
+	target_add(ts, "http://127.0.0.1:%d/KU091", port);
+	target_add(ts, "http://[::1:/bad");
+	r = recorder_new(ts->n);
+	run(ts, r, 2, 2000, 1 << 20, NULL, NULL);
+	CHECK_STR(r->rec[0].error, "connection refused");
+	CHECK(r->rec[0].http_status == 0);
+	CHECK(r->rec[0].body == NULL);
+	CHECK(r->rec[1].n_emits == 1);
+	CHECK(r->rec[1].error != NULL);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+struct canceller {
+	struct recorder *r;
+	atomic_bool *cancel;
+	double at_ms;
+};
+
+/* Cancels once the fast targets have been emitted: mid-cycle for sure. */
+static void *
+cancel_main(void *arg)
+{
+	struct canceller *c = arg;
+
+	pthread_mutex_lock(&c->r->lock);
+	while (c->r->n_done < 10)
+		pthread_cond_wait(&c->r->cond, &c->r->lock);
+	pthread_mutex_unlock(&c->r->lock);
+	c->at_ms = now_ms();
+	atomic_store(c->cancel, true);
+	return NULL;
+}
+
+static void
+test_cancel(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	struct canceller c;
+	atomic_bool cancel;
+	pthread_t th;
+	double end_ms;
+	size_t i;
+	int rc = -1;
+
+	atomic_init(&cancel, false);
+	for (i = 0; i < 100; i++) {
+		if (i < 10)
+			target_add(ts, "http://127.0.0.1:%d/%s", fake_port,
+			           codes[i]);
+		else
+			target_add(ts, "http://127.0.0.1:%d/%s?delay_ms=5000",
+			           fake_port, codes[i % N_CODES]);
+	}
+	r = recorder_new(ts->n);
+	c.r = r;
+	c.cancel = &cancel;
+	c.at_ms = 0;
+	CHECK(pthread_create(&th, NULL, cancel_main, &c) == 0);
+	run(ts, r, 16, 10000, 1 << 20, &cancel, &rc);
+	end_ms = now_ms();
+	pthread_join(th, NULL);
+	CHECK(rc == 0);
+	CHECK(c.at_ms > 0);
+	CHECK(end_ms - c.at_ms < 400);
+	for (i = 0; i < ts->n; i++) {
+		CHECK(r->rec[i].n_emits == 1);
+		if (i < 10) {
+			CHECK(!r->rec[i].is_cancelled);
+			CHECK(r->rec[i].error == NULL);
+		} else {
+			CHECK(r->rec[i].is_cancelled);
+			CHECK_STR(r->rec[i].error, "cancelled");
+			CHECK(r->rec[i].body == NULL);
+		}
+	}
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* The object keeps working across cycles and handles a garbage body as
+ * bytes (judging them is the document parser's job). */
+static void
+test_reuse_across_cycles(void)
+{
+	struct collect_options o = { .concurrency = 2,
+		                     .timeout_ms = 5000,
+		                     .max_body_bytes = 1 << 20 };
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	struct http_json *hj = http_json_new(&o);
+	int cycle;
+
+	target_add(ts, "http://127.0.0.1:%d/KU091?body=garbage", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU049", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU092?status=502", fake_port);
+	CHECK(hj != NULL);
+	r = recorder_new(ts->n);
+	for (cycle = 0; cycle < 3 && hj != NULL; cycle++) {
+		CHECK(http_json_run_cycle(hj, ts->t, ts->n, on_emit, r) == 0);
+		CHECK(r->rec[0].error == NULL);
+		CHECK(r->rec[0].body_len == 512);
+		CHECK(r->rec[1].error == NULL);
+		CHECK_STR(r->rec[2].error, "HTTP 502");
+	}
+	CHECK(r->rec[0].n_emits == 3 && r->rec[1].n_emits == 3 &&
+	      r->rec[2].n_emits == 3);
+	CHECK(http_json_run_cycle(hj, ts->t, 0, on_emit, r) == 0);
+	http_json_free(hj);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* The benchmark's shape: 3000 endpoints, 20 ms each, 64 at once. */
+static void
+test_throughput(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	struct rusage ru0, ru1;
+	double wall, cpu;
+	size_t i, n_ok = 0;
+
+	for (i = 0; i < 3000; i++)
+		target_add(ts, "http://127.0.0.1:%d/%s?delay_ms=20", fake_port,
+		           codes[i % N_CODES]);
+	r = recorder_new(ts->n);
+	getrusage(RUSAGE_SELF, &ru0);
+	wall = run(ts, r, 64, 10000, 1 << 20, NULL, NULL);
+	getrusage(RUSAGE_SELF, &ru1);
+	cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+	      (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+	      (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+	      (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+	for (i = 0; i < ts->n; i++)
+		n_ok += r->rec[i].n_emits == 1 && r->rec[i].error == NULL;
+	printf("# 3000 targets: %.0f ms wall, %.2f s cpu\n", wall, cpu);
+	CHECK(n_ok == ts->n);
+	CHECK(wall < 5000);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* Tests that need fakemuni say "skip" without it, never "ok". */
+#define RUN_FAKE(fn)                                                           \
+	do {                                                                   \
+		if (fake_port > 0)                                             \
+			RUN(fn);                                               \
+		else                                                           \
+			printf("skip %s (%s)\n", #fn, skip_reason);            \
+	} while (0)
+
+int
+main(void)
+{
+	CHECK(http_json_global_init() == 0);
+	if (find_paths() && !start_fakemuni()) {
+		printf("not ok start_fakemuni (%s)\n", skip_reason);
+		check_n_failed++;
+		fake_port = 0;
+	}
+	RUN(test_connection_refused);
+	RUN_FAKE(test_one_emit_per_target);
+	RUN_FAKE(test_plain_document_matches_print);
+	RUN_FAKE(test_max_body_boundary);
+	RUN_FAKE(test_status_503);
+	RUN_FAKE(test_timeout);
+	RUN_FAKE(test_concurrency_limit);
+	RUN_FAKE(test_oversized_and_endless);
+	RUN_FAKE(test_redirects);
+	RUN_FAKE(test_redirect_protocols);
+	RUN_FAKE(test_cancel);
+	RUN_FAKE(test_reuse_across_cycles);
+	RUN_FAKE(test_throughput);
+	stop_fakemuni();
+	http_json_global_cleanup();
+	return check_done();
+}
