@@ -11,7 +11,6 @@ cp "$SRC"/config/regions.csv "$SRC"/config/municipalities.csv \
 check "empty config is valid (kuntamond --check)" "$B/kuntamond" --check -c "$T/empty/kuntamon.conf"
 check "empty config is valid (kuntamonctl check)" "$B/kuntamonctl" -c "$T/empty/kuntamon.conf" check
 check "shipped config is valid" "$B/kuntamond" --check -c "$SRC/config/kuntamon.conf"
-check "demo config is valid" "$B/kuntamonctl" -c "$SRC/config/demo.conf" check
 
 # bad_config NAME LINE CONTENT: both programs exit 2 with FILE:LINE:
 bad_config() {

@@ -8,7 +8,7 @@ start_fakemuni || exit 1
 # is long enough to be killed in the middle of it.
 areas=$(tail -n +2 "$SRC/config/municipalities.csv" | head -n 120 | cut -d, -f1 | sed 's/^/KU/;s/$/?delay_ms=40/')
 write_endpoints "$T/endpoints.csv" $areas
-INTERVAL=1 write_conf "$T/k.conf" "concurrency = 4"
+INTERVAL=1 write_conf "$T/k.conf" "[collect]" "concurrency = 4"
 start_daemon "$T/k.conf" || exit 1
 wait_cycles 1 60 || { not_ok "first cycle"; exit 1; }
 

@@ -4,7 +4,7 @@
 # kuntamonctl status reports per municipality.
 . "$(dirname "$0")/lib.sh"
 
-echo "area,period,measure,value" >"$T/endpoints.csv"
+echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=300 write_conf "$T/k.conf"
 ctl() { "$B/kuntamonctl" -c "$T/k.conf" "$@"; }
 

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Backoff: a failing endpoint is retried next cycle, then less and less
+# often (doubling), while the others are polled every cycle; success resets
+# it.
+. "$(dirname "$0")/lib.sh"
+
+start_fakemuni || exit 1
+fake_knob KU049 status=503
+write_endpoints "$T/endpoints.csv" KU091 KU049
+INTERVAL=1 write_conf "$T/k.conf"
+start_daemon "$T/k.conf" || exit 1
+wait_cycles 9 60 || { not_ok "nine cycles"; exit 1; }
+good=$(db "select count(*) from polls where area='KU091'")
+bad=$(db "select count(*) from polls where area='KU049'")
+# Cycles at t = 0..8: polls at 0, 1, 3 and 7 (after 1, 2, 4 intervals);
+# a second's jitter may shift one.
+check "good endpoint polled every cycle ($good)" test "$good" -ge 9
+check "failing endpoint backs off ($bad polls in $good cycles)" sh -c "[ $bad -ge 3 ] && [ $bad -le 5 ]"
+check_eq "failures counted" "$(db "select consecutive_failures from endpoint_state where area='KU049'")" "$bad"
+check_eq "failure recorded with its status" "$(db "select distinct error from polls where area='KU049'")" "HTTP 503"
+
+# Success resets the count; the endpoint is then polled every cycle.
+fake_knob KU049 ""
+wait_for 40 sh -c "[ \"\$(sqlite3 '$T/var/kuntamon.db' \"select consecutive_failures from endpoint_state where area='KU049'\")\" = 0 ]"
+check_eq "success resets failures" "$(db "select consecutive_failures from endpoint_state where area='KU049'")" 0
+n0=$(n_cycles)
+p0=$(db "select count(*) from polls where area='KU049'")
+wait_cycles $((n0 + 3)) 30
+p1=$(db "select count(*) from polls where area='KU049'")
+check "after recovery polled every cycle ($((p1 - p0)) in 3)" test $((p1 - p0)) -ge 3
+
+stop_daemon
+check_eq "SIGTERM: exit 0" "$D_STATUS" 0
+exit 0
