@@ -19,8 +19,11 @@
 struct store_rrd;
 
 /* Opens the store rooted at dir (files go in dir/rrd/, created if missing).
- * rrdcached: "" to write files directly, else an address such as
- * "unix:/run/rrdcached.sock". NULL with err on failure. */
+ * rrdcached: "" or NULL to write files directly, else a unix socket address
+ * such as "unix:/run/rrdcached.sock" (the files are read directly, so the
+ * daemon must be local; RRDCACHED_ADDRESS in the environment is dropped).
+ * Removes temporary files a crash left in dir/rrd/ over an hour ago.
+ * NULL with err on failure. */
 struct store_rrd *store_rrd_new(const char *dir, int step_s,
     const char *rrdcached, struct error *err);
 void store_rrd_free(struct store_rrd *st);
@@ -35,10 +38,10 @@ int store_rrd_prepare(struct store_rrd *st, const char *area,
     struct error *err);
 
 /* Writes n_samples samples in time order: at times[s] the values
- * values[s * n + i] for measures[i] (NaN: unknown). The file must have been
- * prepared. A time not after the file's last update is an error naming it,
- * and nothing is written: all times are checked before the first write.
- * Thread-safe. */
+ * values[s * n + i] for measures[i] (NaN or infinite: unknown). The file
+ * must have been prepared. A time not after the file's last update is an
+ * error naming it, and nothing is written: all times are checked before the
+ * first write. Thread-safe. */
 int store_rrd_update(struct store_rrd *st, const char *area,
     const struct measure *measures, size_t n, const time_t *times,
     const double *values, size_t n_samples, struct error *err);
@@ -59,8 +62,11 @@ struct rrd_block {
 };
 
 /* Reads the AVERAGE of (areas[c], ds[c]) for c < n_cols over [start, end]
- * at step (librrd picks the best RRA; step is updated to what it gave).
- * Areas whose file does not exist give a column of NaN. Thread-safe. */
+ * at step (librrd picks the best RRA; out->step is what it gave). Point t
+ * covers (out->start + t * step, out->start + (t + 1) * step]. Areas whose
+ * file does not exist, or lacks the data source, give a column of NaN. At
+ * most 8M values: a longer range comes at a coarser step. Runs in parallel
+ * with other reads. Thread-safe. */
 int store_rrd_xport(struct store_rrd *st, const char *const *areas,
     const char *const *ds, size_t n_cols, time_t start, time_t end,
     unsigned long step, struct rrd_block *out, struct error *err);

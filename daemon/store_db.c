@@ -1,0 +1,602 @@
+/*
+ * store_db.c: the SQLite database, kuntamon.db, and everything SQLite.
+ *
+ * Invariants:
+ * - One connection, in WAL mode with synchronous=NORMAL: a crash loses at
+ *   most the last transactions, never consistency. db->lock serialises
+ *   every use of the connection and of its cached statements.
+ * - Each record is all or nothing: its own transaction, or a savepoint
+ *   inside the caller's store_db_begin/commit.
+ * - reports keeps the first receipt of each (area, period); areas_seen the
+ *   latest document of any period. endpoint_state has one row per polled
+ *   area, changed only by polls.
+ * - The schema version is PRAGMA user_version; a newer database than this
+ *   program knows is refused rather than guessed at.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_db.h"
+#include "xmalloc.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS polls ("
+    " id INTEGER PRIMARY KEY,"
+    " area TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " http_status INTEGER NOT NULL DEFAULT 0,"
+    " latency_ms REAL NOT NULL DEFAULT 0,"
+    " bytes INTEGER NOT NULL DEFAULT 0,"
+    " period INTEGER," /* NULL: none usable */
+    " accepted INTEGER NOT NULL DEFAULT 0,"
+    " rejected INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT);" /* NULL: the document was taken */
+    "CREATE INDEX IF NOT EXISTS polls_area_time ON polls(area, time);"
+    "CREATE INDEX IF NOT EXISTS polls_time ON polls(time);"
+    "CREATE TABLE IF NOT EXISTS rejections ("
+    " poll_id INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,"
+    " measure TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS rejections_poll ON rejections(poll_id);"
+    "CREATE TABLE IF NOT EXISTS violations ("
+    " poll_id INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,"
+    " rule TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS violations_poll ON violations(poll_id);"
+    "CREATE TABLE IF NOT EXISTS reports ("
+    " area TEXT NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " received INTEGER NOT NULL,"
+    " PRIMARY KEY (area, period)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS reports_period ON reports(period, received);"
+    "CREATE TABLE IF NOT EXISTS areas_seen ("
+    " area TEXT PRIMARY KEY,"
+    " last_received INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS endpoint_state ("
+    " area TEXT PRIMARY KEY,"
+    " last_poll INTEGER NOT NULL DEFAULT 0,"
+    " last_success INTEGER NOT NULL DEFAULT 0,"
+    " last_error_time INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " consecutive_failures INTEGER NOT NULL DEFAULT 0,"
+    " latency_ms REAL NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    " id INTEGER PRIMARY KEY,"
+    " role TEXT NOT NULL,"
+    " area TEXT,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL,"
+    " last_used INTEGER,"
+    " revoked INTEGER);"
+    "CREATE TABLE IF NOT EXISTS audit ("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL,"
+    " token_id INTEGER REFERENCES tokens(id),"
+    " remote TEXT,"
+    " area TEXT,"
+    " outcome TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS audit_time ON audit(time);"
+    "CREATE INDEX IF NOT EXISTS audit_area_time ON audit(area, time);";
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_POLL,
+	ST_REJECTION,
+	ST_VIOLATION,
+	ST_REPORT,
+	ST_SEEN,
+	ST_STATE_OK,
+	ST_STATE_FAIL,
+	ST_STATES,
+	ST_LATEST,
+	ST_COUNT,
+	N_STMTS
+};
+
+static const char *const stmt_sql[N_STMTS] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT record",
+	[ST_RELEASE] = "RELEASE record",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO record",
+	[ST_POLL] = "INSERT INTO polls (area, time, source, http_status,"
+	            " latency_ms, bytes, period, accepted, rejected, error)"
+	            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_REJECTION] = "INSERT INTO rejections (poll_id, measure, reason,"
+	                 " detail) VALUES (?1, ?2, ?3, ?4)",
+	[ST_VIOLATION] = "INSERT INTO violations (poll_id, rule)"
+	                 " VALUES (?1, ?2)",
+	[ST_REPORT] = "INSERT INTO reports (area, period, received)"
+	              " VALUES (?1, ?2, ?3) ON CONFLICT (area, period)"
+	              " DO UPDATE SET received = MIN(received,"
+	              " excluded.received)",
+	[ST_SEEN] = "INSERT INTO areas_seen (area, last_received)"
+	            " VALUES (?1, ?2) ON CONFLICT (area) DO UPDATE SET"
+	            " last_received = MAX(last_received,"
+	            " excluded.last_received)",
+	[ST_STATE_OK] = "INSERT INTO endpoint_state (area, last_poll,"
+	                " last_success, consecutive_failures, latency_ms)"
+	                " VALUES (?1, ?2, ?2, 0, ?3) ON CONFLICT (area)"
+	                " DO UPDATE SET last_poll = excluded.last_poll,"
+	                " last_success = excluded.last_success,"
+	                " consecutive_failures = 0,"
+	                " latency_ms = excluded.latency_ms",
+	[ST_STATE_FAIL] = "INSERT INTO endpoint_state (area, last_poll,"
+	                  " last_error_time, last_error,"
+	                  " consecutive_failures, latency_ms)"
+	                  " VALUES (?1, ?2, ?2, ?3, 1, ?4) ON CONFLICT (area)"
+	                  " DO UPDATE SET last_poll = excluded.last_poll,"
+	                  " last_error_time = excluded.last_error_time,"
+	                  " last_error = excluded.last_error,"
+	                  " consecutive_failures = consecutive_failures + 1,"
+	                  " latency_ms = excluded.latency_ms",
+	[ST_STATES] = "SELECT area, last_poll, last_success, last_error_time,"
+	              " last_error, consecutive_failures, latency_ms"
+	              " FROM endpoint_state ORDER BY area",
+	[ST_LATEST] = "SELECT r.area, r.period, r.received,"
+	              " COALESCE(s.last_received, r.received)"
+	              " FROM reports r LEFT JOIN areas_seen s USING (area)"
+	              " WHERE r.period = (SELECT MAX(period) FROM reports"
+	              " WHERE area = r.area) ORDER BY r.area",
+	[ST_COUNT] = "SELECT COUNT(*), COALESCE(SUM(received <= ?2), 0)"
+	             " FROM reports WHERE period = ?1",
+};
+
+struct store_db {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[N_STMTS];
+	pthread_mutex_t lock;
+	bool in_tx; /* inside store_db_begin .. store_db_commit */
+};
+
+/* Runs a statement that returns no rows; SQLITE_DONE or the error. */
+static int
+run(struct store_db *db, enum stmt s)
+{
+	sqlite3_stmt *st = db->stmts[s];
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static void
+log_db(const char *what, const char *area, const struct store_db *db)
+{
+	char q[300];
+
+	log_warn(what, "area=%s err=%s", area != NULL ? area : "-",
+	         log_quote(sqlite3_errmsg(db->db), q, sizeof(q)));
+}
+
+static int
+exec_sql(sqlite3 *h, const char *sql, struct error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error_set(err, 0, "%s", msg != NULL ? msg : sqlite3_errmsg(h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The single-value answer of a pragma, as text. */
+static int
+pragma_text(sqlite3 *h, const char *sql, char *out, size_t size,
+            struct error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		error_set(err, 0, "%s: %s", sql, sqlite3_errmsg(h));
+		goto out;
+	}
+	snprintf(out, size, "%s",
+	         sqlite3_column_text(st, 0) != NULL
+	             ? (const char *)sqlite3_column_text(st, 0)
+	             : "");
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+migrate(sqlite3 *h, struct error *err)
+{
+	char v[32];
+	long version;
+
+	if (exec_sql(h, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (pragma_text(h, "PRAGMA user_version", v, sizeof(v), err) < 0)
+		goto fail;
+	version = strtol(v, NULL, 10);
+	if (version > SCHEMA_VERSION) {
+		error_set(
+		    err, 0,
+		    "database schema version %ld is newer than this program's "
+		    "(%d)",
+		    version, SCHEMA_VERSION);
+		goto fail;
+	}
+	if (exec_sql(h, schema, err) < 0)
+		goto fail;
+	if (version < SCHEMA_VERSION) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		         SCHEMA_VERSION);
+		if (exec_sql(h, sql, err) < 0)
+			goto fail;
+	}
+	return exec_sql(h, "COMMIT", err);
+fail:
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct store_db *
+store_db_open(const char *path, struct error *err)
+{
+	struct store_db *db = xcalloc(1, sizeof(*db));
+	char mode[32];
+	int i;
+
+	if (sqlite3_open_v2(path, &db->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                        SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		error_set(err, 0, "cannot open %s: %s", path,
+		          db->db != NULL ? sqlite3_errmsg(db->db)
+		                         : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->db, 5000);
+	if (pragma_text(db->db, "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+	                err) < 0)
+		goto fail;
+	if (strcmp(mode, "wal") != 0) {
+		error_set(err, 0, "%s: cannot use WAL (journal mode %s)", path,
+		          mode);
+		goto fail;
+	}
+	if (exec_sql(db->db,
+	             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	             err) < 0)
+		goto fail;
+	if (migrate(db->db, err) < 0)
+		goto fail;
+	for (i = 0; i < N_STMTS; i++)
+		if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1,
+		                       SQLITE_PREPARE_PERSISTENT, &db->stmts[i],
+		                       NULL) != SQLITE_OK) {
+			error_set(err, 0, "%s: %s", path,
+			          sqlite3_errmsg(db->db));
+			goto fail;
+		}
+	pthread_mutex_init(&db->lock, NULL);
+	return db;
+fail:
+	for (i = 0; i < N_STMTS; i++)
+		sqlite3_finalize(db->stmts[i]);
+	sqlite3_close(db->db);
+	free(db);
+	return NULL;
+}
+
+void
+store_db_close(struct store_db *db)
+{
+	int i;
+
+	if (db == NULL)
+		return;
+	if (db->in_tx && run(db, ST_COMMIT) != SQLITE_DONE)
+		log_db("database commit failed", NULL, db);
+	for (i = 0; i < N_STMTS; i++)
+		sqlite3_finalize(db->stmts[i]);
+	if (sqlite3_close(db->db) != SQLITE_OK)
+		log_db("database close failed", NULL, db);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+}
+
+int
+store_db_begin(struct store_db *db)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	if (db->in_tx) {
+		log_warn("database transaction already open", NULL);
+		rc = -1;
+	} else if (run(db, ST_BEGIN) != SQLITE_DONE) {
+		log_db("database begin failed", NULL, db);
+		rc = -1;
+	} else {
+		db->in_tx = true;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_commit(struct store_db *db)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	if (!db->in_tx) {
+		log_warn("database commit without begin", NULL);
+		rc = -1;
+	} else if (run(db, ST_COMMIT) != SQLITE_DONE) {
+		/* the batch is lost, but the connection stays usable */
+		log_db("database commit failed", NULL, db);
+		run(db, ST_ROLLBACK);
+		db->in_tx = false;
+		rc = -1;
+	} else {
+		db->in_tx = false;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+/* The rows of one outcome; the caller holds the lock and a transaction. */
+static int
+write_outcome(struct store_db *db, const struct db_outcome *o)
+{
+	sqlite3_stmt *st = db->stmts[ST_POLL];
+	sqlite3_int64 poll_id;
+	size_t i;
+
+	bind_text(st, 1, o->area);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->time);
+	bind_text(st, 3, o->source != NULL ? o->source : "poll");
+	sqlite3_bind_int(st, 4, o->http_status);
+	sqlite3_bind_double(st, 5, o->latency_ms);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)o->n_bytes);
+	if (o->period >= 0)
+		sqlite3_bind_int(st, 7, o->period);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)o->n_accepted);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)o->n_rejected);
+	bind_text(st, 10, o->error);
+	if (run(db, ST_POLL) != SQLITE_DONE)
+		return -1;
+	poll_id = sqlite3_last_insert_rowid(db->db);
+	for (i = 0; i < o->n_rejections; i++) {
+		const struct db_rejection *r = &o->rejections[i];
+
+		st = db->stmts[ST_REJECTION];
+		sqlite3_bind_int64(st, 1, poll_id);
+		bind_text(st, 2, r->measure != NULL ? r->measure : "");
+		bind_text(st, 3, r->reason != NULL ? r->reason : "");
+		bind_text(st, 4, r->detail);
+		if (run(db, ST_REJECTION) != SQLITE_DONE)
+			return -1;
+	}
+	for (i = 0; i < o->n_violations; i++) {
+		st = db->stmts[ST_VIOLATION];
+		sqlite3_bind_int64(st, 1, poll_id);
+		bind_text(st, 2,
+		          o->violations[i] != NULL ? o->violations[i] : "");
+		if (run(db, ST_VIOLATION) != SQLITE_DONE)
+			return -1;
+	}
+	if (o->error == NULL && o->n_accepted > 0 && o->period >= 0) {
+		st = db->stmts[ST_REPORT];
+		bind_text(st, 1, o->area);
+		sqlite3_bind_int(st, 2, o->period);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)o->time);
+		if (run(db, ST_REPORT) != SQLITE_DONE)
+			return -1;
+		st = db->stmts[ST_SEEN];
+		bind_text(st, 1, o->area);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)o->time);
+		if (run(db, ST_SEEN) != SQLITE_DONE)
+			return -1;
+	}
+	if (o->source != NULL && strcmp(o->source, "poll") == 0) {
+		enum stmt s = o->error == NULL ? ST_STATE_OK : ST_STATE_FAIL;
+
+		st = db->stmts[s];
+		bind_text(st, 1, o->area);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)o->time);
+		if (o->error == NULL) {
+			sqlite3_bind_double(st, 3, o->latency_ms);
+		} else {
+			bind_text(st, 3, o->error);
+			sqlite3_bind_double(st, 4, o->latency_ms);
+		}
+		if (run(db, s) != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_db_record(struct store_db *db, const struct db_outcome *o)
+{
+	bool own_tx;
+	int rc = -1;
+
+	if (o->area == NULL || o->area[0] == '\0') {
+		log_warn("database write failed", "area=- err=\"no area\"");
+		return -1;
+	}
+	pthread_mutex_lock(&db->lock);
+	own_tx = !db->in_tx;
+	if (run(db, own_tx ? ST_BEGIN : ST_SAVEPOINT) != SQLITE_DONE) {
+		log_db("database write failed", o->area, db);
+		goto out;
+	}
+	if (write_outcome(db, o) < 0) {
+		log_db("database write failed", o->area, db);
+		if (own_tx) {
+			run(db, ST_ROLLBACK);
+		} else if (sqlite3_get_autocommit(db->db)) {
+			/* SQLite rolled the whole batch back (disk full,
+			 * I/O error): later records commit one by one */
+			log_warn("database transaction rolled back", "area=%s",
+			         o->area);
+			db->in_tx = false;
+		} else {
+			run(db, ST_ROLLBACK_TO);
+			run(db, ST_RELEASE);
+		}
+		goto out;
+	}
+	if (run(db, own_tx ? ST_COMMIT : ST_RELEASE) != SQLITE_DONE) {
+		log_db("database write failed", o->area, db);
+		if (own_tx)
+			run(db, ST_ROLLBACK);
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+static void
+copy_text(char *out, size_t size, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(out, size, "%s", s != NULL ? (const char *)s : "");
+}
+
+int
+store_db_each_endpoint_state(struct store_db *db, store_db_state_fn fn,
+                             void *ctx)
+{
+	struct db_endpoint_state *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	/* copied out first: fn runs without the lock, and may call us */
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_STATES];
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_endpoint_state *s;
+
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		s = &rows[n++];
+		memset(s, 0, sizeof(*s));
+		copy_text(s->area, sizeof(s->area), st, 0);
+		s->last_poll = (time_t)sqlite3_column_int64(st, 1);
+		s->last_success = (time_t)sqlite3_column_int64(st, 2);
+		s->last_error_time = (time_t)sqlite3_column_int64(st, 3);
+		copy_text(s->last_error, sizeof(s->last_error), st, 4);
+		s->consecutive_failures = sqlite3_column_int(st, 5);
+		s->latency_ms = sqlite3_column_double(st, 6);
+	}
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(rows);
+	return rc;
+}
+
+int
+store_db_each_latest(struct store_db *db, store_db_report_fn fn, void *ctx)
+{
+	struct db_report *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_LATEST];
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_report *r;
+
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		copy_text(r->area, sizeof(r->area), st, 0);
+		r->period = sqlite3_column_int(st, 1);
+		r->received = (time_t)sqlite3_column_int64(st, 2);
+		r->last_received = (time_t)sqlite3_column_int64(st, 3);
+	}
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(rows);
+	return rc;
+}
+
+int
+store_db_count_reported(struct store_db *db, int period, time_t deadline,
+                        size_t *out_reported, size_t *out_ontime)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	*out_reported = *out_ontime = 0;
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_COUNT];
+	sqlite3_bind_int(st, 1, period);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)deadline);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out_reported = (size_t)sqlite3_column_int64(st, 0);
+		*out_ontime = (size_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		log_db("database read failed", NULL, db);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}

@@ -1,0 +1,548 @@
+/*
+ * test_store_db.c: store_db against a real SQLite database in a temporary
+ * folder. The tests open the file with SQLite too, to see what was
+ * written and that the file is sound.
+ */
+#include <ftw.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "store_db.h"
+
+static char root[64];
+static char db_path[128];
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A fresh database for one test; the previous folder is removed. */
+static struct store_db *
+fresh_db(void)
+{
+	struct error err = { 0 };
+	struct store_db *db;
+
+	if (root[0] != '\0')
+		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(root, sizeof(root), "/tmp/test_store_db.XXXXXX");
+	if (mkdtemp(root) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db", root);
+	db = store_db_open(db_path, &err);
+	if (db == NULL)
+		fprintf(stderr, "store_db_open: %s\n", err.msg);
+	return db;
+}
+
+/* One integer from SQL run on a second connection; -1 on error. */
+static long long
+query_int(const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* One text from SQL on a second connection, into out ("" if none). */
+static const char *
+query_text(const char *sql, char *out, size_t size)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		snprintf(out, size, "%s",
+		         (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+static struct db_outcome
+poll_ok(const char *area, time_t t, int period, size_t n_accepted)
+{
+	struct db_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.area = area;
+	o.time = t;
+	o.source = "poll";
+	o.http_status = 200;
+	o.latency_ms = 12.5;
+	o.n_bytes = 321;
+	o.period = period;
+	o.n_accepted = n_accepted;
+	return o;
+}
+
+static struct db_outcome
+poll_failed(const char *area, time_t t, const char *error)
+{
+	struct db_outcome o = poll_ok(area, t, -1, 0);
+
+	o.http_status = 503;
+	o.latency_ms = 99;
+	o.error = error;
+	return o;
+}
+
+struct states {
+	struct db_endpoint_state s[8];
+	size_t n;
+	int stop_after;      /* 0: never */
+	struct store_db *db; /* to call back into */
+};
+
+static int
+collect_state(void *ctx, const struct db_endpoint_state *s)
+{
+	struct states *c = ctx;
+
+	if (c->db != NULL) { /* must not deadlock */
+		size_t a, b;
+
+		store_db_count_reported(c->db, 1, 0, &a, &b);
+	}
+	if (c->n < 8)
+		c->s[c->n++] = *s;
+	return c->stop_after != 0 && (int)c->n >= c->stop_after ? 7 : 0;
+}
+
+struct reports {
+	struct db_report r[8];
+	size_t n;
+};
+
+static int
+collect_report(void *ctx, const struct db_report *r)
+{
+	struct reports *c = ctx;
+
+	if (c->n < 8)
+		c->r[c->n++] = *r;
+	return 0;
+}
+
+static void
+test_open_wal_schema(void)
+{
+	struct store_db *db = fresh_db();
+	char mode[16];
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK_STR(query_text("PRAGMA journal_mode", mode, sizeof(mode)), "wal");
+	CHECK(query_int("PRAGMA user_version") == 1);
+	CHECK(query_int("SELECT COUNT(*) FROM sqlite_schema WHERE type = "
+	                "'table' AND name IN ('polls', 'rejections', "
+	                "'violations', 'reports', 'areas_seen', "
+	                "'endpoint_state', 'tokens', 'audit')") == 8);
+	CHECK(query_int("SELECT COUNT(*) FROM sqlite_schema WHERE type = "
+	                "'index' AND name = 'reports_period'") == 1);
+	store_db_close(db);
+	store_db_close(NULL);
+}
+
+static void
+test_record_poll_and_submission(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_rejection rej[2] = { { "contacts", "out_of_range", "-4 < 0" },
+		                       { "nosuch", "unknown", NULL } };
+	const char *viol[1] = { "contacts_remote <= contacts" };
+	struct db_outcome o = poll_ok("KU091", 1000, 24310, 14);
+	char text[128];
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o.n_rejected = 2;
+	o.rejections = rej;
+	o.n_rejections = 2;
+	o.violations = viol;
+	o.n_violations = 1;
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_ok("KU049", 1500, 24310, 3);
+	o.source = "submission";
+	o.http_status = 0;
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_failed("KU020", 1600, "HTTP 503");
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 3);
+	CHECK(query_int("SELECT accepted FROM polls WHERE area = 'KU091'") ==
+	      14);
+	CHECK(query_int("SELECT rejected FROM polls WHERE area = 'KU091'") ==
+	      2);
+	CHECK(query_int("SELECT bytes FROM polls WHERE area = 'KU091'") == 321);
+	CHECK(query_int("SELECT http_status FROM polls WHERE area = "
+	                "'KU020'") == 503);
+	CHECK(query_int("SELECT period IS NULL FROM polls WHERE area = "
+	                "'KU020'") == 1);
+	CHECK(query_int("SELECT error IS NULL FROM polls WHERE area = "
+	                "'KU091'") == 1);
+	CHECK_STR(query_text("SELECT error FROM polls WHERE area = 'KU020'",
+	                     text, sizeof(text)),
+	          "HTTP 503");
+	CHECK_STR(query_text("SELECT source FROM polls WHERE area = 'KU049'",
+	                     text, sizeof(text)),
+	          "submission");
+	CHECK(query_int("SELECT COUNT(*) FROM rejections r JOIN polls p ON "
+	                "p.id = r.poll_id WHERE p.area = 'KU091'") == 2);
+	CHECK_STR(query_text("SELECT detail FROM rejections WHERE measure = "
+	                     "'contacts'",
+	                     text, sizeof(text)),
+	          "-4 < 0");
+	CHECK(query_int("SELECT detail IS NULL FROM rejections WHERE "
+	                "measure = 'nosuch'") == 1);
+	CHECK_STR(query_text("SELECT rule FROM violations", text, sizeof(text)),
+	          "contacts_remote <= contacts");
+	/* a submission is no poll: no endpoint state */
+	CHECK(query_int("SELECT COUNT(*) FROM endpoint_state WHERE area = "
+	                "'KU049'") == 0);
+	/* an outcome without an area is refused, nothing written */
+	o.area = NULL;
+	CHECK(store_db_record(db, &o) == -1);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 3);
+	store_db_close(db);
+}
+
+static void
+test_endpoint_state(void)
+{
+	struct store_db *db = fresh_db();
+	struct states c;
+	struct db_outcome o;
+	size_t i;
+	static const struct {
+		int ok; /* else failed */
+		time_t t;
+		int want_failures;
+	} steps[] = {
+		{ 0, 100, 1 }, { 0, 200, 2 }, { 0, 300, 3 }, { 1, 400, 0 },
+		{ 0, 500, 1 }, { 1, 600, 0 }, { 1, 700, 0 },
+	};
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char msg[32];
+
+		snprintf(msg, sizeof(msg), "timeout %zu", i);
+		o = steps[i].ok ? poll_ok("KU091", steps[i].t, 24310, 1)
+		                : poll_failed("KU091", steps[i].t, msg);
+		CHECK(store_db_record(db, &o) == 0);
+		memset(&c, 0, sizeof(c));
+		CHECK(store_db_each_endpoint_state(db, collect_state, &c) == 0);
+		CHECK(c.n == 1);
+		CHECK_STR(c.s[0].area, "KU091");
+		CHECK(c.s[0].last_poll == steps[i].t);
+		CHECK(c.s[0].consecutive_failures == steps[i].want_failures);
+		if (steps[i].ok) {
+			CHECK(c.s[0].last_success == steps[i].t);
+			CHECK(c.s[0].latency_ms == 12.5);
+		} else {
+			CHECK(c.s[0].last_error_time == steps[i].t);
+			CHECK_STR(c.s[0].last_error, msg);
+			CHECK(c.s[0].latency_ms == 99);
+		}
+	}
+	/* the last error is kept after recovery */
+	CHECK(c.s[0].last_error_time == 500);
+	CHECK_STR(c.s[0].last_error, "timeout 4");
+	/* never succeeded: last_success 0; areas in order; stop early;
+	 * fn may call back in */
+	o = poll_failed("KU005", 800, "refused");
+	CHECK(store_db_record(db, &o) == 0);
+	memset(&c, 0, sizeof(c));
+	c.db = db;
+	CHECK(store_db_each_endpoint_state(db, collect_state, &c) == 0);
+	CHECK(c.n == 2);
+	CHECK_STR(c.s[0].area, "KU005");
+	CHECK(c.s[0].last_success == 0 && c.s[0].consecutive_failures == 1);
+	CHECK_STR(c.s[1].area, "KU091");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	CHECK(store_db_each_endpoint_state(db, collect_state, &c) == 7);
+	CHECK(c.n == 1);
+	store_db_close(db);
+}
+
+static void
+test_first_receipt_kept(void)
+{
+	struct store_db *db = fresh_db();
+	struct reports c;
+	struct db_outcome o;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o = poll_ok("KU091", 100, 5, 10);
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_ok("KU091", 200, 5, 10);
+	CHECK(store_db_record(db, &o) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK(store_db_each_latest(db, collect_report, &c) == 0);
+	CHECK(c.n == 1 && c.r[0].period == 5 && c.r[0].received == 100);
+	CHECK(c.r[0].last_received == 200);
+	/* a newer period becomes the latest; an older one arriving later
+	 * does not take its place, but counts as the latest document */
+	o = poll_ok("KU091", 300, 6, 10);
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_ok("KU091", 400, 5, 10);
+	CHECK(store_db_record(db, &o) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK(store_db_each_latest(db, collect_report, &c) == 0);
+	CHECK(c.n == 1 && c.r[0].period == 6 && c.r[0].received == 300);
+	CHECK(c.r[0].last_received == 400);
+	CHECK(query_int("SELECT received FROM reports WHERE area = 'KU091' "
+	                "AND period = 5") == 100);
+	/* an earlier receipt recorded late (an import) is the first */
+	o = poll_ok("KU091", 50, 5, 10);
+	o.source = "import";
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT received FROM reports WHERE area = 'KU091' "
+	                "AND period = 5") == 50);
+	/* not reports: a failure, nothing accepted, no period */
+	o = poll_failed("KU049", 500, "HTTP 500");
+	o.period = 7;
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_ok("KU049", 600, 7, 0);
+	CHECK(store_db_record(db, &o) == 0);
+	o = poll_ok("KU049", 700, -1, 3);
+	CHECK(store_db_record(db, &o) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK(store_db_each_latest(db, collect_report, &c) == 0);
+	CHECK(c.n == 1);
+	/* a submission reports */
+	o = poll_ok("KU049", 800, 7, 2);
+	o.source = "submission";
+	CHECK(store_db_record(db, &o) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK(store_db_each_latest(db, collect_report, &c) == 0);
+	CHECK(c.n == 2);
+	CHECK_STR(c.r[0].area, "KU049");
+	CHECK(c.r[0].period == 7 && c.r[0].received == 800);
+	CHECK_STR(c.r[1].area, "KU091");
+	store_db_close(db);
+}
+
+static void
+test_count_reported(void)
+{
+	struct store_db *db = fresh_db();
+	static const struct {
+		const char *area;
+		int period;
+		time_t t;
+	} rows[] = {
+		{ "KU005", 10, 100 }, { "KU009", 10, 200 },
+		{ "KU010", 10, 300 }, { "KU010", 10, 50 }, /* first: 50 */
+		{ "KU016", 11, 100 }, { "KU005", 10, 400 },
+	};
+	static const struct {
+		int period;
+		time_t deadline;
+		size_t reported, ontime;
+	} want[] = {
+		{ 10, 0, 3, 0 },    { 10, 50, 3, 1 },  { 10, 100, 3, 2 },
+		{ 10, 199, 3, 2 },  { 10, 200, 3, 3 }, { 11, 1000, 1, 1 },
+		{ 12, 1000, 0, 0 },
+	};
+	size_t i, reported, ontime;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct db_outcome o =
+		    poll_ok(rows[i].area, rows[i].t, rows[i].period, 4);
+
+		o.source = "submission";
+		CHECK(store_db_record(db, &o) == 0);
+	}
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		reported = ontime = 99;
+		CHECK(store_db_count_reported(db, want[i].period,
+		                              want[i].deadline, &reported,
+		                              &ontime) == 0);
+		CHECK(reported == want[i].reported);
+		CHECK(ontime == want[i].ontime);
+	}
+	store_db_close(db);
+}
+
+static void
+test_transactions(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_outcome o;
+	int i;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK(store_db_commit(db) == -1); /* without begin */
+	CHECK(store_db_begin(db) == 0);
+	CHECK(store_db_begin(db) == -1); /* no nesting */
+	for (i = 0; i < 100; i++) {
+		o = poll_ok(i % 2 ? "KU091" : "KU049", 1000 + i, 3, 1);
+		CHECK(store_db_record(db, &o) == 0);
+	}
+	/* another connection sees nothing before the commit */
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 0);
+	o.area = NULL; /* a failed record leaves the others */
+	CHECK(store_db_record(db, &o) == -1);
+	CHECK(store_db_commit(db) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 100);
+	CHECK(query_int("SELECT consecutive_failures FROM endpoint_state "
+	                "WHERE area = 'KU091'") == 0);
+	/* records outside a transaction commit at once */
+	o = poll_failed("KU091", 5000, "x");
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 101);
+	store_db_close(db);
+}
+
+struct writer {
+	struct store_db *db;
+	const char *area;
+	int n_failed;
+};
+
+static void *
+write_loop(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		struct db_outcome o = i % 3
+		                          ? poll_ok(w->area, 1000 + i, i, 1)
+		                          : poll_failed(w->area, 1000 + i, "e");
+
+		if (store_db_record(w->db, &o) < 0)
+			w->n_failed++;
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct store_db *db = fresh_db();
+	struct writer w[3] = { { db, "KU005", 0 },
+		               { db, "KU009", 0 },
+		               { db, "KU010", 0 } };
+	pthread_t th[3];
+	int i;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	for (i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, write_loop, &w[i]);
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(w[i].n_failed == 0);
+	}
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 600);
+	CHECK(query_int("SELECT COUNT(*) FROM reports") == 3 * 133);
+	store_db_close(db);
+}
+
+static void
+test_reopen_keeps_data(void)
+{
+	struct store_db *db = fresh_db();
+	struct error err = { 0 };
+	struct reports c;
+	struct db_outcome o = poll_ok("KU091", 100, 5, 10);
+	char ok[16];
+	sqlite3 *h;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK(store_db_record(db, &o) == 0);
+	store_db_close(db);
+	db = store_db_open(db_path, &err);
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	memset(&c, 0, sizeof(c));
+	CHECK(store_db_each_latest(db, collect_report, &c) == 0);
+	CHECK(c.n == 1 && c.r[0].period == 5 && c.r[0].received == 100);
+	o = poll_ok("KU091", 200, 6, 10);
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK_STR(query_text("PRAGMA integrity_check", ok, sizeof(ok)), "ok");
+	CHECK(query_int("SELECT COUNT(*) FROM pragma_foreign_key_check") == 0);
+	store_db_close(db);
+	/* a database from a newer program is refused, and left alone */
+	CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(h);
+	err.msg[0] = '\0';
+	CHECK(store_db_open(db_path, &err) == NULL);
+	CHECK(strstr(err.msg, "newer") != NULL);
+	CHECK(query_int("PRAGMA user_version") == 99);
+	/* nor is a file that is no database */
+	snprintf(db_path, sizeof(db_path), "%s/not.db", root);
+	{
+		FILE *f = fopen(db_path, "w");
+
+		fputs("this is not a database, not at all, no\n", f);
+		fclose(f);
+	}
+	CHECK(store_db_open(db_path, &err) == NULL);
+	snprintf(db_path, sizeof(db_path), "%s/no/such/dir/x.db", root);
+	CHECK(store_db_open(db_path, &err) == NULL);
+}
+
+int
+main(void)
+{
+	RUN(test_open_wal_schema);
+	RUN(test_record_poll_and_submission);
+	RUN(test_endpoint_state);
+	RUN(test_first_receipt_kept);
+	RUN(test_count_reported);
+	RUN(test_transactions);
+	RUN(test_threads);
+	RUN(test_reopen_keeps_data);
+	if (root[0] != '\0')
+		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return check_done();
+}
