@@ -1,0 +1,222 @@
+/*
+ * respond.c: fills struct response and converts it for libmicrohttpd.
+ * Invariant: resp->body is NULL or a malloc'd block of body_len bytes (plus
+ * a NUL for text), so libmicrohttpd can free it (MHD_RESPMEM_MUST_FREE) and
+ * no answer is copied on its way out.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "respond.h"
+#include "xmalloc.h"
+
+void
+response_init(struct response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+}
+
+void
+response_reset(struct response *resp)
+{
+	free(resp->body);
+	response_init(resp);
+}
+
+static bool
+is_header_text(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return i < max;
+}
+
+int
+respond_header(struct response *resp, const char *name, const char *value)
+{
+	struct response_header *h = NULL;
+	size_t i;
+
+	if (name[0] == '\0' || strchr(name, ':') != NULL ||
+	    !is_header_text(name, RESPONSE_HEADER_NAME_MAX) ||
+	    !is_header_text(value, RESPONSE_HEADER_VALUE_MAX))
+		return -1;
+	for (i = 0; i < resp->n_headers; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			h = &resp->headers[i];
+	if (h == NULL) {
+		if (resp->n_headers == RESPONSE_MAX_HEADERS)
+			return -1;
+		h = &resp->headers[resp->n_headers++];
+	}
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(h->value, sizeof(h->value), "%s", value);
+	return 0;
+}
+
+/* Replaces the body, status and type; keeps the extra headers. */
+static void
+set_body(struct response *resp, int status, const char *content_type,
+         char *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+	         content_type);
+	resp->body = body;
+	resp->body_len = len;
+}
+
+static char *
+copy_bytes(const void *data, size_t len)
+{
+	char *p = xmalloc(len + 1);
+
+	if (len > 0)
+		memcpy(p, data, len);
+	p[len] = '\0';
+	return p;
+}
+
+void
+respond_json(struct response *resp, int status, const cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	/* cJSON returns NULL only when its allocator fails. */
+	if (text == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	respond_json_text(resp, status, text, strlen(text));
+	cJSON_free(text);
+}
+
+void
+respond_json_text(struct response *resp, int status, const char *text,
+                  size_t len)
+{
+	set_body(resp, status, CONTENT_TYPE_JSON, copy_bytes(text, len), len);
+}
+
+/* Replaces each byte that does not start a valid UTF-8 sequence by '?'.
+ * cJSON copies strings verbatim, and a JSON text must be UTF-8. */
+static void
+fix_utf8(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i = 0, len, k;
+
+	while (p[i] != '\0') {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		len = p[i] >= 0xc2 && p[i] <= 0xdf   ? 2
+		      : p[i] >= 0xe0 && p[i] <= 0xef ? 3
+		      : p[i] >= 0xf0 && p[i] <= 0xf4 ? 4
+		                                     : 0;
+		for (k = 1; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				break;
+		/* Overlong 3/4-byte forms, surrogates and > U+10FFFF. */
+		if (len != 0 && k == len &&
+		    !(p[i] == 0xe0 && p[i + 1] < 0xa0) &&
+		    !(p[i] == 0xed && p[i + 1] >= 0xa0) &&
+		    !(p[i] == 0xf0 && p[i + 1] < 0x90) &&
+		    !(p[i] == 0xf4 && p[i + 1] >= 0x90)) {
+			i += len;
+			continue;
+		}
+		p[i++] = '?';
+	}
+}
+
+void
+respond_error(struct response *resp, int status, const char *fmt, ...)
+{
+	char msg[512];
+	cJSON *obj;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fix_utf8(msg);
+	obj = cJSON_CreateObject();
+	if (obj == NULL || cJSON_AddStringToObject(obj, "error", msg) == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	respond_json(resp, status, obj);
+	cJSON_Delete(obj);
+}
+
+void
+respond_text(struct response *resp, int status, const char *text)
+{
+	size_t len = strlen(text);
+
+	set_body(resp, status, CONTENT_TYPE_TEXT, copy_bytes(text, len), len);
+}
+
+void
+respond_csv(struct response *resp, int status, const char *text, size_t len)
+{
+	set_body(resp, status, CONTENT_TYPE_CSV, copy_bytes(text, len), len);
+}
+
+void
+respond_blob(struct response *resp, const char *content_type, const void *data,
+             size_t len)
+{
+	set_body(resp, 200, content_type, copy_bytes(data, len), len);
+}
+
+void
+respond_take(struct response *resp, int status, const char *content_type,
+             char *data, size_t len)
+{
+	set_body(resp, status, content_type, data, len);
+}
+
+struct MHD_Response *
+respond_to_mhd(struct response *resp)
+{
+	struct MHD_Response *r;
+	size_t i;
+
+	if (resp->body != NULL) {
+		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+		                                    MHD_RESPMEM_MUST_FREE);
+		if (r == NULL)
+			goto out;
+		resp->body = NULL; /* libmicrohttpd frees it now */
+	} else {
+		r = MHD_create_response_from_buffer(0, NULL,
+		                                    MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			goto out;
+	}
+	if (resp->content_type[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        resp->content_type);
+	/* Browsers must not guess a type: an error echoing a parameter is
+	 * never HTML. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (i = 0; i < resp->n_headers; i++)
+		MHD_add_response_header(r, resp->headers[i].name,
+		                        resp->headers[i].value);
+out:
+	response_reset(resp);
+	return r;
+}

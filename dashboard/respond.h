@@ -1,0 +1,73 @@
+/*
+ * respond.h: what a handler answers, as a plain struct (status, content
+ * type, owned body, a few extra headers), and the helpers that fill it:
+ * JSON, {"error": ...}, text, CSV and binary blobs. server.c turns it into
+ * a libmicrohttpd response with respond_to_mhd.
+ *
+ * Every helper replaces what the response held before, so a handler may
+ * start an answer and still turn it into an error.
+ */
+#ifndef KUNTAMON_RESPOND_H
+#define KUNTAMON_RESPOND_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#define RESPONSE_MAX_HEADERS 6
+#define RESPONSE_HEADER_NAME_MAX 32
+#define RESPONSE_HEADER_VALUE_MAX 160
+
+#define CONTENT_TYPE_JSON "application/json; charset=utf-8"
+#define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
+#define CONTENT_TYPE_CSV "text/csv; charset=utf-8"
+
+struct response_header {
+	char name[RESPONSE_HEADER_NAME_MAX];
+	char value[RESPONSE_HEADER_VALUE_MAX];
+};
+
+struct response {
+	int status; /* 0 until a helper sets it */
+	char content_type[64];
+	char *body; /* owned, from malloc (xmalloc); NULL if empty */
+	size_t body_len;
+	struct response_header headers[RESPONSE_MAX_HEADERS];
+	size_t n_headers;
+};
+
+void response_init(struct response *resp);
+/* Frees the body and forgets everything; the response is reusable. */
+void response_reset(struct response *resp);
+
+/* Adds or replaces a header (Allow, Cache-Control, ...). Names or values
+ * too long, holding CR, LF or other control bytes, or past
+ * RESPONSE_MAX_HEADERS are refused: -1. */
+int respond_header(struct response *resp, const char *name, const char *value);
+
+/* The JSON serialisation of json (borrowed) as the body. */
+void respond_json(struct response *resp, int status, const cJSON *json);
+/* text (borrowed, already JSON) as the body. */
+void respond_json_text(struct response *resp, int status, const char *text,
+                       size_t len);
+/* {"error": "<message>"}, the message properly escaped; invalid UTF-8 in
+ * it (say, an echoed parameter) is replaced by '?'. */
+void respond_error(struct response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void respond_text(struct response *resp, int status, const char *text);
+void respond_csv(struct response *resp, int status, const char *text,
+                 size_t len);
+/* A 200 answer of len bytes copied from data. */
+void respond_blob(struct response *resp, const char *content_type,
+                  const void *data, size_t len);
+/* Like respond_blob with any status, taking ownership of data (from malloc,
+ * e.g. buf_detach). */
+void respond_take(struct response *resp, int status, const char *content_type,
+                  char *data, size_t len);
+
+struct MHD_Response;
+/* Builds the libmicrohttpd response, handing it the body (no copy); the
+ * response is empty after. NULL if libmicrohttpd refuses. */
+struct MHD_Response *respond_to_mhd(struct response *resp);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * routes.h: what a handler sees (struct request), the route table and the
+ * pure matcher from method and path to a route.
+ *
+ * Adding a route is one line in routes_table[] (routes.c) and a handler in
+ * its own api_*.c file. Handlers never touch libmicrohttpd: they read a
+ * struct request and fill a struct response (respond.h), so they can be
+ * tested without a socket.
+ *
+ * Patterns are literal paths, or have segments with one placeholder and
+ * optional literal text around it: "/chart/{area}/{indicator}.svg". A
+ * placeholder matches 1..ROUTE_CAPTURE_MAX-1 bytes of [A-Za-z0-9_-] only,
+ * so a captured value can never name a file-system trick; handlers still
+ * look it up in the catalog before using it.
+ */
+#ifndef KUNTAMON_ROUTES_H
+#define KUNTAMON_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "query.h"
+#include "respond.h"
+
+struct app;
+struct server;
+
+#define ROUTE_MAX_CAPTURES 4
+#define ROUTE_CAPTURE_MAX 64 /* bytes of a captured value, with its NUL */
+#define ROUTE_NAME_MAX 24    /* bytes of a placeholder's name, with NUL */
+
+struct request {
+	struct app *app;
+	struct server *server; /* NULL when a test calls a handler directly */
+	const char *method; /* "GET", "HEAD" (served by the GET route), ... */
+	const char *path;   /* decoded and checked (query_path_decode) */
+	const struct query *query;
+	/* The placeholders' values, by name (request_param). */
+	char capture_names[ROUTE_MAX_CAPTURES][ROUTE_NAME_MAX];
+	char captures[ROUTE_MAX_CAPTURES][ROUTE_CAPTURE_MAX];
+	size_t n_captures;
+	/* Headers; NULL if absent. */
+	const char *authorization;
+	const char *accept_language;
+	const char *content_type;
+	const char *remote_addr; /* "127.0.0.1", "::1" */
+	/* The body, for routes with accepts_body; NUL-terminated. */
+	const char *body;
+	size_t body_len;
+};
+
+/* Fills resp (see respond.h); resp->status 0 is taken as 500. */
+typedef void (*route_handler_fn)(const struct request *req,
+                                 struct response *resp);
+
+/* Who may call a route; the checks are the handlers' (later a shared
+ * helper's) business, the table only records the intent. */
+enum route_access {
+	ROUTE_OPEN,   /* anyone, even with public = no (/healthz) */
+	ROUTE_PUBLIC, /* anyone when public = yes, else a token */
+	ROUTE_TOKEN,  /* always a token */
+};
+
+struct route {
+	const char *method; /* "GET" (also serves HEAD) or "POST" */
+	const char *pattern;
+	route_handler_fn handler;
+	enum route_access access;
+	bool accepts_body; /* the body is read, up to max_body, else refused */
+};
+
+extern const struct route routes_table[];
+extern const size_t routes_n;
+
+enum route_result {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,
+	ROUTE_BAD_METHOD, /* the path is known, not with this method */
+	ROUTE_BAD_PATH,   /* fails query_path_check */
+};
+
+struct route_match {
+	size_t index; /* into the table, for ROUTE_FOUND */
+	char capture_names[ROUTE_MAX_CAPTURES][ROUTE_NAME_MAX];
+	char captures[ROUTE_MAX_CAPTURES][ROUTE_CAPTURE_MAX];
+	size_t n_captures;
+	char allow[64]; /* for ROUTE_BAD_METHOD: "GET, HEAD, POST" */
+};
+
+/* Matches method and path against table[0 .. n). Pure and thread-safe.
+ * Returns a ROUTE_* result; out is filled for ROUTE_FOUND (index,
+ * captures) and ROUTE_BAD_METHOD (allow). */
+int routes_match_in(const struct route *table, size_t n, const char *method,
+                    const char *path, struct route_match *out);
+/* routes_match_in over routes_table. */
+int routes_match(const char *method, const char *path, struct route_match *out);
+
+/* A placeholder's captured value, NULL if the route has no such name. */
+const char *request_param(const struct request *req, const char *name);
+
+/* The handlers of routes_table, one family per file. */
+void api_catalog_get(const struct request *req, struct response *resp);
+void metrics_get(const struct request *req, struct response *resp);
+void metrics_healthz(const struct request *req, struct response *resp);
+
+/* Drops what handlers cache between requests (the serialised catalog);
+ * server_stop calls it. */
+void routes_release(void);
+void api_catalog_release(void);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * server.h: the dashboard's HTTP server (libmicrohttpd): binds, enforces
+ * the connection, size and time limits, turns each request into a struct
+ * request for the route table's handler, and counts requests by route and
+ * status for /metrics.
+ *
+ * One thread per connection, capped by max_connections, so a slow handler
+ * (chart rendering) holds up only its own client.
+ *
+ * Bodies: only routes with accepts_body get one, of at most max_body bytes
+ * (as configured at start). A larger declared Content-Length is answered
+ * 413 before a byte is read; a chunked body is dropped, unbuffered, once
+ * it passes the limit and answered 413 at its end (libmicrohttpd 0.9.75
+ * cannot answer mid-body), and cut off past twice the limit.
+ */
+#ifndef KUNTAMON_SERVER_H
+#define KUNTAMON_SERVER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+
+struct app;
+struct route;
+struct server;
+
+/* Starts serving routes_table on cfg->listen_host:listen_port ("*": all
+ * interfaces, a host with ':' is IPv6, port 0: any free port) with cfg's
+ * limits, and logs the bound address. app is borrowed for the server's
+ * lifetime. NULL with err if it cannot listen. */
+struct server *server_start(struct app *app, const struct config *cfg,
+                            struct error *err);
+/* server_start with another route table (borrowed; tests add routes). */
+struct server *server_start_routes(struct app *app, const struct config *cfg,
+                                   const struct route *routes, size_t n_routes,
+                                   struct error *err);
+
+/* The port actually bound (useful after port 0). */
+int server_port(const struct server *s);
+
+/* Stops accepting, lets requests in flight finish for up to drain_ms
+ * (answers carry "Connection: close" meanwhile), then closes everything
+ * and frees s. A handler still running after the deadline is waited for:
+ * handlers must be bounded. NULL is a no-op. */
+void server_stop(struct server *s, int drain_ms);
+
+/* Called once per (route pattern, status) with a nonzero count; route is
+ * NULL for requests that matched no route, status 0 for a status outside
+ * the counted set. libmicrohttpd's own refusals (oversized headers,
+ * malformed requests) are not counted. */
+typedef void (*server_count_fn)(void *ctx, const char *route, int status,
+                                unsigned long n);
+/* Reports the request counters. Thread-safe; counts are read one by one,
+ * not as an atomic snapshot. */
+void server_each_request_count(const struct server *s, server_count_fn fn,
+                               void *ctx);
+/* Requests received and not yet answered in full. */
+unsigned long server_in_flight(const struct server *s);
+
+#endif

@@ -1,0 +1,1131 @@
+/*
+ * test_server.c: the HTTP server over loopback with plain sockets: routes,
+ * errors, path tricks, body limits, /metrics through promtool, port 0,
+ * IPv6 and a graceful stop. The app has a small catalog and a SQLite store
+ * in a temporary folder, removed at the end.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "app.h"
+#include "check.h"
+#include "routes.h"
+#include "server.h"
+
+#define MAX_BODY 1024
+#define REPLY_MAX (1024 * 1024)
+
+static const char regions_csv[] = "code,name_fi,name_sv\n"
+                                  "01,Uusimaa,Nyland\n"
+                                  "02,Varsinais-Suomi,Egentliga Finland\n";
+static const char municipalities_csv[] =
+    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
+    "population,foreign_language_population\n"
+    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,674500,120000\n"
+    "049,Espoo,Esbo,01,Uusimaa,Nyland,320000,70000\n"
+    "853,Turku,Åbo,02,Varsinais-Suomi,Egentliga Finland,200000,25000\n";
+static const char measures_json[] =
+    "{\"measures\": [\n"
+    " {\"id\": \"gp_open\", \"unit\": \"0/1\", \"min\": 0, \"max\": 1,\n"
+    "  \"aggregate\": \"max\", \"is_count\": false,\n"
+    "  \"name\": {\"fi\": \"Ohjauspiste\", \"sv\": \"Vägledning\",\n"
+    "           \"en\": \"Guidance \\\"point\\\"\"}},\n"
+    " {\"id\": \"contacts\", \"unit\": \"count\", \"min\": 0,\n"
+    "  \"max\": 1000000, \"aggregate\": \"sum\", \"is_count\": true,\n"
+    "  \"name\": {\"fi\": \"Asiakaskontaktit\", \"sv\": \"Kontakter\",\n"
+    "           \"en\": \"Contacts\"}},\n"
+    " {\"id\": \"contacts_remote\", \"unit\": \"count\", \"min\": 0,\n"
+    "  \"max\": 1000000, \"aggregate\": \"sum\", \"is_count\": true,\n"
+    "  \"name\": {\"fi\": \"Etäkontaktit\", \"sv\": \"Distanskontakter\",\n"
+    "           \"en\": \"Remote contacts\"}}],\n"
+    " \"indicators\": [\n"
+    " {\"id\": \"gp_coverage\", \"numerator\": \"gp_open*pop_fl\",\n"
+    "  \"denominator\": \"pop_fl\", \"scale\": 100, \"unit\": \"%\",\n"
+    "  \"name\": {\"fi\": \"Kattavuus\", \"sv\": \"Täckning\",\n"
+    "           \"en\": \"Coverage\"}},\n"
+    " {\"id\": \"contacts_per_1000\", \"numerator\": \"contacts\",\n"
+    "  \"denominator\": \"pop_fl\", \"scale\": 1000, \"unit\": \"‰\",\n"
+    "  \"name\": {\"fi\": \"Kontaktit\", \"sv\": \"Kontakter\",\n"
+    "           \"en\": \"Contacts per 1000\"}},\n"
+    " {\"id\": \"reporting_rate\", \"kind\": \"reporting\", \"scale\": 100,\n"
+    "  \"unit\": \"%\", \"name\": {\"fi\": \"Raportointi\",\n"
+    "  \"sv\": \"Rapportering\", \"en\": \"Reporting rate\"}}],\n"
+    " \"rules\": [\"contacts_remote <= contacts\"]}\n";
+static const char endpoints_csv[] = "area,url\n"
+                                    "KU091,http://127.0.0.1:9/ku091\n";
+
+static char tmp_dir[] = "/tmp/test_server.XXXXXX";
+static struct app app;
+
+/* --- test-only routes ---------------------------------------------------- */
+
+static atomic_int spy_calls;
+static sem_t slow_entered;
+
+static void
+spy_handler(const struct request *req, struct response *resp)
+{
+	(void)req;
+	atomic_fetch_add(&spy_calls, 1);
+	respond_text(resp, 200, "spy\n");
+}
+
+static void
+nothing_handler(const struct request *req, struct response *resp)
+{
+	(void)req;
+	(void)resp;
+}
+
+static void
+upload_handler(const struct request *req, struct response *resp)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "got %zu %s\n", req->body_len,
+	         req->content_type != NULL ? req->content_type : "-");
+	respond_text(resp, 200, msg);
+}
+
+/* Slow work, as a chart render is: the sleep is the work itself, not a
+ * way to wait for another thread. */
+static void
+slow_handler(const struct request *req, struct response *resp)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	(void)req;
+	sem_post(&slow_entered);
+	nanosleep(&ts, NULL);
+	respond_text(resp, 200, "slow done\n");
+}
+
+static void
+query_handler(const struct request *req, struct response *resp)
+{
+	struct error err = { 0 };
+	long width;
+
+	if (query_get_int(req->query, "width", 100, 4000, 800, &width, &err) <
+	    0) {
+		respond_error(resp, 400, "%s", err.msg);
+		return;
+	}
+	respond_error(resp, 200, "width %ld area %s from %s", width,
+	              request_param(req, "area"), req->remote_addr);
+}
+
+static const struct route test_routes[] = {
+	{ "GET", "/chart/{area}/{indicator}.svg", spy_handler, ROUTE_PUBLIC,
+	  false },
+	{ "POST", "/test/upload", upload_handler, ROUTE_TOKEN, true },
+	{ "GET", "/test/slow", slow_handler, ROUTE_PUBLIC, false },
+	{ "GET", "/test/{area}/query", query_handler, ROUTE_PUBLIC, false },
+	{ "GET", "/test/nothing", nothing_handler, ROUTE_PUBLIC, false },
+};
+
+static struct route *all_routes;
+static size_t n_all_routes;
+
+/* --- a plain-socket client ---------------------------------------------- */
+
+struct reply {
+	int status; /* 0: no status line (closed, timed out) */
+	char head[8192];
+	char *body;
+	size_t body_len;
+	char *raw;
+};
+
+static void
+reply_free(struct reply *r)
+{
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The value of header name in r, "" if absent. */
+static const char *
+reply_header(const struct reply *r, const char *name, char *out, size_t size)
+{
+	const char *p = r->head;
+	size_t n = strlen(name);
+
+	out[0] = '\0';
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1, *end;
+
+			while (*v == ' ')
+				v++;
+			end = strstr(v, "\r\n");
+			snprintf(out, size, "%.*s",
+			         (int)(end != NULL ? end - v : (long)strlen(v)),
+			         v);
+			break;
+		}
+	}
+	return out;
+}
+
+static int
+connect_to(int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct timeval tv = { 10, 0 };
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Reads until the server closes (or 10 s pass) and splits the answer. */
+static void
+read_reply(int fd, struct reply *out)
+{
+	size_t len = 0;
+	char *sep;
+	ssize_t k;
+
+	memset(out, 0, sizeof(*out));
+	out->raw = malloc(REPLY_MAX + 1);
+	if (out->raw == NULL)
+		abort();
+	while (len < REPLY_MAX &&
+	       (k = recv(fd, out->raw + len, REPLY_MAX - len, 0)) > 0)
+		len += (size_t)k;
+	out->raw[len] = '\0';
+	if (sscanf(out->raw, "HTTP/1.%*d %d", &out->status) != 1)
+		out->status = 0;
+	sep = strstr(out->raw, "\r\n\r\n");
+	if (sep == NULL) {
+		out->body = out->raw + len;
+		return;
+	}
+	snprintf(out->head, sizeof(out->head), "%.*s",
+	         (int)(sep - out->raw + 2), out->raw);
+	out->body = sep + 4;
+	out->body_len = len - (size_t)(out->body - out->raw);
+}
+
+/* Sends a raw request (with "Connection: close" in it) and reads the
+ * answer. */
+static void
+exchange(int family, int port, const char *req, size_t len, struct reply *out)
+{
+	int fd = connect_to(family, port);
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0)
+		return;
+	if (send_all(fd, req, len) == 0)
+		read_reply(fd, out);
+	close(fd);
+}
+
+static void
+get(int port, const char *method, const char *target, struct reply *out)
+{
+	char req[16384];
+	int n = snprintf(
+	    req, sizeof(req),
+	    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+	    method, target);
+
+	exchange(AF_INET, port, req, (size_t)n, out);
+}
+
+/* Whether body is {"error": "<something>"} and nothing else. */
+static int
+is_json_error(const struct reply *r)
+{
+	char ct[128];
+	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	int ok = cJSON_IsString(e) && e->valuestring[0] != '\0' &&
+	         cJSON_GetArraySize(j) == 1;
+
+	cJSON_Delete(j);
+	reply_header(r, "Content-Type", ct, sizeof(ct));
+	return ok && strcmp(ct, "application/json; charset=utf-8") == 0;
+}
+
+static const char *
+error_text(const struct reply *r, char *out, size_t size)
+{
+	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+
+	snprintf(out, size, "%s", cJSON_IsString(e) ? e->valuestring : "");
+	cJSON_Delete(j);
+	return out;
+}
+
+/* --- setup --------------------------------------------------------------- */
+
+static struct catalog *
+test_catalog(void)
+{
+	struct catalog *cat = catalog_new();
+	struct error err = { 0 };
+
+	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
+	        0 ||
+	    catalog_parse_municipalities(cat, municipalities_csv,
+	                                 strlen(municipalities_csv),
+	                                 &err) < 0 ||
+	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
+	                           &err) < 0 ||
+	    catalog_parse_endpoints(cat, endpoints_csv, strlen(endpoints_csv),
+	                            &err) < 0 ||
+	    catalog_finish(cat, &err) < 0) {
+		fprintf(stderr, "test catalog: line %d: %s\n", err.line,
+		        err.msg);
+		exit(1);
+	}
+	return cat;
+}
+
+static void
+test_config(struct config *cfg, const char *host)
+{
+	config_init(cfg);
+	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "%s", host);
+	cfg->listen_port = 0;
+	cfg->max_body_bytes = MAX_BODY;
+	cfg->connection_timeout_s = 10;
+	cfg->max_connections = 64;
+	cfg->per_ip_connections = 32;
+}
+
+static void
+setup(void)
+{
+	char path[512];
+	struct error err = { 0 };
+	struct db_outcome ok = { 0 }, bad = { 0 };
+	size_t i;
+
+	if (mkdtemp(tmp_dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	memset(&app, 0, sizeof(app));
+	pthread_mutex_init(&app.lock, NULL);
+	app.cat = test_catalog();
+	test_config(&app.cfg, "127.0.0.1");
+	app.started = time(NULL);
+	snprintf(path, sizeof(path), "%s/kuntamon.db", tmp_dir);
+	app.db = store_db_open(path, &err);
+	if (app.db == NULL) {
+		fprintf(stderr, "store_db_open: %s\n", err.msg);
+		exit(1);
+	}
+	ok.area = "KU091";
+	ok.time = time(NULL) - 60;
+	ok.source = "poll";
+	ok.http_status = 200;
+	ok.latency_ms = 120;
+	ok.period = -1;
+	bad = ok;
+	bad.area = "KU049";
+	bad.http_status = 503;
+	bad.latency_ms = 2500;
+	bad.error = "HTTP 503";
+	if (store_db_record(app.db, &ok) < 0 ||
+	    store_db_record(app.db, &bad) < 0 ||
+	    store_db_record(app.db, &bad) < 0) {
+		fprintf(stderr, "store_db_record failed\n");
+		exit(1);
+	}
+	atomic_store(&app.stats.documents_accepted, 7);
+	atomic_store(&app.stats.measures_rejected[REJECT_OUT_OF_RANGE], 3);
+	atomic_store(&app.stats.last_cycle_ms, 1500);
+
+	n_all_routes = routes_n + sizeof(test_routes) / sizeof(test_routes[0]);
+	all_routes = calloc(n_all_routes, sizeof(*all_routes));
+	if (all_routes == NULL)
+		abort();
+	for (i = 0; i < routes_n; i++)
+		all_routes[i] = routes_table[i];
+	for (i = 0; i < n_all_routes - routes_n; i++)
+		all_routes[routes_n + i] = test_routes[i];
+	sem_init(&slow_entered, 0, 0);
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+teardown(void)
+{
+	store_db_close(app.db);
+	catalog_unref(app.cat);
+	pthread_mutex_destroy(&app.lock);
+	free(all_routes);
+	sem_destroy(&slow_entered);
+	nftw(tmp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static struct server *
+start(const char *host)
+{
+	struct config cfg;
+	struct error err = { 0 };
+	struct server *srv;
+
+	test_config(&cfg, host);
+	srv = server_start_routes(&app, &cfg, all_routes, n_all_routes, &err);
+	if (srv == NULL)
+		fprintf(stderr, "server_start %s: %s\n", host, err.msg);
+	return srv;
+}
+
+/* --- tests --------------------------------------------------------------- */
+
+static struct server *srv; /* shared by the tests up to test_metrics */
+
+static void
+test_port_zero(void)
+{
+	struct reply r;
+
+	srv = start("127.0.0.1");
+	CHECK(srv != NULL);
+	if (srv == NULL)
+		exit(1);
+	CHECK(server_port(srv) > 0 && server_port(srv) < 65536);
+	get(server_port(srv), "GET", "/healthz", &r);
+	CHECK(r.status == 200);
+	reply_free(&r);
+}
+
+static void
+test_healthz(void)
+{
+	char v[128];
+	struct reply r;
+
+	get(server_port(srv), "GET", "/healthz", &r);
+	CHECK(r.status == 200);
+	CHECK(r.body_len == 3 && memcmp(r.body, "ok\n", 3) == 0);
+	CHECK_STR(reply_header(&r, "Content-Type", v, sizeof(v)),
+	          "text/plain; charset=utf-8");
+	CHECK_STR(reply_header(&r, "X-Content-Type-Options", v, sizeof(v)),
+	          "nosniff");
+	reply_free(&r);
+
+	get(server_port(srv), "HEAD", "/healthz", &r);
+	CHECK(r.status == 200);
+	CHECK(r.body_len == 0);
+	CHECK_STR(reply_header(&r, "Content-Length", v, sizeof(v)), "3");
+	reply_free(&r);
+}
+
+/* Answers, errors included, keep the connection for the next request. */
+static void
+test_keep_alive(void)
+{
+	static const char two[] =
+	    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	struct reply r;
+	const char *second;
+
+	exchange(AF_INET, server_port(srv), two, sizeof(two) - 1, &r);
+	CHECK(r.status == 404);
+	second = strstr(r.body, "HTTP/1.1 ");
+	CHECK(second != NULL && strncmp(second, "HTTP/1.1 200", 12) == 0);
+	CHECK(r.body_len > 3 &&
+	      memcmp(r.raw + strlen(r.raw) - 3, "ok\n", 3) == 0);
+	reply_free(&r);
+}
+
+static void
+test_catalog_shape(void)
+{
+	struct reply r;
+	char ct[128];
+	cJSON *j;
+	const cJSON *areas, *a, *m, *ind, *rules;
+
+	get(server_port(srv), "GET", "/api/v1/catalog", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Content-Type", ct, sizeof(ct)),
+	          "application/json; charset=utf-8");
+	j = cJSON_ParseWithLength(r.body, r.body_len);
+	CHECK(j != NULL);
+	areas = cJSON_GetObjectItemCaseSensitive(j, "areas");
+	CHECK(cJSON_GetArraySize(areas) == 1 + 2 + 3);
+	a = cJSON_GetArrayItem(areas, 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")), "SSS");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "level")),
+	          "country");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "pop_fl")),
+	           215000, 0);
+	CHECK(cJSON_GetObjectItem(a, "region") == NULL);
+	a = cJSON_GetArrayItem(areas, 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")), "MK01");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "level")),
+	          "region");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
+	              cJSON_GetObjectItem(a, "name"), "sv")),
+	          "Nyland");
+	a = cJSON_GetArrayItem(areas, 3);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
+	          "KU091");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "level")),
+	          "municipality");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "region")),
+	          "MK01");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "reports_by")),
+	          "endpoint");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "pop_total")),
+	           674500, 0);
+	a = cJSON_GetArrayItem(areas, 5);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "code")),
+	          "KU853");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
+	              cJSON_GetObjectItem(a, "name"), "sv")),
+	          "Åbo");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "region")),
+	          "MK02");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(a, "reports_by")),
+	          "submission");
+
+	m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "measures"), 1);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "measures")) == 3);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(m, "id")),
+	          "contacts");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(m, "aggregate")),
+	          "sum");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(m, "is_count")));
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(m, "max")), 1e6, 0);
+	m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "measures"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
+	              cJSON_GetObjectItem(m, "name"), "en")),
+	          "Guidance \"point\"");
+
+	ind = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "indicators"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ind, "id")),
+	          "gp_coverage");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ind, "numerator")),
+	          "gp_open*pop_fl");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ind, "denominator")),
+	          "pop_fl");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ind, "kind")),
+	          "ratio");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(ind, "scale")), 100,
+	           0);
+	ind = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "indicators"), 2);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ind, "kind")),
+	          "reporting");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(ind, "numerator")));
+	rules = cJSON_GetObjectItem(j, "rules");
+	CHECK(cJSON_GetArraySize(rules) == 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(rules, 0)),
+	          "contacts_remote <= contacts");
+	cJSON_Delete(j);
+	reply_free(&r);
+}
+
+/* A new catalog snapshot (SIGHUP) is served, not the cached old one. */
+static void
+test_catalog_swap(void)
+{
+	struct catalog *cat = test_catalog();
+	struct reply r;
+	cJSON *j;
+
+	/* Drop the last region's municipality: a visible difference. */
+	cat->n_areas--;
+	app_swap(&app, cat, &app.cfg);
+	get(server_port(srv), "GET", "/api/v1/catalog", &r);
+	CHECK(r.status == 200);
+	j = cJSON_ParseWithLength(r.body, r.body_len);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "areas")) == 5);
+	cJSON_Delete(j);
+	reply_free(&r);
+	cat = test_catalog();
+	app_swap(&app, cat, &app.cfg);
+	get(server_port(srv), "GET", "/api/v1/catalog", &r);
+	j = cJSON_ParseWithLength(r.body, r.body_len);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "areas")) == 6);
+	cJSON_Delete(j);
+	reply_free(&r);
+}
+
+static void
+test_errors(void)
+{
+	char v[128], e[256];
+	struct reply r;
+
+	get(server_port(srv), "GET", "/nope", &r);
+	CHECK(r.status == 404);
+	CHECK(is_json_error(&r));
+	CHECK_STR(error_text(&r, e, sizeof(e)), "not found");
+	reply_free(&r);
+
+	get(server_port(srv), "POST", "/healthz", &r);
+	CHECK(r.status == 405);
+	CHECK(is_json_error(&r));
+	CHECK_STR(reply_header(&r, "Allow", v, sizeof(v)), "GET, HEAD");
+	reply_free(&r);
+
+	get(server_port(srv), "DELETE", "/test/upload", &r);
+	CHECK(r.status == 405);
+	CHECK_STR(reply_header(&r, "Allow", v, sizeof(v)), "POST");
+	reply_free(&r);
+
+	get(server_port(srv), "GET", "/test/KU091/query?width=50", &r);
+	CHECK(r.status == 400);
+	CHECK(is_json_error(&r));
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "parameter width: must be an integer between 100 and 4000");
+	reply_free(&r);
+
+	get(server_port(srv), "GET", "/test/KU091/query?width=%zz", &r);
+	CHECK(r.status == 400);
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "parameter width: invalid % escape");
+	reply_free(&r);
+
+	get(server_port(srv), "GET", "/test/KU091/query?a=1&a=2", &r);
+	CHECK(r.status == 400);
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "parameter a: given more than once");
+	reply_free(&r);
+
+	get(server_port(srv), "GET", "/test/KU091/query?width=1200", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "width 1200 area KU091 from 127.0.0.1");
+	reply_free(&r);
+
+	/* A handler that answers nothing is a 500, not a hang. */
+	get(server_port(srv), "GET", "/test/nothing", &r);
+	CHECK(r.status == 500);
+	CHECK(is_json_error(&r));
+	reply_free(&r);
+}
+
+static void
+test_path_tricks(void)
+{
+	static const struct {
+		const char *target;
+		int status;
+	} cases[] = {
+		{ "/chart/../../etc/passwd.svg", 400 },
+		{ "/chart/KU091/../../../etc/passwd.svg", 400 },
+		{ "/%2e%2e/x", 400 },
+		{ "/chart/%2e%2e/%2e%2e.svg", 400 },
+		{ "/chart/KU091%2f..%2f../x.svg", 400 },
+		{ "/chart/KU091/x%00.svg", 400 },
+		{ "/chart/KU091/x%5c.svg", 400 },
+		{ "/chart/KU091\\x/a.svg", 400 },
+		{ "/chart//a.svg", 400 },
+		{ "/chart/KU%zz/a.svg", 400 },
+		{ "/chart/KU%20091/a.svg", 404 },
+		{ "/chart/KU091/a.b.svg", 404 },
+		{ "/chart/KU091/a.svg?x=%00", 400 },
+		{ "*", 400 },
+	};
+	static char long_target[2100], long_query[5200];
+	char e[256];
+	struct reply r;
+	size_t i;
+
+	atomic_store(&spy_calls, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		get(server_port(srv), "GET", cases[i].target, &r);
+		CHECK(r.status == cases[i].status);
+		CHECK(is_json_error(&r));
+		if (r.status != cases[i].status)
+			fprintf(stderr, "  %s: %d\n", cases[i].target,
+			        r.status);
+		reply_free(&r);
+	}
+	memcpy(long_target, "/chart/", 7);
+	memset(long_target + 7, 'a', sizeof(long_target) - 8);
+	get(server_port(srv), "GET", long_target, &r);
+	CHECK(r.status == 400);
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "path too long (at most 1024 bytes)");
+	reply_free(&r);
+	memcpy(long_query, "/chart/KU091/a.svg?q=", 21);
+	memset(long_query + 21, 'b', sizeof(long_query) - 22);
+	get(server_port(srv), "GET", long_query, &r);
+	CHECK(r.status == 400);
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "query string too long (at most 4096 bytes)");
+	reply_free(&r);
+	CHECK(atomic_load(&spy_calls) == 0);
+
+	/* The same route does answer a clean path. */
+	get(server_port(srv), "GET", "/chart/KU091/gp_coverage.svg", &r);
+	CHECK(r.status == 200);
+	CHECK(atomic_load(&spy_calls) == 1);
+	reply_free(&r);
+
+	/* Headers past the connection's memory never reach a handler. */
+	{
+		size_t n = 80 * 1024;
+		char *req = malloc(n + 256);
+		int k;
+
+		if (req == NULL)
+			abort();
+		k = snprintf(
+		    req, 256,
+		    "GET /chart/KU091/a.svg HTTP/1.1\r\nHost: x\r\nX-Big: ");
+		memset(req + k, 'h', n);
+		memcpy(req + k + n, "\r\n\r\n", 4);
+		exchange(AF_INET, server_port(srv), req, (size_t)k + n + 4, &r);
+		CHECK(r.status != 200);
+		CHECK(atomic_load(&spy_calls) == 1);
+		reply_free(&r);
+		free(req);
+	}
+}
+
+static void
+test_body_limit(void)
+{
+	static char req[8192];
+	char e[256];
+	struct reply r;
+	int n, fd;
+
+	/* Within the limit: read whole and handed over. */
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+	    MAX_BODY);
+	memset(req + n, '{', MAX_BODY);
+	exchange(AF_INET, server_port(srv), req, (size_t)n + MAX_BODY, &r);
+	CHECK(r.status == 200);
+	CHECK(r.body_len > 0 &&
+	      strcmp(r.body, "got 1024 application/json\n") == 0);
+	reply_free(&r);
+
+	/* A huge Content-Length: 413 at once, after sending a little of the
+	 * body and leaving the connection open (not closed for writing). */
+	fd = connect_to(AF_INET, server_port(srv));
+	CHECK(fd >= 0);
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Content-Length: 10000000000\r\n\r\n");
+	memset(req + n, 'x', 100);
+	CHECK(send_all(fd, req, (size_t)n + 100) == 0);
+	read_reply(fd, &r);
+	close(fd);
+	CHECK(r.status == 413);
+	CHECK(is_json_error(&r));
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "body too large (at most 1024 bytes)");
+	reply_free(&r);
+
+	/* Expect: 100-continue with a too-large length: no 100 Continue. */
+	fd = connect_to(AF_INET, server_port(srv));
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+	CHECK(send_all(fd, req, (size_t)n) == 0);
+	read_reply(fd, &r);
+	close(fd);
+	CHECK(r.status == 413);
+	reply_free(&r);
+
+	/* Chunked, no length declared: the rest of the body is dropped as
+	 * it comes (libmicrohttpd 0.9.75 takes no answer mid-body) and the
+	 * 413 comes at its end. */
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 3; i++) {
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "200\r\n");
+		memset(req + n, 'c', 512);
+		n += 512;
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+	}
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "0\r\n\r\n");
+	exchange(AF_INET, server_port(srv), req, (size_t)n, &r);
+	CHECK(r.status == 413);
+	CHECK(is_json_error(&r));
+	reply_free(&r);
+
+	/* A sender that goes on past twice the limit is cut off. */
+	fd = connect_to(AF_INET, server_port(srv));
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 6; i++) {
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "200\r\n");
+		memset(req + n, 'c', 512);
+		n += 512;
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+	}
+	send_all(fd, req, (size_t)n); /* may fail once the server closes */
+	read_reply(fd, &r);
+	close(fd);
+	CHECK(r.status == 0);
+	reply_free(&r);
+
+	/* Chunked within the limit. */
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	exchange(AF_INET, server_port(srv), req, (size_t)n, &r);
+	CHECK(r.status == 200);
+	CHECK(r.body_len > 0 && strcmp(r.body, "got 5 -\n") == 0);
+	reply_free(&r);
+}
+
+static void
+test_metrics(void)
+{
+	char ct[128];
+	struct reply r;
+	FILE *p;
+
+	get(server_port(srv), "GET", "/metrics", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Content-Type", ct, sizeof(ct)),
+	          "text/plain; version=0.0.4; charset=utf-8");
+	CHECK(strstr(r.body, "\nkuntamon_documents_accepted_total 7\n") !=
+	      NULL);
+	CHECK(strstr(r.body, "\nkuntamon_measures_rejected_total{reason="
+	                     "\"out_of_range\"} 3\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_last_cycle_duration_seconds 1.5\n") !=
+	      NULL);
+	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
+	                     "\"/healthz\",code=\"200\"} ") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
+	                     "\"unmatched\",code=\"404\"} 4\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
+	                     "\"/test/upload\",code=\"413\"} 3\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
+	                     "\"/test/nothing\",code=\"500\"} 1\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_store_db_up 1\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_endpoint_up{area=\"KU091\"} 1\n") !=
+	      NULL);
+	CHECK(strstr(r.body, "\nkuntamon_endpoint_up{area=\"KU049\"} 0\n") !=
+	      NULL);
+	CHECK(strstr(r.body, "\nkuntamon_endpoint_consecutive_failures{area="
+	                     "\"KU049\"} 2\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_endpoint_last_poll_duration_seconds{"
+	                     "area=\"KU049\"} 2.5\n") != NULL);
+	CHECK(strstr(r.body, "\nkuntamon_endpoint_last_success_timestamp_"
+	                     "seconds{area=\"KU049\"} 0\n") != NULL);
+	CHECK(strstr(r.body, "# TYPE kuntamon_http_requests_total counter\n") !=
+	      NULL);
+
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		printf("skip test_metrics_promtool (promtool not installed)\n");
+	} else {
+		p = popen("promtool check metrics 1>&2", "w");
+		CHECK(p != NULL);
+		if (p != NULL) {
+			fwrite(r.body, 1, r.body_len, p);
+			CHECK(pclose(p) == 0);
+		}
+	}
+	reply_free(&r);
+}
+
+static void
+test_label_escaping(void)
+{
+	struct request req;
+	struct response resp;
+	struct db_outcome o = { 0 };
+
+	/* An area code the store gives back verbatim reaches a label. */
+	o.area = "K\"\\\nX";
+	o.time = time(NULL);
+	o.source = "poll";
+	o.period = -1;
+	CHECK(store_db_record(app.db, &o) == 0);
+	memset(&req, 0, sizeof(req));
+	req.app = &app;
+	response_init(&resp);
+	metrics_get(&req, &resp);
+	CHECK(resp.status == 200);
+	CHECK(resp.body != NULL &&
+	      strstr(resp.body,
+	             "kuntamon_endpoint_up{area=\"K\\\"\\\\\\nX\"} 1\n") !=
+	          NULL);
+	response_reset(&resp);
+}
+
+struct slow_client {
+	int port;
+	struct reply r;
+};
+
+static void *
+slow_client_run(void *arg)
+{
+	struct slow_client *c = arg;
+
+	get(c->port, "GET", "/test/slow", &c->r);
+	return NULL;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+test_stop_drains(void)
+{
+	struct slow_client c;
+	pthread_t t;
+	double t0, elapsed;
+
+	memset(&c, 0, sizeof(c));
+	c.port = server_port(srv);
+	CHECK(pthread_create(&t, NULL, slow_client_run, &c) == 0);
+	sem_wait(&slow_entered); /* the handler is running */
+	t0 = now_ms();
+	server_stop(srv, 5000);
+	elapsed = now_ms() - t0;
+	srv = NULL;
+	pthread_join(t, NULL);
+	CHECK(c.r.status == 200);
+	CHECK(c.r.body_len == 10 && memcmp(c.r.body, "slow done\n", 10) == 0);
+	CHECK(elapsed >= 200 && elapsed < 5000);
+	reply_free(&c.r);
+	/* Nothing listens on the port any more. */
+	CHECK(connect_to(AF_INET, c.port) < 0);
+}
+
+static void
+test_stop_deadline(void)
+{
+	static const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct server *s = start("127.0.0.1");
+	struct timespec tick = { 0, 1000 * 1000 };
+	struct reply r;
+	double t0, elapsed;
+	int fd, i;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* A client that sends half a request and stalls. */
+	fd = connect_to(AF_INET, server_port(s));
+	CHECK(send_all(fd, partial, sizeof(partial) - 1) == 0);
+	for (i = 0; i < 5000 && server_in_flight(s) == 0; i++)
+		nanosleep(&tick, NULL); /* until the server has read it */
+	CHECK(server_in_flight(s) == 1);
+	t0 = now_ms();
+	server_stop(s, 300);
+	elapsed = now_ms() - t0;
+	CHECK(elapsed >= 290 && elapsed < 3000);
+	read_reply(fd, &r); /* closed without an answer */
+	CHECK(r.status == 0);
+	reply_free(&r);
+	close(fd);
+}
+
+static void
+test_ipv6(void)
+{
+	struct server *s = start("::1");
+	struct reply r;
+	static const char req[] =
+	    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+	if (s == NULL) {
+		printf("skip test_ipv6 (no IPv6 loopback)\n");
+		return;
+	}
+	exchange(AF_INET6, server_port(s), req, sizeof(req) - 1, &r);
+	CHECK(r.status == 200);
+	reply_free(&r);
+	server_stop(s, 1000);
+}
+
+static void
+test_start_errors(void)
+{
+	struct server *s = start("127.0.0.1"), *t;
+	struct config cfg;
+	struct error err = { 0 };
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* The port is taken. */
+	test_config(&cfg, "127.0.0.1");
+	cfg.listen_port = server_port(s);
+	t = server_start(&app, &cfg, &err);
+	CHECK(t == NULL);
+	CHECK(strstr(err.msg, "cannot listen on 127.0.0.1 port") != NULL);
+	server_stop(t, 0);
+	server_stop(s, 1000);
+
+	test_config(&cfg, "no such host.invalid");
+	memset(&err, 0, sizeof(err));
+	CHECK(server_start(&app, &cfg, &err) == NULL);
+	CHECK(strstr(err.msg, "no such host.invalid") != NULL);
+}
+
+static void
+test_per_ip_limit(void)
+{
+	struct config cfg;
+	struct error err = { 0 };
+	struct server *s;
+	struct reply r;
+	int a, b, c;
+
+	test_config(&cfg, "127.0.0.1");
+	cfg.per_ip_connections = 2;
+	s = server_start_routes(&app, &cfg, all_routes, n_all_routes, &err);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	a = connect_to(AF_INET, server_port(s));
+	b = connect_to(AF_INET, server_port(s));
+	c = connect_to(AF_INET, server_port(s));
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	/* The third is accepted by the kernel and closed by the server. */
+	read_reply(c, &r);
+	CHECK(r.status == 0 && strlen(r.raw) == 0);
+	reply_free(&r);
+	close(c);
+	close(a);
+	close(b);
+	server_stop(s, 1000);
+}
+
+static void
+test_respond_helpers(void)
+{
+	struct response resp;
+	char long_value[RESPONSE_HEADER_VALUE_MAX + 1];
+
+	response_init(&resp);
+	respond_error(&resp, 400, "bad \"%s\"\n\xff", "x\\y");
+	CHECK(resp.status == 400);
+	CHECK_STR(resp.body, "{\"error\":\"bad \\\"x\\\\y\\\"\\n?\"}");
+	CHECK_STR(resp.content_type, "application/json; charset=utf-8");
+	CHECK(respond_header(&resp, "Cache-Control", "no-store") == 0);
+	CHECK(respond_header(&resp, "cache-control", "max-age=60") == 0);
+	CHECK(resp.n_headers == 1);
+	CHECK_STR(resp.headers[0].value, "max-age=60");
+	CHECK(respond_header(&resp, "X-Evil", "a\r\nSet-Cookie: x") == -1);
+	CHECK(respond_header(&resp, "Bad:Name", "v") == -1);
+	memset(long_value, 'v', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	CHECK(respond_header(&resp, "X-Long", long_value) == -1);
+	respond_blob(&resp, "image/png", "\x89PNG\0x", 6);
+	CHECK(resp.status == 200 && resp.body_len == 6);
+	CHECK(memcmp(resp.body, "\x89PNG\0x", 6) == 0);
+	CHECK_STR(resp.content_type, "image/png");
+	CHECK(resp.n_headers == 1); /* headers survive a new body */
+	respond_csv(&resp, 200, "time,value\n", 11);
+	CHECK_STR(resp.content_type, "text/csv; charset=utf-8");
+	response_reset(&resp);
+	CHECK(resp.body == NULL && resp.n_headers == 0 && resp.status == 0);
+}
+
+int
+main(void)
+{
+	setup();
+	RUN(test_respond_helpers);
+	RUN(test_port_zero);
+	RUN(test_healthz);
+	RUN(test_keep_alive);
+	RUN(test_catalog_shape);
+	RUN(test_catalog_swap);
+	RUN(test_errors);
+	RUN(test_path_tricks);
+	RUN(test_body_limit);
+	RUN(test_metrics);
+	RUN(test_label_escaping);
+	RUN(test_stop_drains);
+	RUN(test_stop_deadline);
+	RUN(test_ipv6);
+	RUN(test_start_errors);
+	RUN(test_per_ip_limit);
+	server_stop(srv, 0);
+	teardown();
+	return check_done();
+}
