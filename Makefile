@@ -40,6 +40,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
+.SECONDARY:
 .PHONY: all check unit clean format format-check lint install demo bench fuzz
 all: $(B)/kuntamond $(B)/kuntamonctl $(B)/fakemuni
 
