@@ -28,10 +28,45 @@ app_swap(struct app *app, struct catalog *cat, const struct config *cfg)
 {
 	struct catalog *old;
 
+	size_t i;
+
 	pthread_mutex_lock(&app->lock);
 	old = app->cat;
 	app->cat = cat;
 	app->cfg = *cfg;
 	pthread_mutex_unlock(&app->lock);
 	catalog_unref(old);
+	/* A new catalog may aggregate differently: every cached answer is
+	 * stale. */
+	for (i = 0; i < APP_GENERATION_SLOTS; i++)
+		atomic_fetch_add(&app->generation[i], 1);
+}
+
+static size_t
+slot(const char *code)
+{
+	size_t h = 5381;
+
+	while (*code != '\0')
+		h = h * 33 + (unsigned char)*code++;
+	return h % APP_GENERATION_SLOTS;
+}
+
+void
+app_data_landed(struct app *app, const struct catalog *cat, int area)
+{
+	const struct area *a = &cat->areas[area];
+
+	atomic_fetch_add(&app->generation[slot(a->code)], 1);
+	if (a->region >= 0)
+		atomic_fetch_add(&app->generation[slot(
+		    cat->areas[a->region].code)], 1);
+	atomic_fetch_add(&app->generation[slot(cat->areas[0].code)], 1);
+	atomic_fetch_add(&app->stats.data_generation, 1);
+}
+
+unsigned long
+app_generation(struct app *app, const char *area_code)
+{
+	return atomic_load(&app->generation[slot(area_code)]);
 }

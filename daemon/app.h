@@ -31,6 +31,8 @@ struct app_stats {
 	atomic_ulong data_generation; /* bumped whenever new data lands */
 };
 
+#define APP_GENERATION_SLOTS 1024
+
 struct app {
 	pthread_mutex_t lock; /* guards cat and cfg (the pointers/struct) */
 	struct catalog *cat;
@@ -38,6 +40,11 @@ struct app {
 	struct store_rrd *rrd;
 	struct store_db *db;
 	struct app_stats stats;
+	/* Data generations by hash of area code: bumped for a municipality,
+	 * its region and the country when new data lands, so cached series
+	 * and charts of those areas go stale. A collision only costs an
+	 * extra miss. */
+	atomic_ulong generation[APP_GENERATION_SLOTS];
 	time_t started;
 };
 
@@ -48,5 +55,10 @@ void app_config(struct app *app, struct config *out);
 /* Installs a new catalog and configuration (takes ownership of cat's
  * reference); the old catalog is dropped when its last reader is done. */
 void app_swap(struct app *app, struct catalog *cat, const struct config *cfg);
+
+/* New data landed for municipality area (index into cat). */
+void app_data_landed(struct app *app, const struct catalog *cat, int area);
+/* The data generation of an area, for cache keys. */
+unsigned long app_generation(struct app *app, const char *area_code);
 
 #endif

@@ -3,6 +3,8 @@
  *   check                  validate config and catalog (exit 2 if bad)
  *   import FILE.csv        history: area,period,measure,value
  *   status                 collection health per municipality
+ *   export ...             a series as CSV or JSON (ctl_export.c)
+ *   token ...              create, list, revoke tokens (ctl_token.c)
  * It works on the files directly; the daemon need not run.
  */
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "csv.h"
+#include "ctl.h"
 #include "ingest.h"
 #include "reporting.h"
 #include "store_db.h"
@@ -25,21 +28,17 @@
 
 #define IMPORT_MAX_BYTES (1024L * 1024 * 1024)
 
-struct ctl {
-	const char *path;
-	struct config cfg;
-	struct catalog *cat;
-	struct store_db *db;
-	struct store_rrd *rrd;
-};
-
 static int
 usage(FILE *f)
 {
 	fputs("usage: kuntamonctl [-c FILE] COMMAND\n"
 	      "  check               validate configuration and catalog\n"
 	      "  import FILE.csv     import history (area,period,measure,value)\n"
-	      "  status              collection health per municipality\n",
+	      "  status              collection health per municipality\n"
+	      "  export --area A --indicator I [--start S] [--end E]\n"
+	      "         [--format csv|json]\n"
+	      "  token create AREA|--ministry | token list | token revoke ID\n"
+	      "-c FILE may stand anywhere; default config/kuntamon.conf\n",
 	    f);
 	return f == stdout ? 0 : 2;
 }
@@ -62,8 +61,8 @@ load(struct ctl *c)
 	return 0;
 }
 
-static int
-open_stores(struct ctl *c)
+int
+ctl_open_stores(struct ctl *c)
 {
 	struct error err = { 0 };
 	char db_path[CONFIG_PATH_MAX + 32];
@@ -305,7 +304,7 @@ cmd_import(struct ctl *c, const char *file)
 			goto out;
 		}
 	}
-	if (open_stores(c) < 0)
+	if (ctl_open_stores(c) < 0)
 		goto out;
 	ictx.cat = cat;
 	ictx.rrd = c->rrd;
@@ -441,7 +440,7 @@ cmd_status(struct ctl *c)
 	size_t i, counts[4] = { 0 };
 	time_t now = time(NULL);
 
-	if (open_stores(c) < 0)
+	if (ctl_open_stores(c) < 0)
 		return 1;
 	sc.states = xcalloc(cat->n_areas, sizeof(*sc.states));
 	sc.reports = xcalloc(cat->n_areas, sizeof(*sc.reports));
@@ -482,28 +481,41 @@ int
 main(int argc, char **argv)
 {
 	struct ctl c = { .path = "config/kuntamon.conf" };
-	int i = 1, status;
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	int i, n = 0, status;
 
-	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
-		c.path = argv[i + 1];
-		i += 2;
+	if (args == NULL)
+		return 1;
+	for (i = 1; i < argc; i++) { /* -c FILE anywhere */
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			c.path = argv[++i];
+		else
+			args[n++] = argv[i];
 	}
-	if (i >= argc)
-		return usage(stderr);
-	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-		return usage(stdout);
-	if (load(&c) < 0)
+	if (n == 0 || strcmp(args[0], "-h") == 0 ||
+	    strcmp(args[0], "--help") == 0) {
+		free(args);
+		return usage(n == 0 ? stderr : stdout);
+	}
+	if (load(&c) < 0) {
+		free(args);
 		return 2;
-	if (strcmp(argv[i], "check") == 0 && i + 1 == argc)
+	}
+	if (strcmp(args[0], "check") == 0 && n == 1)
 		status = cmd_check(&c);
-	else if (strcmp(argv[i], "import") == 0 && i + 2 == argc)
-		status = cmd_import(&c, argv[i + 1]);
-	else if (strcmp(argv[i], "status") == 0 && i + 1 == argc)
+	else if (strcmp(args[0], "import") == 0 && n == 2)
+		status = cmd_import(&c, args[1]);
+	else if (strcmp(args[0], "status") == 0 && n == 1)
 		status = cmd_status(&c);
+	else if (strcmp(args[0], "export") == 0)
+		status = ctl_export(&c, n, args);
+	else if (strcmp(args[0], "token") == 0)
+		status = ctl_token(&c, n, args);
 	else
 		status = usage(stderr);
 	store_rrd_free(c.rrd);
 	store_db_close(c.db);
 	catalog_unref(c.cat);
+	free(args);
 	return status;
 }

@@ -205,7 +205,7 @@ on_result(void *ctx, const struct collect_result *res)
 				    1);
 		atomic_fetch_add(&stats->measures_rejected[REJECT_UNKNOWN],
 		    doc.n_unknown);
-		atomic_fetch_add(&stats->data_generation, 1);
+		app_data_landed(s->app, c->ingest.cat, res->area);
 		document_reset(&doc);
 	}
 	if (is_ok) {

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "access.h"
 #include "query.h"
 #include "respond.h"
 
@@ -44,6 +45,8 @@ struct request {
 	const char *accept_language;
 	const char *content_type;
 	const char *remote_addr; /* "127.0.0.1", "::1" */
+	/* Who is asking: ROLE_PUBLIC unless a valid token came with it. */
+	struct principal who;
 	/* The body, for routes with accepts_body; NUL-terminated. */
 	const char *body;
 	size_t body_len;
@@ -102,6 +105,21 @@ const char *request_param(const struct request *req, const char *name);
 void api_catalog_get(const struct request *req, struct response *resp);
 void metrics_get(const struct request *req, struct response *resp);
 void metrics_healthz(const struct request *req, struct response *resp);
+/* api_series.c */
+void api_series_get(const struct request *req, struct response *resp);
+void api_series_csv_get(const struct request *req, struct response *resp);
+/* api_latest.c */
+void api_latest_get(const struct request *req, struct response *resp);
+/* api_health.c */
+void api_health_get(const struct request *req, struct response *resp);
+/* chart.c */
+void chart_svg_get(const struct request *req, struct response *resp);
+void chart_png_get(const struct request *req, struct response *resp);
+/* pages.c: the dashboard's HTML pages and embedded assets */
+void pages_get(const struct request *req, struct response *resp);
+void pages_asset_get(const struct request *req, struct response *resp);
+/* api_submit.c */
+void api_submissions_post(const struct request *req, struct response *resp);
 
 /* Drops what handlers cache between requests (the serialised catalog);
  * server_stop calls it. */

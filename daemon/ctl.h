@@ -1,0 +1,32 @@
+/*
+ * ctl.h: what kuntamonctl's commands share. kuntamonctl.c parses -c and
+ * dispatches; each family of commands lives in its own ctl_*.c.
+ */
+#ifndef KUNTAMON_CTL_H
+#define KUNTAMON_CTL_H
+
+#include "catalog.h"
+#include "config.h"
+#include "store_db.h"
+#include "store_rrd.h"
+
+struct ctl {
+	const char *path; /* the config file */
+	struct config cfg;
+	struct catalog *cat;
+	struct store_db *db;   /* NULL until ctl_open_stores */
+	struct store_rrd *rrd; /* NULL until ctl_open_stores */
+};
+
+/* Opens the database and RRD store of cfg (creating the folder). Prints
+ * what is wrong and returns -1 on failure. */
+int ctl_open_stores(struct ctl *c);
+
+/* kuntamonctl export --area A --indicator I [--start S] [--end E]
+ *   [--format csv|json]; argv[0] is "export". Returns the exit status. */
+int ctl_export(struct ctl *c, int argc, char **argv);
+/* kuntamonctl token create AREA|--ministry | list | revoke ID; argv[0] is
+ * "token". Returns the exit status. */
+int ctl_token(struct ctl *c, int argc, char **argv);
+
+#endif
