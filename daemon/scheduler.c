@@ -47,6 +47,11 @@ struct scheduler {
 	size_t n_state;
 	struct ep_state *restored; /* from the database, until first cycle */
 	size_t n_restored;
+	/* The collector's state lives across cycles, so its connections are
+	 * kept alive; it is made anew only when its options change. */
+	const struct collector *col;
+	void *col_state;
+	struct collect_options col_opts;
 };
 
 /* What one cycle's results need. */
@@ -106,6 +111,7 @@ scheduler_new(struct app *app)
 	pthread_condattr_t ca;
 
 	s->app = app;
+	s->col = collector_find("http_json");
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -226,11 +232,31 @@ on_result(void *ctx, const struct collect_result *res)
 	maybe_commit(c);
 }
 
-static void
-run_cycle(struct scheduler *s, const struct collector *col,
-    struct catalog *cat, const struct config *cfg)
+/* The collector's state for cfg, made anew if its options changed. */
+static void *
+collector_for(struct scheduler *s, const struct config *cfg)
 {
 	struct collect_options opts = { 0 };
+
+	opts.concurrency = cfg->concurrency;
+	opts.timeout_ms = (long)cfg->timeout_s * 1000;
+	opts.max_body_bytes = (size_t)cfg->max_body_bytes;
+	opts.cancel = &s->stop;
+	if (s->col_state != NULL &&
+	    opts.concurrency == s->col_opts.concurrency &&
+	    opts.timeout_ms == s->col_opts.timeout_ms &&
+	    opts.max_body_bytes == s->col_opts.max_body_bytes)
+		return s->col_state;
+	if (s->col_state != NULL)
+		s->col->destroy(s->col_state);
+	s->col_opts = opts;
+	s->col_state = s->col->create(&s->col_opts);
+	return s->col_state;
+}
+
+static void
+run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
+{
 	struct collect_target *targets;
 	struct cycle c = { 0 };
 	size_t i, n = 0;
@@ -258,20 +284,15 @@ run_cycle(struct scheduler *s, const struct collector *col,
 		targets[n].url = ep->url;
 		n++;
 	}
-	opts.concurrency = cfg->concurrency;
-	opts.timeout_ms = (long)cfg->timeout_s * 1000;
-	opts.max_body_bytes = (size_t)cfg->max_body_bytes;
-	opts.cancel = &s->stop;
-	state = col->create(&opts);
+	state = collector_for(s, cfg);
 
 	atomic_store(&s->app->stats.cycle_running, 1);
 	store_db_begin(s->app->db);
 	c.tx_started_ms = now_ms();
-	col->run_cycle(state, targets, n, on_result, &c);
+	s->col->run_cycle(state, targets, n, on_result, &c);
 	store_db_commit(s->app->db);
 	atomic_store(&s->app->stats.cycle_running, 0);
 
-	col->destroy(state);
 	free(targets);
 	atomic_fetch_add(&s->app->stats.cycles, 1);
 	atomic_store(&s->app->stats.last_cycle_ms,
@@ -286,7 +307,6 @@ static void *
 thread_main(void *arg)
 {
 	struct scheduler *s = arg;
-	const struct collector *col = collector_find("http_json");
 	struct timespec deadline;
 
 	while (!atomic_load(&s->stop)) {
@@ -296,7 +316,7 @@ thread_main(void *arg)
 		app_config(s->app, &cfg);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += cfg.interval_s;
-		run_cycle(s, col, cat, &cfg);
+		run_cycle(s, cat, &cfg);
 		catalog_unref(cat);
 
 		pthread_mutex_lock(&s->lock);
@@ -339,6 +359,8 @@ scheduler_free(struct scheduler *s)
 	scheduler_stop(s);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
+	if (s->col_state != NULL)
+		s->col->destroy(s->col_state);
 	free(s->state);
 	free(s->restored);
 	catalog_unref(s->state_cat);
