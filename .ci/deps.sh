@@ -8,4 +8,12 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config clang libclang-rt-14-dev cppcheck clang-format \
 	libmicrohttpd-dev librrd-dev libsqlite3-dev libcjson-dev \
 	libcurl4-openssl-dev libinih-dev libsodium-dev \
-	rrdtool rrdcached sqlite3 curl jq ca-certificates prometheus valgrind wrk
+	rrdtool rrdcached sqlite3 curl jq ca-certificates prometheus valgrind wrk \
+	strace openssl systemd man-db groff-base
+# The browser tests (tests/browser/): Debian's Chromium, node and npm (a
+# node already installed, e.g. with npm bundled, is kept), and the pinned
+# npm packages.
+$SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+command -v npm >/dev/null 2>&1 ||
+	$SUDO apt-get install -y -q --no-install-recommends nodejs npm
+(cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund)
