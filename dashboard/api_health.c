@@ -1,12 +1,319 @@
 /*
- * api_health.c: placeholder until its family of routes is written; answers
- * 404 so the route table links.
+ * api_health.c: GET /api/v1/health[?lang=], how collection stands, for the
+ * operators' page and `kuntamonctl status`:
+ *
+ *   {"generated": t, "expected_period": "YYYY-MM",
+ *    "cycle": {"running", "last_duration_s", "last_end", "cycles"},
+ *    "endpoints": [{"area", "name", "url", "last_poll", "last_success",
+ *                   "last_error", "last_error_time", "consecutive_failures",
+ *                   "latency_ms", "period", "status"}],
+ *    "violations": [{"area", "time", "period", "rule"}],
+ *    "counts": {"ok", "late", "failing", "never"}}
+ *
+ * - endpoints: every municipality the catalog gives an endpoint, sorted by
+ *   area code, polled yet or not. Times are Unix seconds, null for never
+ *   (as are last_error and latency_ms when there is none); period is the
+ *   latest period the municipality reported; status as in
+ *   /api/v1/latest. name is in the language of lang= or Accept-Language.
+ * - url is only the endpoint's origin (scheme://host[:port]): a path or
+ *   query may carry an API key, user:password@ certainly does, and this
+ *   page is public.
+ * - violations: the latest HEALTH_VIOLATIONS rule violations, newest first.
+ * - counts: the status of every municipality of the catalog, those that
+ *   report by submission included.
+ *
+ * Built fresh on each request: a few indexed queries, no files read.
  */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "access.h"
+#include "app.h"
+#include "catalog.h"
+#include "lang.h"
+#include "reporting.h"
+#include "respond.h"
 #include "routes.h"
+#include "store_db.h"
+#include "timespec.h"
+#include "xmalloc.h"
+
+#define HEALTH_VIOLATIONS 100
+
+/* What the database knows, by area index. */
+struct health {
+	const struct catalog *cat;
+	int *latest; /* latest period reported; -1: never */
+	struct db_endpoint_state *states;
+	bool *has_state;
+	cJSON *violations;
+};
+
+/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
+static void *
+must(void *p)
+{
+	if (p == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static int
+on_latest(void *ctx, const struct db_report *r)
+{
+	struct health *h = ctx;
+	int a = catalog_find_area(h->cat, r->area);
+
+	if (a >= 0)
+		h->latest[a] = r->period;
+	return 0;
+}
+
+static int
+on_state(void *ctx, const struct db_endpoint_state *s)
+{
+	struct health *h = ctx;
+	int a = catalog_find_area(h->cat, s->area);
+
+	if (a >= 0) {
+		h->states[a] = *s;
+		h->has_state[a] = true;
+	}
+	return 0;
+}
+
+/* Unix seconds, or null for 0 (never). */
+static void
+add_time(cJSON *o, const char *key, time_t t)
+{
+	if (t > 0)
+		must(cJSON_AddNumberToObject(o, key, (double)t));
+	else
+		must(cJSON_AddNullToObject(o, key));
+}
+
+static void
+add_period(cJSON *o, const char *key, int period)
+{
+	char text[16];
+
+	if (period < 0) {
+		must(cJSON_AddNullToObject(o, key));
+		return;
+	}
+	period_format(period, text, sizeof(text));
+	must(cJSON_AddStringToObject(o, key, text));
+}
+
+static int
+on_violation(void *ctx, const struct db_violation *v)
+{
+	struct health *h = ctx;
+	cJSON *o = must(cJSON_CreateObject());
+
+	cJSON_AddItemToArray(h->violations, o);
+	must(cJSON_AddStringToObject(o, "area", v->area));
+	add_time(o, "time", v->time);
+	add_period(o, "period", v->period);
+	must(cJSON_AddStringToObject(o, "rule", v->rule));
+	return 0;
+}
+
+/* scheme://host[:port] of url, without user information, path or query;
+ * "" if url has no scheme. */
+static void
+url_origin(const char *url, char *out, size_t size)
+{
+	const char *sep = strstr(url, "://"), *host, *at;
+	size_t scheme_len, authority_len;
+
+	out[0] = '\0';
+	if (sep == NULL || sep == url)
+		return;
+	scheme_len = (size_t)(sep - url);
+	host = sep + 3;
+	authority_len = strcspn(host, "/?#");
+	/* the last '@' of the authority ends the user information */
+	for (at = host + authority_len; at > host && at[-1] != '@'; at--)
+		;
+	authority_len -= (size_t)(at - host);
+	host = at;
+	if (authority_len == 0)
+		return;
+	snprintf(out, size, "%.*s://%.*s", (int)scheme_len, url,
+	         (int)authority_len, host);
+}
+
+static int
+cmp_area_code(const void *a, const void *b, void *ctx)
+{
+	const struct catalog *cat = ctx;
+
+	return strcmp(cat->areas[*(const int *)a].code,
+	              cat->areas[*(const int *)b].code);
+}
+
+static void
+add_endpoint(cJSON *arr, const struct health *h, int area, enum lang lang,
+             enum report_status st)
+{
+	const struct catalog *cat = h->cat;
+	const struct area *a = &cat->areas[area];
+	const struct db_endpoint_state *s = &h->states[area];
+	cJSON *o = must(cJSON_CreateObject());
+	char origin[256];
+
+	cJSON_AddItemToArray(arr, o);
+	must(cJSON_AddStringToObject(o, "area", a->code));
+	must(cJSON_AddStringToObject(o, "name", a->name[lang]));
+	url_origin(cat->endpoints[a->endpoint].url, origin, sizeof(origin));
+	if (origin[0] != '\0')
+		must(cJSON_AddStringToObject(o, "url", origin));
+	else
+		must(cJSON_AddNullToObject(o, "url"));
+	add_time(o, "last_poll", h->has_state[area] ? s->last_poll : 0);
+	add_time(o, "last_success", h->has_state[area] ? s->last_success : 0);
+	if (h->has_state[area] && s->last_error[0] != '\0')
+		must(cJSON_AddStringToObject(o, "last_error", s->last_error));
+	else
+		must(cJSON_AddNullToObject(o, "last_error"));
+	add_time(o, "last_error_time",
+	         h->has_state[area] ? s->last_error_time : 0);
+	must(cJSON_AddNumberToObject(
+	    o, "consecutive_failures",
+	    h->has_state[area] ? s->consecutive_failures : 0));
+	if (h->has_state[area] && s->last_poll > 0 && isfinite(s->latency_ms))
+		must(cJSON_AddNumberToObject(o, "latency_ms", s->latency_ms));
+	else
+		must(cJSON_AddNullToObject(o, "latency_ms"));
+	add_period(o, "period", h->latest[area]);
+	must(cJSON_AddStringToObject(o, "status", reporting_status_name(st)));
+}
+
+static void
+add_cycle(cJSON *root, struct app *app)
+{
+	const struct app_stats *st = &app->stats;
+	cJSON *c = must(cJSON_AddObjectToObject(root, "cycle"));
+
+	must(cJSON_AddBoolToObject(c, "running",
+	                           atomic_load(&st->cycle_running) != 0));
+	if (atomic_load(&st->cycles) > 0)
+		must(cJSON_AddNumberToObject(
+		    c, "last_duration_s",
+		    (double)atomic_load(&st->last_cycle_ms) / 1000.0));
+	else
+		must(cJSON_AddNullToObject(c, "last_duration_s"));
+	add_time(c, "last_end", (time_t)atomic_load(&st->last_cycle_end));
+	must(cJSON_AddNumberToObject(c, "cycles",
+	                             (double)atomic_load(&st->cycles)));
+}
+
+/* The whole answer, or NULL if the database fails. */
+static cJSON *
+health_json(struct app *app, const struct catalog *cat,
+            const struct config *cfg, enum lang lang, time_t now)
+{
+	static const char *const count_keys[] = { "ok", "late", "failing",
+		                                  "never" };
+	struct health h = { 0 };
+	int *order = xcalloc(cat->n_areas + 1, sizeof(*order));
+	size_t i, n_order = 0, counts[4] = { 0 };
+	cJSON *root = must(cJSON_CreateObject()), *arr, *c;
+
+	h.cat = cat;
+	h.latest = xcalloc(cat->n_areas + 1, sizeof(*h.latest));
+	h.states = xcalloc(cat->n_areas + 1, sizeof(*h.states));
+	h.has_state = xcalloc(cat->n_areas + 1, sizeof(*h.has_state));
+	for (i = 0; i < cat->n_areas; i++)
+		h.latest[i] = -1;
+	must(cJSON_AddNumberToObject(root, "generated", (double)now));
+	add_period(root, "expected_period",
+	           reporting_expected_period(now, cfg->ontime_days));
+	add_cycle(root, app);
+	arr = must(cJSON_AddArrayToObject(root, "endpoints"));
+	h.violations = must(cJSON_AddArrayToObject(root, "violations"));
+	if (app->db == NULL ||
+	    store_db_each_latest(app->db, on_latest, &h) < 0 ||
+	    store_db_each_endpoint_state(app->db, on_state, &h) < 0 ||
+	    store_db_each_violation(app->db, HEALTH_VIOLATIONS, on_violation,
+	                            &h) < 0) {
+		cJSON_Delete(root);
+		root = NULL;
+		goto out;
+	}
+	for (i = cat->first_municipality; i < cat->n_areas; i++) {
+		const struct area *a = &cat->areas[i];
+		int failures = a->endpoint >= 0 && h.has_state[i]
+		                   ? h.states[i].consecutive_failures
+		                   : 0;
+
+		counts[reporting_status(h.latest[i], failures, now,
+		                        cfg->ontime_days)]++;
+		if (a->endpoint >= 0)
+			order[n_order++] = (int)i;
+	}
+	qsort_r(order, n_order, sizeof(*order), cmp_area_code, (void *)cat);
+	for (i = 0; i < n_order; i++) {
+		int area = order[i];
+
+		add_endpoint(
+		    arr, &h, area, lang,
+		    reporting_status(h.latest[area],
+		                     h.has_state[area]
+		                         ? h.states[area].consecutive_failures
+		                         : 0,
+		                     now, cfg->ontime_days));
+	}
+	c = must(cJSON_AddObjectToObject(root, "counts"));
+	for (i = 0; i < 4; i++)
+		must(cJSON_AddNumberToObject(c, count_keys[i],
+		                             (double)counts[i]));
+out:
+	free(h.has_state);
+	free(h.states);
+	free(h.latest);
+	free(order);
+	return root;
+}
 
 void
 api_health_get(const struct request *req, struct response *resp)
 {
-	(void)req;
-	respond_error(resp, 404, "not implemented yet");
+	struct app *app = req->app;
+	struct catalog *cat = app_catalog(app);
+	struct error err = { 0 };
+	struct config cfg;
+	enum lang lang;
+	cJSON *root;
+
+	app_config(app, &cfg);
+	if (!access_may_read(&req->who, cfg.is_public)) {
+		respond_error(resp, 401, "a token is required");
+		respond_header(resp, "WWW-Authenticate", "Bearer");
+		goto out;
+	}
+	if (lang_negotiate(query_get(req->query, "lang"), req->accept_language,
+	                   &lang, &err) < 0) {
+		respond_error(resp, 400, "%s", err.msg);
+		goto out;
+	}
+	root = health_json(app, cat, &cfg, lang, time(NULL));
+	if (root == NULL) {
+		respond_error(resp, 503, "the database is not available");
+		goto out;
+	}
+	respond_json(resp, 200, root);
+	cJSON_Delete(root);
+	respond_header(resp, "Cache-Control", "no-store");
+out:
+	catalog_unref(cat);
 }
