@@ -78,7 +78,9 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	const struct area *a = &cat->areas[area];
 	int profile = -1;
 
-	if (a->endpoint >= 0)
+	/* A submission is always in the layout of SPEC §4; a profile
+	 * describes one endpoint's document only. */
+	if (a->endpoint >= 0 && strcmp(meta->source, "poll") == 0)
 		profile = cat->endpoints[a->endpoint].profile;
 	if (document_parse(cat, area, profile, body, len, now, out_doc,
 		err) < 0) {

@@ -1,0 +1,160 @@
+/*
+ * fuzz_submission.c: what POST /api/v1/submissions does with a request
+ * before storage, on arbitrary bytes: the first line is the Content-Type,
+ * the rest the body. The body is parsed as the token's municipality's
+ * document (KU091, the SPEC §4 layout) against a fixed small catalog; a
+ * taken document becomes the 202 answer, a refused one the 400/403 error.
+ * Checks: both answers are JSON that parses back, the 202 answer's lists
+ * match the document's counts, a refusal is 400 or 403 only. Writes no
+ * files: ingest's storage half is left out.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api_submit.h"
+#include "respond.h"
+
+#define MAX_INPUT_BYTES (256 * 1024)
+#define NOW ((time_t)1794744000) /* 2026-11-15 12:00:00 UTC */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* clang-format off */
+static const char regions_csv[] = "code,name_fi,name_sv\n01,Uusimaa,Nyland\n";
+static const char municipalities_csv[] =
+    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
+    "population,foreign_language_population\n"
+    "049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"
+    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n";
+#define MEASURE(id, min, max, count)                                        \
+	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min               \
+	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count  \
+	", \"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}}"
+static const char measures_json[] =
+    "{\"measures\": ["
+    MEASURE("gp_open", "0", "1", "false") ","
+    MEASURE("contacts", "0", "1000000", "true") ","
+    MEASURE("contacts_remote", "0", "1000000", "true") ","
+    MEASURE("staff_fte", "-10", "10000", "false")
+    "], \"rules\": [\"contacts_remote <= contacts\", "
+    "\"gp_open < staff_fte\"]}";
+/* clang-format on */
+
+static struct catalog *
+fixed_catalog(void)
+{
+	static struct catalog *cat;
+	struct error err;
+
+	if (cat != NULL)
+		return cat;
+	memset(&err, 0, sizeof(err));
+	cat = catalog_new();
+	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
+	        0 ||
+	    catalog_parse_municipalities(cat, municipalities_csv,
+	                                 strlen(municipalities_csv),
+	                                 &err) < 0 ||
+	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
+	                           &err) < 0 ||
+	    catalog_finish(cat, &err) < 0) {
+		fprintf(stderr, "fuzz catalog: line %d: %s\n", err.line,
+		        err.msg);
+		abort();
+	}
+	return cat;
+}
+
+static int
+array_size(const cJSON *obj, const char *name)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!cJSON_IsArray(a))
+		abort();
+	return cJSON_GetArraySize(a);
+}
+
+static void
+check_answer(const struct catalog *cat, const struct document *doc)
+{
+	cJSON *a = api_submit_answer(cat, doc), *back;
+	char *text = cJSON_PrintUnformatted(a);
+	size_t n_unknown = doc->n_unknown < DOCUMENT_MAX_UNKNOWN
+	                       ? doc->n_unknown
+	                       : DOCUMENT_MAX_UNKNOWN;
+
+	if (text == NULL)
+		abort();
+	back = cJSON_Parse(text);
+	if (back == NULL ||
+	    array_size(back, "accepted") != (int)doc->n_accepted ||
+	    array_size(back, "rejected") !=
+	        (int)(doc->n_measures - doc->n_accepted + n_unknown) ||
+	    array_size(back, "violations") != (int)doc->n_violations ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(back, "period")))
+		abort();
+	cJSON_Delete(back);
+	cJSON_free(text);
+	cJSON_Delete(a);
+}
+
+static void
+check_refusal(const struct error *err)
+{
+	int status = api_submit_reject_status(err->msg);
+	struct response resp;
+	cJSON *back;
+
+	if (status != 400 && status != 403)
+		abort();
+	response_init(&resp);
+	respond_error(&resp, status, "%s", err->msg);
+	back = cJSON_ParseWithLength(resp.body, resp.body_len);
+	if (back == NULL ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(back, "error")))
+		abort();
+	cJSON_Delete(back);
+	response_reset(&resp);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct catalog *cat = fixed_catalog();
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t ct_len = nl != NULL ? (size_t)(nl - data) : size;
+	size_t body_len = nl != NULL ? size - ct_len - 1 : 0;
+	struct document doc;
+	struct error err;
+	char *ct, *body;
+
+	if (size > MAX_INPUT_BYTES)
+		return 0;
+	ct = malloc(ct_len + 1);
+	body = malloc(body_len + 1); /* NUL-terminated, as the server's */
+	if (ct == NULL || body == NULL)
+		abort();
+	memcpy(ct, data, ct_len);
+	ct[ct_len] = '\0';
+	if (body_len > 0)
+		memcpy(body, nl + 1, body_len);
+	body[body_len] = '\0';
+
+	(void)api_submit_is_json(ct);
+	memset(&err, 0, sizeof(err));
+	if (document_parse(cat, catalog_find_area(cat, "KU091"), -1, body,
+	                   body_len, NOW, &doc, &err) == 0) {
+		check_answer(cat, &doc);
+		document_reset(&doc);
+	} else {
+		check_refusal(&err);
+	}
+	free(body);
+	free(ct);
+	return 0;
+}

@@ -1,0 +1,266 @@
+#!/bin/bash
+# Submissions and tokens end to end. kuntamonctl token create prints a
+# token once and stores only its hash; POST /api/v1/submissions takes a
+# municipality's document through the same ingest path as a poll (202
+# with accepted and rejected measures, values in the RRD file with the
+# 40-day heartbeat, the poll log, reports, violations); every refusal has
+# its status: 400 (not a document, future period), 401 (no, bad or revoked
+# token), 403 (another municipality, a ministry token), 405, 413 (declared
+# or chunked, not buffered), 415, 429 (same second; past submit_rate); every
+# submission is in the audit log; a revocation counts at once in the
+# running daemon; a token still works after a restart.
+. "$(dirname "$0")/lib.sh"
+
+for tool in curl jq sqlite3 rrdtool; do
+	command -v "$tool" >/dev/null || { skip "80_submissions: $tool not installed"; exit 0; }
+done
+
+MAX_BODY=4096
+start_fakemuni || exit 1
+# KU049 is polled; KU091 and KU092 report only by submission.
+write_endpoints "$T/endpoints.csv" KU049
+INTERVAL=3600 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY"
+ctl() { "$B/kuntamonctl" -c "$T/k.conf" "$@"; }
+
+# ---- tokens ----
+mkdir -p "$T/var"
+TOK91=$(ctl token create KU091 2>"$T/create.err")
+check_eq "token create: exit 0" "$?" 0
+check "token create: stdout is the token alone ($TOK91)" \
+	bash -c "[[ '$TOK91' =~ ^km_[A-Za-z0-9_-]{43}\$ ]]"
+check "token create: what it is on stderr" grep -q '^token 1 (municipality KU091) created' "$T/create.err"
+TOK49=$(ctl token create KU049 2>/dev/null)
+TOK92=$(ctl token create KU092 2>/dev/null)
+MIN=$(ctl token create --ministry 2>"$T/create.err")
+check "ministry token created" grep -q '^token 4 (ministry) created' "$T/create.err"
+check "two tokens differ" test "$TOK91" != "$TOK49"
+ctl token create KU999 >"$T/bad.out" 2>&1
+check_eq "token create for an unknown area: exit 2" "$?" 2
+ctl token create MK01 >/dev/null 2>&1
+check_eq "token create for a region: exit 2" "$?" 2
+check_eq "token create for an unknown area prints no token" "$(grep -c km_ "$T/bad.out")" 0
+check_eq "only hashes are stored (32 bytes each)" \
+	"$(db "select count(*) from tokens where length(hash) = 32")" 4
+check "no token text in the database files" \
+	bash -c "! cat '$T'/var/kuntamon.db* | grep -qaF -e '$TOK91' -e '$MIN'"
+ctl token list >"$T/list"
+check "token list: header" grep -qE '^id +role +area +created +last_used +revoked' "$T/list"
+check "token list: a municipal token" grep -qE '^1 +municipality +KU091 +[0-9T:Z-]+ +- +-$' "$T/list"
+check "token list: the ministry token" grep -qE '^4 +ministry +- ' "$T/list"
+check "token list: no token text" bash -c "! grep -q km_ '$T/list'"
+ctl token revoke x >/dev/null 2>&1
+check_eq "token revoke of a non-number: exit 2" "$?" 2
+ctl token revoke 99 >/dev/null 2>&1
+check_eq "token revoke of no such token: exit 1" "$?" 1
+
+start_daemon "$T/k.conf" || exit 1
+wait_cycles 1 30 || { not_ok "first cycle finished"; exit 1; }
+URL="http://127.0.0.1:$D_PORT"
+PERIOD=$(date -u -d "$(date -u +%Y-%m-15) -1 month" +%Y-%m)
+FUTURE=$(date -u -d "$(date -u +%Y-%m-15) +2 month" +%Y-%m)
+N_POSTS=0
+
+# [CT=TYPE] post TOKEN BODY [CURL ARGS]: POSTs to /api/v1/submissions
+# with Content-Type application/json or CT; the answer in $T/body,
+# headers in $T/head; sets CODE.
+post() {
+	_tok=$1 _data=$2
+	shift 2
+	_auth=()
+	[ -n "$_tok" ] && _auth=(-H "Authorization: Bearer $_tok")
+	CODE=$(curl -s --max-time 20 -o "$T/body" -D "$T/head" -w '%{http_code}' \
+		-X POST "${_auth[@]}" -H "Content-Type: ${CT-application/json}" \
+		"$@" --data-binary "$_data" "$URL/api/v1/submissions")
+	N_POSTS=$((N_POSTS + 1))
+}
+jqe() { jq -e "$1" "$T/body" >/dev/null; }
+err_is() { jq -r .error "$T/body" | grep -q "$1"; }
+doc() { # doc AREA PERIOD MEASURES-JSON
+	printf '{"municipality": "%s", "period": "%s", "measures": %s}' "$1" "$2" "$3"
+}
+# next_second: returns just after the wall clock turns a second, so two
+# quick requests land in the same second
+next_second() {
+	_s=$(date +%s)
+	wait_for 3 test "$(date +%s)" -gt "$_s"
+}
+
+# ---- 202: the same ingest path as a poll ----
+next_second
+post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 3, "contacts_remote": 7, "gp_open": 1, "gp_hours": "x", "staff_fte": null, "bogus": 1}')"
+check_eq "202: status" "$CODE" 202
+check "202: JSON" grep -qi '^content-type: application/json' "$T/head"
+check "202: area and period" jqe ".area == \"KU091\" and .period == \"$PERIOD\""
+check "202: accepted measures" jqe '.accepted == ["gp_open", "contacts", "contacts_remote"]'
+check "202: not a number" jqe '.rejected | index({"measure": "gp_hours", "reason": "not_number"})'
+check "202: null" jqe '.rejected | index({"measure": "staff_fte", "reason": "null"})'
+check "202: unknown" jqe '.rejected | index({"measure": "bogus", "reason": "unknown"})'
+check "202: missing" jqe '.rejected | index({"measure": "referrals", "reason": "missing"})'
+check "202: 16 measures judged, plus the unknown" jqe '(.accepted | length) + (.rejected | length) == 17'
+check "202: rule violation" jqe '.violations == ["contacts_remote <= contacts"]'
+rrd=$T/var/rrd/KU091.rrd
+check_eq "stored in the RRD file: contacts" "$(rrd_last_value "$rrd" contacts)" 3
+check_eq "stored in the RRD file: gp_hours unknown" "$(rrd_last_value "$rrd" gp_hours)" U
+check "40-day heartbeat for a municipality that submits" \
+	grep -q 'ds\[contacts\].minimal_heartbeat = 3456000' <(rrdtool info "$rrd")
+check_eq "poll log: a submission, 3 accepted" \
+	"$(db "select source, accepted, error is null from polls where area = 'KU091'")" "submission|3|1"
+check_eq "poll log: rejections recorded" \
+	"$(db "select count(*) from rejections r join polls p on p.id = r.poll_id where p.area = 'KU091' and r.reason in ('not_number', 'null', 'unknown')")" 3
+check_eq "violation recorded" \
+	"$(db "select count(*) from violations v join polls p on p.id = v.poll_id where p.area = 'KU091'")" 1
+y=${PERIOD%-*} m=${PERIOD#*-}
+check_eq "the period counts as reported" \
+	"$(db "select count(*) from reports where area = 'KU091' and period = $((10#$y * 12 + 10#$m - 1))")" 1
+check_eq "audit: accepted, with token, address and area" \
+	"$(db "select token_id, remote, area, outcome from audit order by id desc limit 1")" \
+	"1|127.0.0.1|KU091|accepted"
+check "audit: time is now" test $(( $(date +%s) - $(db "select max(time) from audit") )) -le 5
+curl -s "$URL/metrics" >"$T/metrics"
+check "metrics count the document" grep -qE '^kuntamon_documents_accepted_total [1-9]' "$T/metrics"
+
+# A second document in the same second cannot be written to the file.
+n=0
+while :; do
+	next_second
+	post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 10}')"
+	c1=$CODE
+	post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 11}')"
+	n=$((n + 1))
+	[ "$c1" = 202 ] && [ "$CODE" = 429 ] && break
+	[ "$n" -ge 3 ] && break
+done
+check_eq "same second: 429" "$CODE" 429
+check "same second: says why" err_is "less than a second ago"
+check "same second: Retry-After: 1" grep -qi '^retry-after: 1' "$T/head"
+check_eq "same second: the first value stands" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 10
+check_eq "audit: rate_limited" "$(db "select outcome from audit order by id desc limit 1")" rate_limited
+next_second
+post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 12}')"
+check_eq "a second later it is taken" "$CODE" 202
+check_eq "a second later: stored" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 12
+
+# A polled municipality may submit too, in the SPEC §4 layout.
+post "$TOK49" "$(doc KU049 "$PERIOD" '{"contacts": 40}')"
+check_eq "polled municipality submits: 202" "$CODE" 202
+check "polled municipality: heartbeat stays three intervals" \
+	grep -q 'ds\[contacts\].minimal_heartbeat = 10800' <(rrdtool info "$T/var/rrd/KU049.rrd")
+
+# ---- 400 ----
+post "$TOK91" 'not json'
+check_eq "not JSON: 400" "$CODE" 400
+check "not JSON: says why" err_is "not a JSON object"
+post "$TOK91" '[1, 2]'
+check_eq "an array: 400" "$CODE" 400
+post "$TOK91" "$(doc KU091 "$FUTURE" '{"contacts": 1}')"
+check_eq "future period: 400" "$CODE" 400
+check "future period: says why" err_is "in the future"
+post "$TOK91" '{"municipality": "KU091", "measures": {}}'
+check_eq "no period: 400" "$CODE" 400
+check_eq "audit: rejected" "$(db "select outcome, area from audit order by id desc limit 1")" "rejected|KU091"
+check_eq "poll log: rejected whole" \
+	"$(db "select count(*) from polls where area = 'KU091' and source = 'submission' and error like '%future%'")" 1
+
+# ---- 401 ----
+post "" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "no token: 401" "$CODE" 401
+check "no token: WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$T/head"
+check_eq "audit: unauthorized, no token id" \
+	"$(db "select ifnull(token_id, 'null'), outcome from audit order by id desc limit 1")" "null|unauthorized"
+post "km_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "unknown token: 401" "$CODE" 401
+post "" "$(doc KU091 "$PERIOD" '{"contacts": 1}')" -H "Authorization: Basic dXNlcjpwYXNz"
+check_eq "Basic credentials: 401" "$CODE" 401
+post "${TOK91}x" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "a token with one character more: 401" "$CODE" 401
+
+# ---- 403 ----
+post "$TOK91" "$(doc KU049 "$PERIOD" '{"contacts": 1}')"
+check_eq "another municipality's document: 403" "$CODE" 403
+check "another municipality: says why" err_is "names KU049, expected KU091"
+check "another municipality: nothing written to its file" \
+	test "$(rrd_last_value "$T/var/rrd/KU049.rrd" contacts)" = 40
+check_eq "audit: forbidden" "$(db "select outcome, area from audit order by id desc limit 1")" "forbidden|KU091"
+post "$MIN" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "a ministry token cannot submit: 403" "$CODE" 403
+check_eq "audit: the ministry token's id" "$(db "select token_id, outcome from audit order by id desc limit 1")" "4|forbidden"
+
+# ---- 405, 413, 415 ----
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK91" "$URL/api/v1/submissions")
+check_eq "GET: 405" "$code" 405
+head -c $((MAX_BODY + 1)) /dev/zero | tr '\0' ' ' >"$T/big"
+post "$TOK91" "@$T/big"
+check_eq "declared body past max_body: 413" "$CODE" 413
+check_eq "audit: too_large" "$(db "select outcome from audit order by id desc limit 1")" too_large
+# A chunked body has no length to refuse up front: it is dropped once past
+# the limit, answered 413 at its end or, arriving in large pieces, cut off.
+post "$TOK91" "@$T/big" -H "Transfer-Encoding: chunked"
+check "chunked body past max_body: 413 or cut off ($CODE)" grep -qE '^(413|000)$' <<<"$CODE"
+check "audit: too_large or aborted" grep -qE '^(too_large|aborted)$' \
+	<<<"$(db "select outcome from audit order by id desc limit 1")"
+# An endless body is not buffered: the connection is cut past the limit.
+head -c $((64 * 1024 * 1024)) /dev/zero | curl -s --max-time 20 -o /dev/null -w '%{http_code}' \
+	-X POST -H "Authorization: Bearer $TOK91" -H "Content-Type: application/json" \
+	-H "Transfer-Encoding: chunked" --data-binary @- "$URL/api/v1/submissions" >"$T/endless" 2>/dev/null
+N_POSTS=$((N_POSTS + 1))
+check "endless body: no answer but a 413 ($(cat "$T/endless"))" grep -qE '^(413|100|000)$' "$T/endless"
+check_eq "endless body: audited as cut off" \
+	"$(db "select outcome, detail from audit order by id desc limit 1")" "aborted|0 body too large: cut off"
+check_eq "endless body: daemon still serves" "$(curl -s "$URL/healthz")" ok
+CT=text/plain post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "text/plain: 415" "$CODE" 415
+check_eq "audit: unsupported_type" "$(db "select outcome from audit order by id desc limit 1")" unsupported_type
+CT= post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "no content type: 415" "$CODE" 415
+CT="application/json; charset=latin1" post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "JSON in latin1: 415" "$CODE" 415
+CT="Application/JSON; charset=UTF-8" post "$TOK91" "$(doc KU091 "$FUTURE" '{"contacts": 1}')"
+check_eq "JSON, any case, charset UTF-8: judged (400)" "$CODE" 400
+
+# ---- revocation counts at once, without a restart ----
+next_second
+post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 4}')"
+check_eq "before revoke: 202" "$CODE" 202
+ctl token revoke 1 >"$T/revoke.out"
+check_eq "token revoke: exit 0" "$?" 0
+check "token revoke: says so" grep -q '^token 1 revoked' "$T/revoke.out"
+post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 5}')"
+check_eq "after revoke: 401 at once" "$CODE" 401
+check "after revoke: says why" err_is "revoked"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK91" "$URL/api/v1/catalog")
+check_eq "after revoke: reads refused too" "$code" 401
+check_eq "after revoke: the value before stands" "$(rrd_last_value "$rrd" contacts)" 4
+check "token list shows it revoked" grep -qE '^1 +municipality +KU091 +[0-9T:Z-]+ +[0-9T:Z-]+ +[0-9T:Z-]+$' <(ctl token list)
+check "token list: last use recorded" grep -qE '^3 +municipality +KU092 +[0-9T:Z-]+ +[0-9T:Z-]+ +-$' <(ctl token list)
+ctl token revoke 1 >/dev/null
+check_eq "revoking twice: exit 0" "$?" 0
+
+# ---- every submission is in the audit log ----
+check_eq "audit: one line per submission" "$(db "select count(*) from audit")" "$N_POSTS"
+check_eq "audit: every line has address and time" \
+	"$(db "select count(*) from audit where remote = '127.0.0.1' and time > 0 and outcome != ''")" "$N_POSTS"
+
+# ---- after a restart: tokens still work; submit_rate ----
+stop_daemon
+check_eq "SIGTERM: exit 0" "$D_STATUS" 0
+INTERVAL=3600 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY" "[server]" "submit_rate = 2"
+start_daemon "$T/k.conf" || exit 1
+URL="http://127.0.0.1:$D_PORT"
+next_second
+post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 20}')"
+check_eq "after restart: a token still works" "$CODE" 202
+post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
+check_eq "after restart: a revoked token stays revoked" "$CODE" 401
+post "$TOK92" "$(doc KU092 "$FUTURE" '{"contacts": 21}')"
+check_eq "submit_rate 2: the second is judged (400)" "$CODE" 400
+post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 22}')"
+check_eq "submit_rate 2: the third in a minute is 429" "$CODE" 429
+check "submit_rate: says why" err_is "more than 2 submissions a minute"
+check_eq "submit_rate: the rejected value was not stored" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 20
+post "$TOK49" "$(doc KU049 "$PERIOD" '{"contacts": 41}')"
+check_eq "submit_rate is per token: another one goes on" "$CODE" 202
+check_eq "audit: rate_limited" "$(db "select count(*) from audit where outcome = 'rate_limited' and token_id = 3")" 2
+
+stop_daemon
+check_eq "SIGTERM: exit 0" "$D_STATUS" 0
+exit 0

@@ -1,0 +1,181 @@
+/*
+ * test_api_submit.c: the pure pieces of POST /api/v1/submissions: which
+ * Content-Type is JSON, which whole rejection is 403, and the 202 answer
+ * for a parsed document.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api_submit.h"
+#include "check.h"
+
+#define NOW ((time_t)1794744000) /* 2026-11-15 12:00:00 UTC */
+
+/* clang-format off */
+static const char regions_csv[] = "code,name_fi,name_sv\n01,Uusimaa,Nyland\n";
+static const char municipalities_csv[] =
+    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
+    "population,foreign_language_population\n"
+    "049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"
+    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n";
+#define MEASURE(id, min, max, count)                                        \
+	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min               \
+	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count  \
+	", \"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}}"
+static const char measures_json[] =
+    "{\"measures\": ["
+    MEASURE("gp_open", "0", "1", "false") ","
+    MEASURE("contacts", "0", "1000000", "true") ","
+    MEASURE("contacts_remote", "0", "1000000", "true")
+    "], \"rules\": [\"contacts_remote <= contacts\"]}";
+/* clang-format on */
+
+static struct catalog *
+small_catalog(void)
+{
+	struct catalog *cat = catalog_new();
+	struct error err = { 0 };
+
+	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
+	        0 ||
+	    catalog_parse_municipalities(cat, municipalities_csv,
+	                                 strlen(municipalities_csv),
+	                                 &err) < 0 ||
+	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
+	                           &err) < 0 ||
+	    catalog_finish(cat, &err) < 0) {
+		fprintf(stderr, "catalog: line %d: %s\n", err.line, err.msg);
+		exit(1);
+	}
+	return cat;
+}
+
+static void
+test_content_type(void)
+{
+	static const struct {
+		const char *ct;
+		bool want;
+	} cases[] = {
+		{ "application/json", true },
+		{ "Application/JSON", true },
+		{ "application/json; charset=utf-8", true },
+		{ "application/json;charset=UTF-8", true },
+		{ "application/json ; charset=\"utf-8\"", true },
+		{ "application/json; foo=bar; charset=utf-8", true },
+		{ " application/json ", true },
+		{ NULL, false },
+		{ "", false },
+		{ "text/plain", false },
+		{ "application/x-www-form-urlencoded", false },
+		{ "application/jsonx", false },
+		{ "application/json-seq", false },
+		{ "application/json+x", false },
+		{ "application/problem+json", false },
+		{ "application/json; charset=latin1", false },
+		{ "application/json; charset=\"utf-16\"", false },
+		{ "application/json; charset", false },
+		{ "application/json; charset=", false },
+		{ "application/json;", false },
+		{ "application/json; =x", false },
+		{ "application/json; a=\"unterminated", false },
+		{ "application/json x", false },
+		{ "multipart/form-data; boundary=x", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (api_submit_is_json(cases[i].ct) != cases[i].want) {
+			fprintf(stderr, "\"%s\": want %d\n",
+			        cases[i].ct ? cases[i].ct : "(null)",
+			        cases[i].want);
+			CHECK(0);
+		}
+	}
+}
+
+/* The status of every whole rejection document_parse makes. */
+static void
+test_reject_status(void)
+{
+	static const struct {
+		const char *body;
+		int want;
+	} cases[] = {
+		{ "{\"municipality\": \"KU049\", \"period\": \"2026-10\"}",
+		  403 },
+		{ "{\"municipality\": \"KU999\", \"period\": \"2026-10\"}",
+		  403 },
+		{ "{\"municipality\": \"\", \"period\": \"2026-10\"}", 403 },
+		{ "{\"period\": \"2026-10\"}", 400 },
+		{ "{\"municipality\": 91, \"period\": \"2026-10\"}", 400 },
+		{ "{\"municipality\": \"KU091\", \"period\": \"2027-01\"}",
+		  400 },
+		{ "{\"municipality\": \"KU091\", \"period\": \"2026-13\"}",
+		  400 },
+		{ "{\"municipality\": \"KU091\"}", 400 },
+		{ "[1, 2]", 400 },
+		{ "not json", 400 },
+		{ "", 400 },
+	};
+	struct catalog *cat = small_catalog();
+	int area = catalog_find_area(cat, "KU091");
+	struct document doc;
+	struct error err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		CHECK(document_parse(cat, area, -1, cases[i].body,
+		                     strlen(cases[i].body), NOW, &doc,
+		                     &err) == -1);
+		if (api_submit_reject_status(err.msg) != cases[i].want) {
+			fprintf(stderr, "%s -> \"%s\"\n", cases[i].body,
+			        err.msg);
+			CHECK(0);
+		}
+	}
+	catalog_unref(cat);
+}
+
+static void
+test_answer(void)
+{
+	static const char body[] =
+	    "{\"municipality\": \"KU091\", \"period\": \"2026-10\","
+	    " \"measures\": {\"contacts\": 3, \"contacts_remote\": 7,"
+	    " \"gp_open\": \"yes\", \"bogus\": 1}}";
+	struct catalog *cat = small_catalog();
+	struct document doc;
+	struct error err = { 0 };
+	cJSON *a, *r;
+	char *text;
+
+	CHECK(document_parse(cat, catalog_find_area(cat, "KU091"), -1, body,
+	                     strlen(body), NOW, &doc, &err) == 0);
+	a = api_submit_answer(cat, &doc);
+	text = cJSON_PrintUnformatted(a);
+	CHECK_STR(text, "{\"area\":\"KU091\",\"period\":\"2026-10\","
+	                "\"accepted\":[\"contacts\",\"contacts_remote\"],"
+	                "\"rejected\":[{\"measure\":\"gp_open\","
+	                "\"reason\":\"not_number\"},"
+	                "{\"measure\":\"bogus\",\"reason\":\"unknown\"}],"
+	                "\"violations\":[\"contacts_remote <= contacts\"]}");
+	r = cJSON_GetObjectItem(a, "rejected");
+	CHECK(cJSON_GetArraySize(r) == (int)doc.n_rejected);
+	cJSON_free(text);
+	cJSON_Delete(a);
+	document_reset(&doc);
+	catalog_unref(cat);
+}
+
+int
+main(void)
+{
+	RUN(test_content_type);
+	RUN(test_reject_status);
+	RUN(test_answer);
+	return check_done();
+}
