@@ -10,6 +10,8 @@
  * - reports keeps the first receipt of each (area, period); areas_seen the
  *   latest document of any period. endpoint_state has one row per polled
  *   area, changed only by polls.
+ * - tokens holds hashes only, never a token's text; a token is revoked,
+ *   never deleted, so the audit log's token ids always resolve.
  * - The schema version is PRAGMA user_version; a newer database than this
  *   program knows is refused rather than guessed at.
  */
@@ -105,6 +107,12 @@ enum stmt {
 	ST_STATES,
 	ST_LATEST,
 	ST_COUNT,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_FIND,
+	ST_TOKEN_TOUCH,
+	ST_TOKEN_REVOKE,
+	ST_TOKENS,
+	ST_AUDIT,
 	N_STMTS
 };
 
@@ -156,6 +164,17 @@ static const char *const stmt_sql[N_STMTS] = {
 	              " WHERE area = r.area) ORDER BY r.area",
 	[ST_COUNT] = "SELECT COUNT(*), COALESCE(SUM(received <= ?2), 0)"
 	             " FROM reports WHERE period = ?1",
+	[ST_TOKEN_INSERT] = "INSERT INTO tokens (role, area, hash, created)"
+	                    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_TOKEN_FIND] = "SELECT id, role, area, hash, created, last_used,"
+	                  " revoked FROM tokens WHERE hash = ?1",
+	[ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
+	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2"
+	                    " WHERE id = ?1 AND revoked IS NULL",
+	[ST_TOKENS] = "SELECT id, role, area, hash, created, last_used,"
+	              " revoked FROM tokens ORDER BY id",
+	[ST_AUDIT] = "INSERT INTO audit (time, token_id, remote, area,"
+	             " outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 struct store_db {
@@ -598,5 +617,273 @@ store_db_count_reported(struct store_db *db, int period, time_t deadline,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+/* Prepares sql, not kept: for the rarely run reads. Caller holds the lock. */
+static sqlite3_stmt *
+prepare_once(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_db("database read failed", NULL, db);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+store_db_each_violation(struct store_db *db, size_t limit,
+                        store_db_violation_fn fn, void *ctx)
+{
+	struct db_violation *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	/* rowid order is insertion order: newest first without scanning
+	 * every poll, however long the history */
+	st = prepare_once(db, "SELECT p.area, p.time, p.period, v.rule"
+	                      " FROM violations v JOIN polls p"
+	                      " ON p.id = v.poll_id"
+	                      " ORDER BY v.rowid DESC LIMIT ?1");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(limit < 1000000 ? limit
+	                                                           : 1000000));
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_violation *v;
+
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		v = &rows[n++];
+		memset(v, 0, sizeof(*v));
+		copy_text(v->area, sizeof(v->area), st, 0);
+		v->time = (time_t)sqlite3_column_int64(st, 1);
+		v->period = sqlite3_column_type(st, 2) == SQLITE_NULL
+		                ? -1
+		                : sqlite3_column_int(st, 2);
+		copy_text(v->rule, sizeof(v->rule), st, 3);
+	}
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(rows);
+	return rc;
+}
+
+/* ---- tokens and audit ---- */
+
+int
+store_db_token_insert(struct store_db *db, const char *role, const char *area,
+                      const unsigned char *hash, time_t created,
+                      long long *out_id)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_TOKEN_INSERT];
+	bind_text(st, 1, role);
+	bind_text(st, 2, area != NULL && area[0] != '\0' ? area : NULL);
+	sqlite3_bind_blob(st, 3, hash, DB_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)created);
+	if (run(db, ST_TOKEN_INSERT) == SQLITE_DONE) {
+		*out_id = (long long)sqlite3_last_insert_rowid(db->db);
+		rc = 0;
+	} else {
+		log_db("token insert failed", area, db);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+/* The columns id, role, area, hash, created, last_used, revoked. */
+static void
+read_token(sqlite3_stmt *st, struct db_token *t)
+{
+	const void *hash = sqlite3_column_blob(st, 3);
+
+	memset(t, 0, sizeof(*t));
+	t->id = (long long)sqlite3_column_int64(st, 0);
+	copy_text(t->role, sizeof(t->role), st, 1);
+	copy_text(t->area, sizeof(t->area), st, 2);
+	if (hash != NULL && sqlite3_column_bytes(st, 3) == DB_TOKEN_HASH_BYTES)
+		memcpy(t->hash, hash, DB_TOKEN_HASH_BYTES);
+	t->created = (time_t)sqlite3_column_int64(st, 4);
+	t->last_used = (time_t)sqlite3_column_int64(st, 5);
+	t->revoked = (time_t)sqlite3_column_int64(st, 6);
+}
+
+int
+store_db_token_find(struct store_db *db, const unsigned char *hash,
+                    struct db_token *out)
+{
+	sqlite3_stmt *st;
+	int step, rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_TOKEN_FIND];
+	sqlite3_bind_blob(st, 1, hash, DB_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		read_token(st, out);
+		rc = 1;
+	} else if (step == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		log_db("token lookup failed", NULL, db);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_token_touch(struct store_db *db, long long id, time_t now)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_TOKEN_TOUCH];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (run(db, ST_TOKEN_TOUCH) != SQLITE_DONE) {
+		log_db("token use not recorded", NULL, db);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_token_revoke(struct store_db *db, long long id, time_t now)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_TOKEN_REVOKE];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (run(db, ST_TOKEN_REVOKE) == SQLITE_DONE)
+		rc = sqlite3_changes(db->db) > 0 ? 1 : 0;
+	else
+		log_db("token revoke failed", NULL, db);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_each_token(struct store_db *db, store_db_token_fn fn, void *ctx)
+{
+	struct db_token *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_TOKENS];
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		read_token(st, &rows[n++]);
+	}
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(rows);
+	return rc;
+}
+
+int
+store_db_audit(struct store_db *db, const struct db_audit *a)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_AUDIT];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->time);
+	if (a->token_id > 0)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->token_id);
+	else
+		sqlite3_bind_null(st, 2);
+	bind_text(st, 3, a->remote);
+	bind_text(st, 4,
+	          a->area != NULL && a->area[0] != '\0' ? a->area : NULL);
+	bind_text(st, 5, a->outcome != NULL ? a->outcome : "unknown");
+	bind_text(st, 6, a->detail);
+	if (run(db, ST_AUDIT) != SQLITE_DONE) {
+		log_db("audit write failed", a->area, db);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+struct period_row {
+	char area[8];
+	int period;
+};
+
+int
+store_db_each_report(struct store_db *db, int first, int last,
+                     store_db_period_fn fn, void *ctx)
+{
+	struct period_row *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "SELECT area, period FROM reports"
+	                      " WHERE period BETWEEN ?1 AND ?2"
+	                      " ORDER BY period, area");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	sqlite3_bind_int(st, 1, first);
+	sqlite3_bind_int(st, 2, last);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		copy_text(rows[n].area, sizeof(rows[n].area), st, 0);
+		rows[n].period = sqlite3_column_int(st, 1);
+		n++;
+	}
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, rows[i].area, rows[i].period);
+	free(rows);
 	return rc;
 }

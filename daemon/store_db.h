@@ -1,8 +1,8 @@
 /*
  * store_db.h: the only user of SQLite (WAL). Holds every poll's and
  * submission's outcome, rejected measures, rule violations, which period
- * each municipality reported and when, per-endpoint collection state, and
- * (later) hashed tokens and the audit log.
+ * each municipality reported and when, per-endpoint collection state,
+ * hashed tokens and the audit log of submissions.
  *
  * One connection per store, serialised by a mutex: any thread may call.
  */
@@ -87,5 +87,66 @@ int store_db_each_latest(struct store_db *db, store_db_report_fn fn,
  * by deadline (received <= deadline). */
 int store_db_count_reported(struct store_db *db, int period, time_t deadline,
     size_t *out_reported, size_t *out_ontime);
+
+struct db_violation {
+	char area[8];
+	time_t time;
+	int period; /* -1 if the document named none */
+	char rule[96];
+};
+
+typedef int (*store_db_violation_fn)(void *ctx, const struct db_violation *v);
+/* Calls fn for the latest `limit` rule violations recorded, newest first. */
+int store_db_each_violation(struct store_db *db, size_t limit,
+    store_db_violation_fn fn, void *ctx);
+
+/* ---- tokens (token.c holds the rules; this only stores them) ---- */
+
+#define DB_TOKEN_HASH_BYTES 32
+
+struct db_token {
+	long long id;
+	char role[16]; /* "municipality" or "ministry" */
+	char area[8];  /* "" for a ministry token */
+	unsigned char hash[DB_TOKEN_HASH_BYTES];
+	time_t created, last_used, revoked; /* 0: never */
+};
+
+/* Stores a new token's hash (DB_TOKEN_HASH_BYTES); its id in *out_id. */
+int store_db_token_insert(struct store_db *db, const char *role,
+                          const char *area, const unsigned char *hash,
+                          time_t created, long long *out_id);
+/* The token with this hash: 1 with *out filled, 0 if none, -1 on error. */
+int store_db_token_find(struct store_db *db, const unsigned char *hash,
+                        struct db_token *out);
+/* Sets a token's last use. */
+int store_db_token_touch(struct store_db *db, long long id, time_t now);
+/* Revokes token id as of now: 1 if it was live, 0 if there is no such
+ * token or it was revoked already, -1 on error. */
+int store_db_token_revoke(struct store_db *db, long long id, time_t now);
+
+typedef int (*store_db_token_fn)(void *ctx, const struct db_token *t);
+/* Calls fn for every token, revoked ones too, in id order. */
+int store_db_each_token(struct store_db *db, store_db_token_fn fn,
+                        void *ctx);
+
+/* One line of the audit log: a submission, taken or refused. */
+struct db_audit {
+	time_t time;
+	long long token_id;  /* 0: no valid token */
+	const char *remote;  /* client address */
+	const char *area;    /* the token's municipality; NULL if none */
+	const char *outcome; /* "accepted", "unauthorized", ... */
+	const char *detail;  /* may be NULL */
+};
+
+/* Appends a to the audit log; a->token_id must name a stored token. */
+int store_db_audit(struct store_db *db, const struct db_audit *a);
+
+typedef int (*store_db_period_fn)(void *ctx, const char *area, int period);
+/* Calls fn for each (area, period) reported with first <= period <= last,
+ * by period and then area (series: reporting_rate). */
+int store_db_each_report(struct store_db *db, int first, int last,
+    store_db_period_fn fn, void *ctx);
 
 #endif

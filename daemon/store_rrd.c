@@ -11,7 +11,8 @@
  *   shared by every store of the process.
  * - rrd_xport runs under no lock of ours: it is reentrant in 1.7.2 (its
  *   options go through optparse, not getopt, and rrd_parsetime keeps its
- *   static scanner under a mutex of librrd's own).
+ *   static scanner under a mutex of librrd's own; its tzset() and mktime()
+ *   are glibc's, locked inside glibc, which TSan cannot see: tests/tsan.supp).
  * - librrd's error text is per thread: rrd_clear_error() before a call,
  *   copy rrd_get_error() after.
  * - The table of areas remembers, per area, the signature of the measures
@@ -34,6 +35,9 @@
 #include <limits.h>
 #include <unistd.h>
 
+/* store_rrd_fetch keeps files open through rrd_open and rrd_t (rrd.h's
+ * deprecated section, rrd_format.h). */
+#define RRD_EXPORT_DEPRECATED
 #include <rrd.h>
 #include <rrd_client.h>
 
@@ -68,7 +72,10 @@ struct store_rrd {
 	pthread_mutex_t lock;
 	struct area_state *areas; /* open addressing, cap a power of two */
 	size_t n_areas, cap_areas;
+	_Atomic(struct readers *) readers; /* store_rrd_fetch's; lazily */
 };
+
+static void readers_free(struct readers *rs);
 
 /* A data source as the file has it. */
 struct ds_info {
@@ -678,6 +685,7 @@ store_rrd_free(struct store_rrd *st)
 	for (i = 0; i < st->cap_areas; i++)
 		free(st->areas[i].ds);
 	free(st->areas);
+	readers_free(atomic_load(&st->readers));
 	pthread_mutex_destroy(&st->lock);
 	free(st->rrdcached);
 	free(st->dir);
@@ -1329,5 +1337,785 @@ out:
 	if (rc < 0)
 		rrd_block_reset(out);
 	free(live);
+	return rc;
+}
+
+/* A last_ds string as librrd keeps it: a number, or "U". */
+static double
+parse_last_ds(const char *s)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || s[0] == '\0')
+		return NAN;
+	v = strtod(s, &end);
+	return end != s && *end == '\0' && isfinite(v) ? v : NAN;
+}
+
+int
+store_rrd_lastupdate(struct store_rrd *st, const char *area,
+                     const char *const *ds, size_t n, time_t *out_time,
+                     double *out_values, struct error *err)
+{
+	char path[PATH_MAX], **names = NULL, **last = NULL;
+	unsigned long n_ds = 0, k;
+	time_t t = 0;
+	size_t i;
+
+	*out_time = 0;
+	for (i = 0; i < n; i++)
+		out_values[i] = NAN;
+	if (file_path(st, area, path, sizeof(path), err) < 0)
+		return -1;
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (st->rrdcached != NULL) {
+		int rc;
+
+		lock_writes(st);
+		rc = cached_flush(st, path, area, err);
+		unlock_writes(st);
+		if (rc < 0)
+			return -1;
+	}
+	rrd_clear_error();
+	if (rrd_lastupdate_r(path, &t, &n_ds, &names, &last) != 0)
+		return rrd_fail(err, "cannot read", area);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < n_ds && strcmp(names[k], ds[i]) != 0; k++)
+			;
+		if (k < n_ds)
+			out_values[i] = parse_last_ds(last[k]);
+	}
+	*out_time = t;
+	for (k = 0; k < n_ds; k++) {
+		rrd_freemem(names[k]);
+		rrd_freemem(last[k]);
+	}
+	rrd_freemem(names);
+	rrd_freemem(last);
+	return 0;
+}
+
+/* --- charts --- */
+
+/* librrd 1.7.2 renders through one Pango font map shared by every thread
+ * (fixed only in 1.8): one graph at a time in the whole process, whatever
+ * the store. Nothing else is taken while it is held. */
+static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+rrd_image_reset(struct rrd_image *img)
+{
+	size_t i;
+
+	free(img->data);
+	for (i = 0; i < img->n_prints; i++)
+		free(img->prints[i]);
+	free(img->prints);
+	memset(img, 0, sizeof(*img));
+}
+
+/* Copies what rrd_graph_v answered: the "image" blob, the size and the
+ * PRINT lines. */
+static int
+take_image(rrd_info_t *info, struct rrd_image *out, struct error *err)
+{
+	rrd_info_t *p;
+
+	for (p = info; p != NULL; p = p->next) {
+		if (strcmp(p->key, "image") == 0 && p->type == RD_I_BLO &&
+		    out->data == NULL) {
+			out->len = p->value.u_blo.size;
+			out->data = xmalloc(out->len + 1);
+			memcpy(out->data, p->value.u_blo.ptr, out->len);
+		} else if (strcmp(p->key, "image_width") == 0 &&
+		           p->type == RD_I_CNT) {
+			out->width = p->value.u_cnt;
+		} else if (strcmp(p->key, "image_height") == 0 &&
+		           p->type == RD_I_CNT) {
+			out->height = p->value.u_cnt;
+		} else if (strncmp(p->key, "print[", 6) == 0 &&
+		           p->type == RD_I_STR) {
+			out->prints = xreallocarray(
+			    out->prints, out->n_prints + 1, sizeof(char *));
+			out->prints[out->n_prints++] = xstrdup(p->value.u_str);
+		}
+	}
+	if (out->data == NULL || out->len == 0)
+		return error_set(err, 0, "librrd rendered no image");
+	return 0;
+}
+
+/* One rrd_graph_v: a DEF for each live def, and for the others a CDEF of
+ * unknowns on the time base of the first live one (RPN needs a variable). */
+static int
+run_graph(const struct store_rrd *st, const struct rrd_graph_def *defs,
+          size_t n_defs, const bool *live, const char *const *args,
+          size_t n_args, struct rrd_image *out, struct error *err)
+{
+	char path[PATH_MAX], **argv;
+	const char *base = NULL;
+	size_t argc = 0, i, len;
+	rrd_info_t *info;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	argv = xcalloc(n_defs + n_args + 3, sizeof(*argv));
+	argv[argc++] = xstrdup("graph");
+	argv[argc++] = xstrdup("-"); /* in memory, as the blob "image" */
+	for (i = 0; i < n_defs && base == NULL; i++)
+		if (live[i])
+			base = defs[i].vname;
+	for (i = 0; i < n_defs; i++) {
+		if (!live[i])
+			continue;
+		file_path(st, defs[i].area, path, sizeof(path), NULL);
+		len = strlen(path) + 96;
+		argv[argc] = xmalloc(len);
+		snprintf(argv[argc++], len, "DEF:%s=%s:%s:AVERAGE",
+		         defs[i].vname, path, defs[i].ds);
+	}
+	/* after every DEF: a variable is defined before it is used */
+	for (i = 0; i < n_defs; i++) {
+		if (live[i])
+			continue;
+		argv[argc] = xmalloc(96);
+		snprintf(argv[argc++], 96, "CDEF:%s=%s,POP,UNKN", defs[i].vname,
+		         base);
+	}
+	/* copies: librrd's parsers are not promised to leave them alone */
+	for (i = 0; i < n_args; i++)
+		argv[argc++] = xstrdup(args[i]);
+	pthread_mutex_lock(&graph_lock);
+	rrd_clear_error();
+	info = rrd_graph_v((int)argc, argv);
+	if (info == NULL) {
+		rc = error_set(err, 0, "cannot render: %s",
+		               rrd_get_error()[0] != '\0' ? rrd_get_error()
+		                                          : "unknown error");
+	} else {
+		rc = take_image(info, out, err);
+		rrd_info_free(info);
+	}
+	pthread_mutex_unlock(&graph_lock);
+	if (rc < 0)
+		rrd_image_reset(out);
+	free_strv(argv, argc);
+	return rc;
+}
+
+static bool
+valid_vname(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= sizeof(((struct rrd_graph_def *)0)->vname) - 1 ||
+		    !((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return i > 0;
+}
+
+int
+store_rrd_graph(struct store_rrd *st, const struct rrd_graph_def *defs,
+                size_t n_defs, const char *const *args, size_t n_args,
+                struct rrd_image *out, struct error *err)
+{
+	char path[PATH_MAX];
+	const char **areas = NULL, **ds = NULL;
+	bool *live = NULL;
+	size_t i, j, n_live = 0, n_dropped;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (n_defs == 0) /* a chart of no file: the warm-up, a frame */
+		return run_graph(st, defs, 0, NULL, args, n_args, out, err);
+	live = xcalloc(n_defs, sizeof(*live));
+	areas = xcalloc(n_defs, sizeof(*areas));
+	ds = xcalloc(n_defs, sizeof(*ds));
+	for (i = 0; i < n_defs; i++) {
+		if (!valid_vname(defs[i].vname) || !valid_ds(defs[i].ds)) {
+			error_set(err, 0, "bad graph def \"%.*s\" of \"%.*s\"",
+			          16, defs[i].vname, MEASURE_ID_MAX,
+			          defs[i].ds);
+			goto out;
+		}
+		if (file_path(st, defs[i].area, path, sizeof(path), err) < 0)
+			goto out;
+		areas[i] = defs[i].area;
+		ds[i] = defs[i].ds;
+		live[i] = access(path, F_OK) == 0;
+		n_live += live[i];
+	}
+	if (n_live == 0) {
+		rc = 1;
+		goto out;
+	}
+	if (st->rrdcached != NULL) {
+		/* before the graph lock: a flush waits for the writer */
+		lock_writes(st);
+		for (i = 0; i < n_defs; i++) {
+			for (j = 0; j < i && strcmp(areas[j], areas[i]) != 0;
+			     j++)
+				;
+			if (!live[i] || j < i)
+				continue; /* flushed already */
+			file_path(st, areas[i], path, sizeof(path), NULL);
+			if (cached_flush(st, path, areas[i], err) < 0) {
+				unlock_writes(st);
+				goto out;
+			}
+		}
+		unlock_writes(st);
+	}
+	rc = run_graph(st, defs, n_defs, live, args, n_args, out, err);
+	/* the rare failure: a data source not yet added to a file */
+	if (rc < 0 &&
+	    (n_dropped = drop_missing(st, areas, ds, n_defs, live)) > 0) {
+		n_live -= n_dropped;
+		rc = n_live > 0 ? run_graph(st, defs, n_defs, live, args,
+		                            n_args, out, err)
+		                : 1;
+	}
+out:
+	free(ds);
+	free(areas);
+	free(live);
+	return rc;
+}
+
+/* --- reading many files: store_rrd_grid, store_rrd_fetch --- */
+
+/*
+ * A series of the country reads 308 files per request. Through rrd_xport
+ * (one DEF per data source) that took 60-260 ms, and one rrd_fetch_r per
+ * file ~50 ms: each call opens, maps, faults in and unmaps its file. So
+ * store_rrd_fetch keeps every file it has read open through librrd's own
+ * rrd_open (read-only, mapped, RRD_READVALUES: rrd.rrd_value points at the
+ * archives in the mapping) and reads the rows in place with rrd_fetch_fn's
+ * arithmetic: about a millisecond for the 308 files.
+ *
+ * Invariants:
+ * - A reader maps the file that was at its path when it was opened (dev,
+ *   ino). Each read stats the path first and reopens if it names another
+ *   file now: prepare replaces a file by renaming a new one over it.
+ * - Updates in place (rrd_update here, or in kuntamonctl) show through the
+ *   mapping: it is never written, so its pages are the page cache's. A read
+ *   that overlaps an update (last_up or cur_row moved meanwhile) is redone.
+ *   (Rewriting a file in place, as `rrdtool create` over it would, is as
+ *   unsafe for this as for a concurrent rrd_fetch_r.)
+ * - The descriptor is closed once the file is mapped, so hundreds of files
+ *   stay readable without holding hundreds of descriptors; rrd_close then
+ *   fails on close(-1), which is ignored.
+ * - A reader's rwlock is held shared while its rows are read, exclusive
+ *   while it is reopened. Slots are taken under the table's mutex and never
+ *   given back until store_rrd_free; lookups take no lock.
+ */
+
+/* rrd_open's flags, from rrd_tool.h (not installed; the same since 1.4). */
+#define RRD_OPEN_READONLY (1 << 0)
+#define RRD_OPEN_READVALUES (1 << 6)
+#define READERS_CAP 1024 /* a power of two, > 2 * the 330 areas */
+#define READ_TRIES 4
+#define N_ARCHIVES 3
+/* Orders the reads of rows between two reads of last_up and cur_row. The
+ * thread sanitizer models no fences (gcc warns); a compiler barrier stands
+ * in there. */
+#if defined(__SANITIZE_THREAD__)
+#define READ_BARRIER() atomic_signal_fence(memory_order_seq_cst)
+#else
+#define READ_BARRIER() atomic_thread_fence(memory_order_acquire)
+#endif
+
+struct reader {
+	atomic_int is_taken; /* area is set and never changes after */
+	char area[AREA_CODE_MAX];
+	pthread_rwlock_t lock;
+	rrd_t rrd;
+	rrd_file_t *file; /* NULL: not open */
+	dev_t dev;        /* of the file opened, or that failed to open */
+	ino_t ino;
+	bool is_broken; /* dev/ino could not be read: not tried again */
+	bool is_copy;   /* librrd did not map it: a copy, reopen each time */
+};
+
+struct readers {
+	pthread_mutex_t lock; /* taking slots */
+	int dir_fd; /* dir/rrd, for stats without a path walk; -1: none */
+	struct reader slot[READERS_CAP];
+};
+
+static void
+reader_close(struct reader *r)
+{
+	if (r->file != NULL) {
+		rrd_clear_error();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		rrd_close(r->file);
+		rrd_free(&r->rrd);
+#pragma GCC diagnostic pop
+		rrd_clear_error();
+	}
+	r->file = NULL;
+}
+
+static void
+readers_free(struct readers *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < READERS_CAP; i++) {
+		reader_close(&rs->slot[i]);
+		pthread_rwlock_destroy(&rs->slot[i].lock);
+	}
+	if (rs->dir_fd >= 0)
+		close(rs->dir_fd);
+	pthread_mutex_destroy(&rs->lock);
+	free(rs);
+}
+
+static struct readers *
+readers_of(struct store_rrd *st)
+{
+	struct readers *rs = atomic_load(&st->readers), *none = NULL;
+	size_t i;
+
+	if (rs != NULL)
+		return rs;
+	rs = xcalloc(1, sizeof(*rs));
+	pthread_mutex_init(&rs->lock, NULL);
+	rs->dir_fd = open(st->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (i = 0; i < READERS_CAP; i++)
+		pthread_rwlock_init(&rs->slot[i].lock, NULL);
+	if (atomic_compare_exchange_strong(&st->readers, &none, rs))
+		return rs;
+	readers_free(rs);
+	return none; /* another thread's, installed meanwhile */
+}
+
+/* area's reader, taking a free slot for it if need be; NULL if full. */
+static struct reader *
+reader_find(struct readers *rs, const char *area)
+{
+	size_t mask = READERS_CAP - 1, i = area_hash(area) & mask, n;
+
+	for (n = 0; n < READERS_CAP; n++, i = (i + 1) & mask) {
+		struct reader *r = &rs->slot[i];
+
+		if (!atomic_load(&r->is_taken)) {
+			pthread_mutex_lock(&rs->lock);
+			if (!atomic_load(&r->is_taken)) {
+				snprintf(r->area, sizeof(r->area), "%s", area);
+				atomic_store(&r->is_taken, 1);
+				pthread_mutex_unlock(&rs->lock);
+				return r;
+			}
+			pthread_mutex_unlock(&rs->lock);
+		}
+		if (strcmp(r->area, area) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* Whether r must be (re)opened to read the file sb describes. */
+static bool
+reader_is_stale(const struct reader *r, const struct stat *sb)
+{
+	if (r->dev != sb->st_dev || r->ino != sb->st_ino)
+		return true;
+	return r->file == NULL ? !r->is_broken : r->is_copy;
+}
+
+/* (Re)opens r's file; r->lock held exclusively. A failure is logged once
+ * per file and leaves r->file NULL. */
+static void
+reader_open(struct reader *r, const char *path, const struct stat *sb)
+{
+	rrd_simple_file_t *simple;
+	rrd_file_t *file;
+	struct stat fsb;
+	char q[300];
+
+	reader_close(r);
+	r->dev = sb->st_dev;
+	r->ino = sb->st_ino;
+	r->is_broken = true;
+	r->is_copy = false;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	rrd_init(&r->rrd);
+	rrd_clear_error();
+	file = rrd_open(path, &r->rrd, RRD_OPEN_READONLY | RRD_OPEN_READVALUES);
+	if (file == NULL) {
+		log_warn("cannot read file", "area=%s err=%s", r->area,
+		         log_quote(rrd_get_error(), q, sizeof(q)));
+		rrd_free(&r->rrd);
+		rrd_clear_error();
+		return;
+	}
+#pragma GCC diagnostic pop
+	simple = file->pvt;
+	if (fstat(simple->fd, &fsb) == 0) {
+		r->dev = fsb.st_dev; /* what was opened, if replaced since */
+		r->ino = fsb.st_ino;
+	}
+	/* not mapped (or an old file whose live_head librrd copies): what
+	 * was read goes stale, so it is read afresh each time */
+	r->is_copy = r->rrd.__mmap_start == NULL ||
+	             (char *)r->rrd.live_head < (char *)r->rrd.__mmap_start ||
+	             (char *)r->rrd.live_head >=
+	                 (char *)r->rrd.__mmap_start + r->rrd.__mmap_size;
+	if (!r->is_copy) {
+		close(simple->fd);
+		simple->fd = -1;
+	}
+	r->file = file;
+	r->is_broken = false;
+}
+
+/* The AVERAGE archive of r's file at step; -1 if it has none. Its first
+ * value's index into rrd_value in *out_base. */
+static long
+reader_archive(const struct reader *r, unsigned long step, size_t *out_base)
+{
+	const rrd_t *rrd = &r->rrd;
+	unsigned long i, n_ds = rrd->stat_head->ds_cnt;
+	size_t base = 0;
+
+	for (i = 0; i < rrd->stat_head->rra_cnt; i++) {
+		const rra_def_t *a = &rrd->rra_def[i];
+
+		if (strcmp(a->cf_nam, "AVERAGE") == 0 &&
+		    a->pdp_cnt * rrd->stat_head->pdp_step == step &&
+		    a->row_cnt > 0) {
+			*out_base = base;
+			return (long)i;
+		}
+		base += (size_t)a->row_cnt * n_ds;
+	}
+	return -1;
+}
+
+/* Reads the columns col[0 .. n_cols) (data source indices, -1: absent) of
+ * archive `arc` over the grid into out[c * stride + t]. r->lock is held
+ * shared. */
+static void
+reader_rows(const struct reader *r, long arc, size_t base, const long *col,
+            size_t n_cols, const struct rrd_grid *g, double *out, size_t stride)
+{
+	const rrd_t *rrd = &r->rrd;
+	const unsigned long rows = rrd->rra_def[arc].row_cnt;
+	const size_t n_ds = rrd->stat_head->ds_cnt;
+	const time_t step = (time_t)g->step;
+	const volatile time_t *last_up = &rrd->live_head->last_up;
+	const volatile unsigned long *cur_row = &rrd->rra_ptr[arc].cur_row;
+	const rrd_value_t *values = rrd->rrd_value + base;
+	int attempt;
+	size_t c, t;
+
+	for (attempt = 0; attempt < READ_TRIES; attempt++) {
+		time_t last = *last_up, rra_end, first_end;
+		unsigned long cur = *cur_row, row;
+		size_t t0, t1;
+		long long k;
+
+		READ_BARRIER();
+		/* Row cur_row covers (rra_end - step, rra_end]; the one k
+		 * rows before it, k steps earlier (rrd_fetch_fn). */
+		rra_end = last - last % step;
+		first_end = g->start + step;
+		t0 = t1 = 0; /* the points the archive holds: [t0, t1) */
+		row = 0;
+		k = first_end <= rra_end ? (rra_end - first_end) / step : -1;
+		if (cur < rows && k >= 0) {
+			if (k >= (long long)rows) { /* starts before it */
+				t0 = (size_t)(k - (long long)rows + 1);
+				k = (long long)rows - 1;
+			}
+			t1 = t0 + (size_t)k + 1; /* to the last complete row */
+			if (t0 > g->n_points)
+				t0 = g->n_points;
+			if (t1 > g->n_points)
+				t1 = g->n_points;
+			row = (unsigned long)(((long long)cur - k +
+			                       (long long)rows) %
+			                      (long long)rows);
+		}
+		for (c = 0; c < n_cols; c++) {
+			double *o = out + c * stride;
+
+			for (t = 0; t < g->n_points; t++)
+				if (col[c] < 0 || t < t0 || t >= t1)
+					o[t] = NAN;
+		}
+		for (t = t0; t < t1; t++) {
+			const rrd_value_t *v = values + (size_t)row * n_ds;
+
+			for (c = 0; c < n_cols; c++)
+				if (col[c] >= 0)
+					out[c * stride + t] = v[col[c]];
+			if (++row == rows)
+				row = 0;
+		}
+		READ_BARRIER();
+		if (*last_up == last && *cur_row == cur)
+			return;
+	}
+}
+
+/* Which of r's data sources each of ds[0 .. n) is (-1: none). */
+static void
+reader_columns(const struct reader *r, const char *const *ds, size_t n,
+               long *col)
+{
+	const rrd_t *rrd = &r->rrd;
+	unsigned long k;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		col[i] = -1;
+		for (k = 0; k < rrd->stat_head->ds_cnt; k++)
+			if (strncmp(rrd->ds_def[k].ds_nam, ds[i],
+			            sizeof(rrd->ds_def[k].ds_nam)) == 0) {
+				col[i] = (long)k;
+				break;
+			}
+	}
+}
+
+static void
+fill_nan(double *out, size_t n_cols, size_t stride, size_t n_points)
+{
+	size_t c, t;
+
+	for (c = 0; c < n_cols; c++)
+		for (t = 0; t < n_points; t++)
+			out[c * stride + t] = NAN;
+}
+
+/* A file without an archive at the grid's step (made under another
+ * storage.step): librrd's xport consolidates it. */
+static void
+fetch_by_xport(struct store_rrd *st, const char *area, const char *const *ds,
+               size_t n_ds, const struct rrd_grid *g, double *out,
+               size_t stride)
+{
+	const char **areas = xcalloc(n_ds, sizeof(*areas));
+	bool *live = xcalloc(n_ds, sizeof(*live));
+	struct rrd_block b = { 0 };
+	struct error err = { 0 };
+	time_t from = g->start,
+	       end = g->start + (time_t)(g->n_points * g->step);
+	size_t c, t, i;
+	char q[300];
+
+	if (from < XPORT_MIN_TIME) /* rrd_xport refuses anything earlier */
+		from = XPORT_MIN_TIME - XPORT_MIN_TIME % (time_t)g->step;
+	if (end <= from)
+		goto out;
+
+	for (c = 0; c < n_ds; c++) {
+		areas[c] = area;
+		live[c] = true;
+	}
+	if (run_xport(st, areas, ds, n_ds, live, n_ds, from, end, g->step, &b,
+	              &err) < 0 ||
+	    b.step != g->step) {
+		log_warn("cannot read file at the series step",
+		         "area=%s err=%s", area,
+		         log_quote(err.msg[0] != '\0'
+		                       ? err.msg
+		                       : "no archive at that step",
+		                   q, sizeof(q)));
+		goto out;
+	}
+	for (i = 0; i < b.n_points; i++) {
+		time_t at = b.start + (time_t)(i * b.step);
+
+		if (at < g->start || (at - g->start) % (time_t)g->step != 0)
+			continue;
+		t = (size_t)((at - g->start) / (time_t)g->step);
+		if (t >= g->n_points)
+			break;
+		for (c = 0; c < n_ds; c++)
+			out[c * stride + t] = b.data[i * b.n_cols + c];
+	}
+out:
+	rrd_block_reset(&b);
+	free(live);
+	free(areas);
+}
+
+int
+store_rrd_grid(int step_s, time_t start, time_t end, unsigned long step,
+               time_t now, struct rrd_grid *out)
+{
+	unsigned long s = (unsigned long)step_s;
+	/* as create_file makes them */
+	const unsigned long pdp[N_ARCHIVES] = { 1, 86400 / s, 604800 / s };
+	const unsigned long rows[N_ARCHIVES] = { (90 * 86400 + s - 1) / s, 1826,
+		                                 1043 };
+	long long best_full_diff = 0, best_part_diff = 0, best_match = 0;
+	int best_full = -1, best_part = -1, i;
+	time_t a_step, g_end;
+
+	memset(out, 0, sizeof(*out));
+	if (step_s < 1 || start < 0 || end <= start)
+		return -1;
+	/* rrd_fetch_fn's choice: of the archives that reach back to start,
+	 * the step nearest the one asked for; if none does, the archive that
+	 * covers most of the range */
+	for (i = 0; i < N_ARCHIVES; i++) {
+		long long span = (long long)(pdp[i] * s * rows[i]);
+		time_t cal_end, cal_start;
+		long long diff, match;
+
+		a_step = (time_t)(pdp[i] * s);
+		cal_end = now - now % a_step;
+		cal_start = cal_end - (time_t)span;
+		diff = llabs((long long)step - (long long)a_step);
+		if (cal_start <= start) {
+			if (best_full < 0 || diff < best_full_diff) {
+				best_full = i;
+				best_full_diff = diff;
+			}
+			continue;
+		}
+		match =
+		    (long long)(end - start) - (long long)(cal_start - start);
+		if (best_part < 0 || match > best_match ||
+		    (match == best_match && diff < best_part_diff)) {
+			best_part = i;
+			best_match = match;
+			best_part_diff = diff;
+		}
+	}
+	i = best_full >= 0 ? best_full : best_part;
+	a_step = (time_t)(pdp[i] * s);
+	out->step = (unsigned long)a_step;
+	out->start = start - start % a_step;
+	g_end = end - end % a_step;
+	if (g_end <= out->start)
+		g_end = out->start + a_step;
+	out->n_points = (size_t)((g_end - out->start) / a_step);
+	return 0;
+}
+
+int
+store_rrd_fetch(struct store_rrd *st, const char *const *areas, size_t n_areas,
+                const char *const *ds, size_t n_ds, const struct rrd_grid *g,
+                double *out, struct error *err)
+{
+	const size_t stride = g->n_points, col_stride = n_areas * g->n_points;
+	char path[PATH_MAX];
+	struct readers *rs;
+	struct stat *sb = NULL;
+	bool *exists = NULL;
+	long *col = NULL;
+	size_t a, i;
+	int rc = -1;
+
+	if (g->step == 0 || g->start < 0 || g->start % (time_t)g->step != 0)
+		return error_set(err, 0, "bad grid: start %lld step %lu",
+		                 (long long)g->start, g->step);
+	for (i = 0; i < n_ds; i++)
+		if (!valid_ds(ds[i]))
+			return error_set(err, 0,
+			                 "bad data source name \"%.*s\"",
+			                 MEASURE_ID_MAX, ds[i]);
+	sb = xcalloc(n_areas + 1, sizeof(*sb));
+	exists = xcalloc(n_areas + 1, sizeof(*exists));
+	col = xcalloc(n_ds + 1, sizeof(*col));
+	rs = readers_of(st);
+	for (a = 0; a < n_areas; a++) {
+		char name[AREA_CODE_MAX + 8];
+
+		if (!valid_area(areas[a])) {
+			file_path(st, areas[a], path, sizeof(path), err);
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s.rrd", areas[a]);
+		if (rs->dir_fd >= 0)
+			exists[a] = fstatat(rs->dir_fd, name, &sb[a], 0) == 0;
+		else
+			exists[a] = file_path(st, areas[a], path, sizeof(path),
+			                      NULL) == 0 &&
+			            stat(path, &sb[a]) == 0;
+	}
+	if (st->rrdcached != NULL) {
+		lock_writes(st);
+		for (a = 0; a < n_areas; a++) {
+			if (!exists[a])
+				continue;
+			file_path(st, areas[a], path, sizeof(path), NULL);
+			if (cached_flush(st, path, areas[a], err) < 0) {
+				unlock_writes(st);
+				goto out;
+			}
+		}
+		unlock_writes(st);
+	}
+	for (a = 0; a < n_areas; a++) {
+		struct reader spare, *r;
+		bool is_spare = false, use_xport = false;
+		size_t base = 0;
+		long arc;
+
+		if (!exists[a]) {
+			fill_nan(out + a * stride, n_ds, col_stride, stride);
+			continue;
+		}
+		r = reader_find(rs, areas[a]);
+		if (r == NULL) { /* the table is full: open for this read */
+			memset(&spare, 0, sizeof(spare));
+			snprintf(spare.area, sizeof(spare.area), "%s",
+			         areas[a]);
+			pthread_rwlock_init(&spare.lock, NULL);
+			r = &spare;
+			is_spare = true;
+		}
+		pthread_rwlock_rdlock(&r->lock);
+		if (reader_is_stale(r, &sb[a])) {
+			pthread_rwlock_unlock(&r->lock);
+			pthread_rwlock_wrlock(&r->lock);
+			if (reader_is_stale(r, &sb[a])) {
+				file_path(st, areas[a], path, sizeof(path),
+				          NULL);
+				reader_open(r, path, &sb[a]);
+			}
+			pthread_rwlock_unlock(&r->lock);
+			pthread_rwlock_rdlock(&r->lock);
+		}
+		arc = r->file != NULL ? reader_archive(r, g->step, &base) : -1;
+		if (arc >= 0) {
+			reader_columns(r, ds, n_ds, col);
+			reader_rows(r, arc, base, col, n_ds, g,
+			            out + a * stride, col_stride);
+		} else {
+			fill_nan(out + a * stride, n_ds, col_stride, stride);
+			use_xport = r->file != NULL;
+		}
+		pthread_rwlock_unlock(&r->lock);
+		if (is_spare) {
+			reader_close(r);
+			pthread_rwlock_destroy(&r->lock);
+		}
+		if (use_xport)
+			fetch_by_xport(st, areas[a], ds, n_ds, g,
+			               out + a * stride, col_stride);
+	}
+	rc = 0;
+out:
+	free(col);
+	free(exists);
+	free(sb);
 	return rc;
 }

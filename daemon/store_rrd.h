@@ -72,4 +72,71 @@ int store_rrd_xport(struct store_rrd *st, const char *const *areas,
     unsigned long step, struct rrd_block *out, struct error *err);
 void rrd_block_reset(struct rrd_block *b);
 
+/* The values of data sources ds[0 .. n) as last written to area's file
+ * (rrd_lastupdate_r: NaN where unknown or the file lacks the data source),
+ * and when; no file: *out_time 0 and every value NaN. Flushes rrdcached
+ * first when configured. Thread-safe. */
+int store_rrd_lastupdate(struct store_rrd *st, const char *area,
+    const char *const *ds, size_t n, time_t *out_time, double *out_values,
+    struct error *err);
+
+/* A data source a chart reads: the AVERAGE of area's ds, named vname
+ * ([A-Za-z0-9_]{1,15}) in the graph's RPN. */
+struct rrd_graph_def {
+	char vname[16];
+	char area[AREA_CODE_MAX];
+	char ds[MEASURE_ID_MAX];
+};
+
+/* A chart rendered in memory. */
+struct rrd_image {
+	unsigned char *data; /* PNG or SVG bytes; free with rrd_image_reset */
+	size_t len;
+	unsigned long width, height; /* as librrd reports them */
+	char **prints;               /* what PRINT elements gave, in order */
+	size_t n_prints;
+};
+
+/* Renders with rrd_graph_v into memory: a DEF for each of defs[0 ..
+ * n_defs), then args (options, CDEF/VDEF, drawing and PRINT elements; no
+ * file name, no DEF). A def whose file or data source is missing reads as
+ * unknown throughout; if no def's file exists, 1 and nothing rendered (RPN
+ * needs a time base). n_defs 0 renders args alone (st may be NULL). With
+ * rrdcached, flushes the files first. One render at a time per process
+ * (librrd 1.7.2 is not thread-safe here); other reads go on. Thread-safe.
+ * 0: *out filled, free with rrd_image_reset; -1: err. */
+int store_rrd_graph(struct store_rrd *st, const struct rrd_graph_def *defs,
+    size_t n_defs, const char *const *args, size_t n_args,
+    struct rrd_image *out, struct error *err);
+void rrd_image_reset(struct rrd_image *img);
+
+/* A regular grid of consolidated points: point t stands for the interval
+ * (start + t * step, start + (t + 1) * step]; start is a multiple of step. */
+struct rrd_grid {
+	time_t start;
+	unsigned long step;
+	size_t n_points;
+};
+
+/* The grid for the range [start, end) at about step seconds: the archive
+ * that librrd's fetch would choose among those this store creates with
+ * step_s (of the ones reaching back to start, the step nearest `step`;
+ * else the one covering most), as if the files had been updated at now;
+ * then every interval from the one holding start to the last that ends by
+ * end, at least one. Pure: what a cache key needs. -1 if end <= start. */
+int store_rrd_grid(int step_s, time_t start, time_t end, unsigned long step,
+    time_t now, struct rrd_grid *out);
+
+/* Reads the AVERAGE of data sources ds[0 .. n_ds) of each of the n_areas
+ * files over grid g into out[(d * n_areas + a) * g->n_points + t] (the
+ * caller's, n_ds * n_areas * g->n_points values). NaN where unknown, where
+ * the file or data source is missing, and outside the file's archive.
+ * Files stay open and mapped between calls (a file replaced since is
+ * reopened), so a call costs no open per file; a file without an archive
+ * at g->step is read through rrd_xport. Flushes rrdcached first when
+ * configured. Thread-safe. */
+int store_rrd_fetch(struct store_rrd *st, const char *const *areas,
+    size_t n_areas, const char *const *ds, size_t n_ds,
+    const struct rrd_grid *g, double *out, struct error *err);
+
 #endif
