@@ -1,19 +1,1117 @@
 /*
- * chart.c: placeholder until its family of routes is written; answers
- * 404 so the route table links.
+ * chart.c: GET /chart/AREA/INDICATOR.svg and .png, the charts librrd draws
+ * in memory, and the cache of rendered ones.
+ *
+ * The drawn value is the series API's (SPEC §3), formed in the graph's RPN
+ * from one DEF per municipality and data source:
+ * - a ratio indicator at t is sum(num)/sum(den)*scale over the
+ *   municipalities that have both sides at t: a municipality's terms count
+ *   only if both are known, the kept ones are summed with ADDNAN (unknowns
+ *   count as nothing; all unknown stays unknown), and a zero denominator
+ *   sum is unknown, never infinite;
+ * - a measure by its aggregate rule, ignoring unknowns (ADDNAN, AVG,
+ *   MINNAN, MAXNAN);
+ * - the public's view of a municipality withholds a count below
+ *   SUPPRESS_BELOW, and any indicator built on one, as unknown: not drawn;
+ * - reporting_rate, which the RRD files do not hold, is the series
+ *   module's monthly count from the database drawn as a step function of
+ *   TIME.
+ * Every chart is a function of its key (area, indicator, rounded range,
+ * size, language, format, view) and the area's data generation, so cached
+ * images are dropped exactly when new data lands for the area.
+ *
+ * librrd renders one chart at a time (store_rrd_graph holds the lock); the
+ * server runs a thread per connection, so only other chart requests wait,
+ * and requests for a chart being rendered wait for that render instead of
+ * queueing their own.
  */
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "aggregate.h"
+#include "app.h"
+#include "buf.h"
+#include "cache.h"
+#include "chart.h"
+#include "lang.h"
+#include "log.h"
 #include "routes.h"
+#include "series.h"
+#include "timespec.h"
+#include "xmalloc.h"
+
+#define CACHE_BYTES (24u * 1024 * 1024)
+#define MAX_AGE_S 60
+#define KEY_MAX 256
+#define MAX_IN_FLIGHT 32
+/* 1980-01-01: librrd takes smaller numbers for dates ("month 100080") */
+#define TIME_MIN ((time_t)315532800)
+#define DEFAULT_START "-1y"
+#define DEFAULT_END "now"
+
+/* Colours: a dark blue line (contrast 6.6:1 on white) over a light fill,
+ * quiet grey grid and axes, near-black text. */
+#define LINE_COLOUR "#1F5FAD"
+#define FILL_COLOUR "#1F5FAD26"
+#define TITLE_PT 11
+#define TITLE_PT_MIN 8
+
+/* Legend notes (add_comment escapes them for librrd). */
+static const char *const note_withheld[N_LANGS] = {
+	[LANG_FI] = "Alle viiden suuruisia lukuja ei näytetä (tietosuoja)",
+	[LANG_SV] = "Tal under 5 visas inte (dataskydd)",
+	[LANG_EN] = "Counts below 5 are not shown (privacy)",
+};
+static const char *const note_no_data[N_LANGS] = {
+	[LANG_FI] = "Ei tietoja",
+	[LANG_SV] = "Inga uppgifter",
+	[LANG_EN] = "No data",
+};
+
+enum xfmt { XF_TIME, XF_DAY, XF_MONTH, XF_YEAR };
+
+/* Time-axis labels by spacing, finest first; the formats are numeric (or
+ * English) so that no locale is needed. */
+static const struct {
+	time_t label_s;
+	const char *grid; /* --x-grid without the label format */
+	enum xfmt fmt;
+} xgrids[] = {
+	{ 3600, "MINUTE:15:HOUR:1:HOUR:1:0", XF_TIME },
+	{ 3 * 3600, "HOUR:1:HOUR:3:HOUR:3:0", XF_TIME },
+	{ 6 * 3600, "HOUR:1:HOUR:6:HOUR:6:0", XF_TIME },
+	{ 12 * 3600, "HOUR:3:HOUR:12:HOUR:12:0", XF_TIME },
+	{ 86400, "HOUR:6:DAY:1:DAY:1:0", XF_DAY },
+	{ 2 * 86400, "HOUR:12:DAY:1:DAY:2:0", XF_DAY },
+	{ 7 * 86400, "DAY:1:WEEK:1:WEEK:1:0", XF_DAY },
+	{ 14 * 86400, "DAY:1:WEEK:1:WEEK:2:0", XF_DAY },
+	{ 31 * 86400, "WEEK:1:MONTH:1:MONTH:1:0", XF_MONTH },
+	{ 62 * 86400, "MONTH:1:MONTH:1:MONTH:2:0", XF_MONTH },
+	{ 92 * 86400, "MONTH:1:MONTH:3:MONTH:3:0", XF_MONTH },
+	{ 183 * 86400, "MONTH:1:MONTH:6:MONTH:6:0", XF_MONTH },
+	{ 366 * 86400, "MONTH:3:YEAR:1:YEAR:1:0", XF_YEAR },
+	{ 731 * 86400, "MONTH:6:YEAR:1:YEAR:2:0", XF_YEAR },
+	{ 1827 * 86400, "YEAR:1:YEAR:5:YEAR:5:0", XF_YEAR },
+	{ 3653 * 86400, "YEAR:1:YEAR:10:YEAR:10:0", XF_YEAR },
+};
+
+static const struct {
+	int label_px; /* room a label needs, with space around it */
+	const char *fmt[N_LANGS];
+} xfmts[] = {
+	[XF_TIME] = { 55, { "%H:%M", "%H:%M", "%H:%M" } },
+	[XF_DAY] = { 55, { "%-d.%-m.", "%-d/%-m", "%-d %b" } },
+	[XF_MONTH] = { 70, { "%-m/%Y", "%Y-%m", "%b %Y" } },
+	[XF_YEAR] = { 45, { "%Y", "%Y", "%Y" } },
+};
+
+static const char *const chart_types[] = {
+	[CHART_PNG] = "image/png",
+	[CHART_SVG] = "image/svg+xml",
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache *chart_cache;
+
+/* The charts being rendered, by key and generation. */
+static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flight_done = PTHREAD_COND_INITIALIZER;
+static struct {
+	bool is_used;
+	unsigned long generation;
+	char key[KEY_MAX];
+} in_flight[MAX_IN_FLIGHT];
+
+/* --- the plan (pure) --- */
+
+static void add_arg(struct chart_plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends s (from malloc) to the arguments; the plan owns it. */
+static void
+add_arg_take(struct chart_plan *p, char *s)
+{
+	p->args = xreallocarray(p->args, p->n_args + 1, sizeof(*p->args));
+	p->args[p->n_args++] = s;
+}
+
+static void
+add_arg(struct chart_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	int len;
+	char *s;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	n = (size_t)(len < 0 ? 0 : len) + 1;
+	s = xmalloc(n);
+	va_start(ap, fmt);
+	vsnprintf(s, n, fmt, ap);
+	va_end(ap);
+	add_arg_take(p, s);
+}
+
+/* A DEF named prefix and i ("n12"); returns its name. */
+static const char *
+add_def(struct chart_plan *p, char prefix, size_t i, const char *area,
+        const char *ds)
+{
+	struct rrd_graph_def *d;
+
+	p->defs = xreallocarray(p->defs, p->n_defs + 1, sizeof(*p->defs));
+	d = &p->defs[p->n_defs++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->vname, sizeof(d->vname), "%c%u", prefix, (unsigned)i);
+	snprintf(d->area, sizeof(d->area), "%s", area);
+	snprintf(d->ds, sizeof(d->ds), "%s", ds);
+	return d->vname;
+}
+
+void
+chart_plan_reset(struct chart_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_args; i++)
+		free(p->args[i]);
+	free(p->args);
+	free(p->defs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* text with librrd's COMMENT escapes: ':' as "\:", and no backslash that
+ * could start a legend directive. */
+static void
+add_comment(struct chart_plan *p, const char *text)
+{
+	size_t n = strlen(text), i, k = 0;
+	char *s = xmalloc(2 * n + 1);
+
+	for (i = 0; i < n; i++) {
+		if (text[i] == '\\')
+			continue;
+		if (text[i] == ':')
+			s[k++] = '\\';
+		s[k++] = text[i];
+	}
+	s[k] = '\0';
+	add_arg(p, "COMMENT:%s\\c", s);
+	free(s);
+}
+
+/* "CDEF:name=v0,v1,OP,v2,OP,...": one variable folded over the
+ * municipalities, whatever their number (the RPN grows as needed). */
+static void
+add_fold(struct chart_plan *p, const char *name, const char *prefix, size_t n,
+         const char *op)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, (size_t)-1);
+	buf_printf(&b, "CDEF:%s=%s0", name, prefix);
+	for (i = 1; i < n; i++)
+		buf_printf(&b, ",%s%zu,%s", prefix, i, op);
+	add_arg_take(p, buf_detach(&b, NULL));
+}
+
+static const char *
+xgrid_for(time_t range_s, int width, enum lang lang, char *out, size_t size)
+{
+	size_t i, n = sizeof(xgrids) / sizeof(xgrids[0]);
+
+	for (i = 0; i + 1 < n; i++) {
+		int px = xfmts[xgrids[i].fmt].label_px;
+		time_t max_labels = (width - 70) / px;
+
+		if (max_labels < 2)
+			max_labels = 2;
+		/* hours alone name no day: only within about one */
+		if (xgrids[i].fmt == XF_TIME && range_s > 36 * 3600)
+			continue;
+		if (range_s / xgrids[i].label_s <= max_labels)
+			break;
+	}
+	snprintf(out, size, "%s:%s", xgrids[i].grid,
+	         xfmts[xgrids[i].fmt].fmt[lang]);
+	return out;
+}
+
+static const char *
+spec_name(const struct catalog *cat, const struct chart_spec *s)
+{
+	return s->indicator >= 0 ? cat->indicators[s->indicator].name[s->lang]
+	                         : cat->measures[s->measure].name[s->lang];
+}
+
+static const char *
+spec_unit(const struct catalog *cat, const struct chart_spec *s)
+{
+	return s->indicator >= 0 ? cat->indicators[s->indicator].unit
+	                         : cat->measures[s->measure].unit;
+}
+
+/* The title's font size for the image's width, and the title cut short
+ * with an ellipsis (at a space if one is near) if even the smallest size
+ * is too wide: librrd clips it at both ends. DejaVu Sans Bold runs about
+ * 0.8 of its size a character. */
+static int
+fit_title(const char *title, int width, char *out, size_t size)
+{
+	double room = width - 16;
+	size_t n = 0, i, cut = 0, max_chars, space = 0;
+	int pt;
+
+	for (i = 0; title[i] != '\0'; i++)
+		n += ((unsigned char)title[i] & 0xC0) != 0x80;
+	for (pt = TITLE_PT; pt > TITLE_PT_MIN && n * 0.8 * pt > room; pt--)
+		;
+	max_chars = (size_t)(room / (0.8 * pt));
+	if (n <= max_chars) {
+		snprintf(out, size, "%s", title);
+		return pt;
+	}
+	/* the byte where code point max_chars - 1 starts */
+	for (i = 0, n = 0; title[i] != '\0'; i++) {
+		if (((unsigned char)title[i] & 0xC0) == 0x80)
+			continue;
+		if (n == max_chars - 1) {
+			cut = i;
+			break;
+		}
+		if (title[i] == ' ')
+			space = i;
+		n++;
+	}
+	if (space > cut * 3 / 4)
+		cut = space;
+	snprintf(out, size, "%.*s…", (int)cut, title);
+	return pt;
+}
+
+/* Title, axes, style: what every chart has, data or not. */
+static void
+add_layout(struct chart_plan *p, const char *title, const char *unit,
+           const struct chart_spec *s)
+{
+	char grid[128], fitted[2 * NAME_MAX_BYTES + 16];
+	int title_pt;
+
+	add_arg(p, "--imgformat");
+	add_arg(p, "%s", s->format == CHART_SVG ? "SVG" : "PNG");
+	add_arg(p, "--start");
+	add_arg(p, "%lld", (long long)s->start);
+	add_arg(p, "--end");
+	add_arg(p, "%lld", (long long)s->end);
+	/* width and height of the whole image, not of the plot */
+	add_arg(p, "--full-size-mode");
+	add_arg(p, "--width");
+	add_arg(p, "%d", s->width);
+	add_arg(p, "--height");
+	add_arg(p, "%d", s->height);
+	title_pt = fit_title(title, s->width, fitted, sizeof(fitted));
+	add_arg(p, "--title");
+	add_arg(p, "%s", fitted);
+	if (unit[0] != '\0') {
+		add_arg(p, "--vertical-label");
+		add_arg(p, "%s", unit);
+	}
+	add_arg(p, "--disable-rrdtool-tag");
+	add_arg(p, "--slope-mode");
+	add_arg(p, "--border");
+	add_arg(p, "0");
+	/* every figure is a count, a share or a rate: from zero up */
+	add_arg(p, "--lower-limit");
+	add_arg(p, "0");
+	/* 0.8 FTE, not "800 m" */
+	add_arg(p, "--units-exponent");
+	add_arg(p, "0");
+	add_arg(p, "--x-grid");
+	add_arg(p, "%s",
+	        xgrid_for(s->end - s->start, s->width, s->lang, grid,
+	                  sizeof(grid)));
+	add_arg(p, "--grid-dash");
+	add_arg(p, "1:0");
+	add_arg(p, "--font");
+	add_arg(p, "DEFAULT:9:DejaVu Sans");
+	add_arg(p, "--font");
+	add_arg(p, "TITLE:%d:DejaVu Sans Bold", title_pt);
+	add_arg(p, "--font");
+	add_arg(p, "AXIS:8:DejaVu Sans");
+	add_arg(p, "--font");
+	add_arg(p, "LEGEND:9:DejaVu Sans");
+	add_arg(p, "--color");
+	add_arg(p, "BACK#FFFFFF");
+	add_arg(p, "--color");
+	add_arg(p, "CANVAS#FFFFFF");
+	add_arg(p, "--color");
+	add_arg(p, "SHADEA#FFFFFF");
+	add_arg(p, "--color");
+	add_arg(p, "SHADEB#FFFFFF");
+	add_arg(p, "--color");
+	add_arg(p, "GRID#E6E6E6");
+	add_arg(p, "--color");
+	add_arg(p, "MGRID#C4C4C4");
+	add_arg(p, "--color");
+	add_arg(p, "FONT#1A1A1A");
+	add_arg(p, "--color");
+	add_arg(p, "AXIS#595959");
+	add_arg(p, "--color");
+	add_arg(p, "ARROW#595959");
+	add_arg(p, "--color");
+	add_arg(p, "FRAME#FFFFFF");
+}
+
+static void
+format_title(const struct catalog *cat, const struct chart_spec *s, char *out,
+             size_t size)
+{
+	snprintf(out, size, "%s — %s", cat->areas[s->area].name[s->lang],
+	         spec_name(cat, s));
+}
+
+/* A term's value for municipality i as RPN: the measure's variable (v),
+ * weighted by the reference figure, or the figure alone. */
+static void
+term_rpn(const struct term *t, const struct area *a, const char *v, char *out,
+         size_t size)
+{
+	double ref = catalog_ref_value(a, t->ref);
+
+	if (t->measure >= 0 && t->ref != REF_NONE)
+		snprintf(out, size, "%s,%.17g,*", v, ref);
+	else if (t->measure >= 0)
+		snprintf(out, size, "%s", v);
+	else
+		snprintf(out, size, "%.17g", ref);
+}
+
+/* The variable a municipality's measure is drawn from: the DEF itself, or
+ * (the public's view of a count) a CDEF that withholds small values. An
+ * unknown stays unknown whichever way IF takes it. */
+static void
+measure_var(struct chart_plan *p, const struct measure *m, bool suppress,
+            const char *def, char *out, size_t size)
+{
+	if (suppress && m->is_count) {
+		snprintf(out, size, "q%s", def);
+		add_arg(p, "CDEF:%s=%s,%d,LT,UNKN,%s,IF", out, def,
+		        SUPPRESS_BELOW, def);
+		p->has_note = true;
+	} else {
+		snprintf(out, size, "%s", def);
+	}
+}
+
+/* sum(num)/sum(den)*scale over the municipalities with both sides. The
+ * terms go inline into two CDEFs, not one CDEF each: librrd grows its
+ * array of graph elements (some 2 KB each) one at a time, so a render
+ * costs the square of their number. */
+static void
+plan_ratio(struct chart_plan *p, const struct catalog *cat,
+           const struct indicator *ind, const int *munis, size_t n,
+           bool suppress)
+{
+	const struct term *num = &ind->num, *den = &ind->den;
+	bool has_den = den->measure >= 0 || den->ref != REF_NONE;
+	char nv[24], dv[24], ne[96], de[96];
+	struct buf sn, sd;
+	size_t i;
+
+	buf_init(&sn, (size_t)-1);
+	buf_init(&sd, (size_t)-1);
+	buf_puts(&sn, "CDEF:sn=");
+	buf_puts(&sd, "CDEF:sd=");
+	for (i = 0; i < n; i++) {
+		const struct area *a = &cat->areas[munis[i]];
+		const char *sep = i > 0 ? "," : "";
+		const char *fold = i > 0 ? ",ADDNAN" : "";
+
+		nv[0] = dv[0] = '\0';
+		if (num->measure >= 0)
+			measure_var(p, &cat->measures[num->measure], suppress,
+			            add_def(p, 'n', i, a->code,
+			                    cat->measures[num->measure].id),
+			            nv, sizeof(nv));
+		if (den->measure >= 0)
+			measure_var(p, &cat->measures[den->measure], suppress,
+			            add_def(p, 'd', i, a->code,
+			                    cat->measures[den->measure].id),
+			            dv, sizeof(dv));
+		term_rpn(num, a, nv, ne, sizeof(ne));
+		if (!has_den) {
+			buf_printf(&sn, "%s%s%s", sep, ne, fold);
+			continue;
+		}
+		term_rpn(den, a, dv, de, sizeof(de));
+		/* x,y,+,UN is 1 when either side is unknown: then neither
+		 * side counts */
+		buf_printf(&sn, "%s%s,%s,+,UN,UNKN,%s,IF%s", sep, ne, de, ne,
+		           fold);
+		buf_printf(&sd, "%s%s,%s,+,UN,UNKN,%s,IF%s", sep, ne, de, de,
+		           fold);
+	}
+	add_arg_take(p, buf_detach(&sn, NULL));
+	if (!has_den) {
+		buf_reset(&sd);
+		add_arg(p, "CDEF:value=sn,%.17g,*", ind->scale);
+		return;
+	}
+	add_arg_take(p, buf_detach(&sd, NULL));
+	/* a zero sum of denominators (or none) is unknown, not infinite */
+	add_arg(p, "CDEF:value=sd,0,EQ,UNKN,sn,sd,/,%.17g,*,IF", ind->scale);
+}
+
+/* A measure: the municipality's own value, or its aggregate rule over the
+ * area's municipalities, ignoring unknowns. */
+static void
+plan_measure(struct chart_plan *p, const struct catalog *cat,
+             const struct measure *m, const int *munis, size_t n, bool suppress)
+{
+	static const char *const folds[] = {
+		[AGG_SUM] = "ADDNAN",
+		[AGG_MIN] = "MINNAN",
+		[AGG_MAX] = "MAXNAN",
+	};
+	char v[24];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		add_def(p, 'm', i, cat->areas[munis[i]].code, m->id);
+	if (n == 1) {
+		measure_var(p, m, suppress, "m0", v, sizeof(v));
+		add_arg(p, "CDEF:value=%s", v);
+		return;
+	}
+	if (m->aggregate != AGG_MEAN) {
+		add_fold(p, "value", "m", n, folds[m->aggregate]);
+		return;
+	}
+	buf_init(&b, (size_t)-1);
+	buf_puts(&b, "CDEF:value=");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "m%zu,", i);
+	/* AVG pops the count, then that many values; skips unknowns */
+	buf_printf(&b, "%zu,AVG", n);
+	add_arg_take(p, buf_detach(&b, NULL));
+}
+
+/* Whether spec's chart can be drawn: a ratio of reference figures alone
+ * has no time. */
+static bool
+is_drawable(const struct catalog *cat, const struct chart_spec *s,
+            struct error *err)
+{
+	const struct indicator *ind;
+
+	if (s->indicator < 0)
+		return true;
+	ind = &cat->indicators[s->indicator];
+	if (ind->kind == IND_RATIO && ind->num.measure < 0 &&
+	    ind->den.measure < 0) {
+		error_set(err, 0, "no chart of %s: it reads no measure",
+		          ind->id);
+		return false;
+	}
+	return true;
+}
+
+int
+chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
+                 struct chart_plan *out, struct error *err)
+{
+	const struct area *a = &cat->areas[spec->area];
+	char title[2 * NAME_MAX_BYTES + 8];
+	int *munis = xcalloc(cat->n_areas, sizeof(*munis));
+	size_t n;
+	/* only a single municipality has small counts to withhold */
+	bool suppress = spec->is_suppressed && a->level == AREA_MUNICIPALITY;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!is_drawable(cat, spec, err))
+		goto out;
+	if (spec->indicator >= 0 &&
+	    cat->indicators[spec->indicator].kind == IND_REPORTING) {
+		error_set(err, 0, "%s is counted by month: chart_plan_monthly",
+		          cat->indicators[spec->indicator].id);
+		goto out;
+	}
+	n = catalog_municipalities_of(cat, spec->area, munis);
+	if (n == 0) {
+		error_set(err, 0, "%s has no municipalities", a->code);
+		goto out;
+	}
+	format_title(cat, spec, title, sizeof(title));
+	add_layout(out, title, spec_unit(cat, spec), spec);
+	if (spec->indicator >= 0) {
+		plan_ratio(out, cat, &cat->indicators[spec->indicator], munis,
+		           n, suppress);
+	} else {
+		plan_measure(out, cat, &cat->measures[spec->measure], munis, n,
+		             suppress);
+	}
+	add_arg(out, "AREA:value%s", FILL_COLOUR);
+	add_arg(out, "LINE2:value%s", LINE_COLOUR);
+	if (out->has_note)
+		add_comment(out, note_withheld[spec->lang]);
+	rc = 0;
+out:
+	if (rc < 0)
+		chart_plan_reset(out);
+	free(munis);
+	return rc;
+}
+
+/* The frame with a note and nothing drawn: an invisible rule gives librrd
+ * something to draw, which it needs to draw at all. */
+static void
+plan_frame(struct chart_plan *p, const char *title, const char *unit,
+           const char *note, const struct chart_spec *s)
+{
+	memset(p, 0, sizeof(*p));
+	add_layout(p, title, unit, s);
+	add_arg(p, "--upper-limit");
+	add_arg(p, "1");
+	add_arg(p, "HRULE:0#FFFFFF00");
+	add_comment(p, note);
+}
+
+void
+chart_plan_frame(const struct catalog *cat, const struct chart_spec *spec,
+                 struct chart_plan *out)
+{
+	char title[2 * NAME_MAX_BYTES + 8];
+
+	format_title(cat, spec, title, sizeof(title));
+	plan_frame(out, title, spec_unit(cat, spec), note_no_data[spec->lang],
+	           spec);
+}
+
+void
+chart_plan_monthly(const struct catalog *cat, const struct chart_spec *spec,
+                   const struct rrd_graph_def *base, const time_t *starts,
+                   const double *values, size_t n, time_t end,
+                   struct chart_plan *out)
+{
+	char title[2 * NAME_MAX_BYTES + 8];
+	struct buf b;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	format_title(cat, spec, title, sizeof(title));
+	add_layout(out, title, spec_unit(cat, spec), spec);
+	if (spec->indicator >= 0) {
+		/* a share of municipalities: the whole scale in view */
+		add_arg(out, "--upper-limit");
+		add_arg(out, "%.17g", cat->indicators[spec->indicator].scale);
+	}
+	out->defs = xcalloc(1, sizeof(*out->defs));
+	out->defs[0] = *base;
+	out->n_defs = 1;
+	/* (TIME < t0) ? UNKN : (TIME < t1) ? v0 : ... (TIME < end) ? v[n-1]
+	 * : UNKN; the DEF only lends its time base */
+	buf_init(&b, (size_t)-1);
+	buf_printf(&b, "CDEF:value=%s,POP,TIME,%lld,LT,UNKN", base->vname,
+	           n > 0 ? (long long)starts[0] : (long long)end);
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, ",TIME,%lld,LT,",
+		           (long long)(i + 1 < n ? starts[i + 1] : end));
+		if (isfinite(values[i]))
+			buf_printf(&b, "%.17g", values[i]);
+		else
+			buf_puts(&b, "UNKN");
+	}
+	buf_puts(&b, ",UNKN");
+	for (i = 0; i <= n; i++)
+		buf_puts(&b, ",IF");
+	add_arg_take(out, buf_detach(&b, NULL));
+	add_arg(out, "AREA:value%s", FILL_COLOUR);
+	add_arg(out, "LINE2:value%s", LINE_COLOUR);
+}
+
+/* --- rendering --- */
+
+static struct cache *
+get_cache(void)
+{
+	struct cache *c;
+
+	pthread_mutex_lock(&cache_lock);
+	if (chart_cache == NULL)
+		chart_cache = cache_new(CACHE_BYTES);
+	c = chart_cache;
+	pthread_mutex_unlock(&cache_lock);
+	return c;
+}
+
+static void
+xml_escape(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		default:
+			buf_append(b, s, 1);
+		}
+	}
+}
+
+/* Appends the root tag's attributes from a to b, with width and height
+ * in pixels: librrd writes points ("800pt"), which a browser shows a third
+ * larger than the PNG of the same size. */
+static void
+put_svg_attributes(struct buf *out, const char *a, const char *b, int width,
+                   int height)
+{
+	static const char *const names[] = { " width=\"", " height=\"" };
+	size_t i, n;
+
+	while (a < b) {
+		for (i = 0; i < 2; i++) {
+			n = strlen(names[i]);
+			if ((size_t)(b - a) > n && memcmp(a, names[i], n) == 0)
+				break;
+		}
+		if (i == 2 || memchr(a + n, '"', (size_t)(b - a) - n) == NULL) {
+			buf_append(out, a++, 1);
+			continue;
+		}
+		buf_printf(out, "%s%d\"", names[i], i == 0 ? width : height);
+		a = (const char *)memchr(a + n, '"', (size_t)(b - a) - n) + 1;
+	}
+}
+
+/* librrd's SVG draws its text as glyph outlines: the title goes in again
+ * as the <title> that screen readers and search read, with role="img",
+ * and the size is made pixels. A heap copy (free), *out_len bytes. */
+static char *
+svg_finish(const unsigned char *svg, size_t len, const char *title, int width,
+           int height, size_t *out_len)
+{
+	const char *text = (const char *)svg, *open = NULL, *close;
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i + 4 <= len && open == NULL; i++)
+		if (memcmp(text + i, "<svg", 4) == 0)
+			open = text + i;
+	close = open != NULL ? memchr(open, '>', len - (size_t)(open - text))
+	                     : NULL;
+	buf_init(&b, (size_t)-1);
+	if (close == NULL || close[-1] == '/') {
+		buf_append(&b, svg, len);
+		return buf_detach(&b, out_len);
+	}
+	buf_append(&b, text, (size_t)(open - text) + 4);
+	buf_puts(&b, " role=\"img\" aria-label=\"");
+	xml_escape(&b, title);
+	buf_puts(&b, "\"");
+	put_svg_attributes(&b, open + 4, close, width, height);
+	buf_puts(&b, ">\n<title>");
+	xml_escape(&b, title);
+	buf_puts(&b, "</title>");
+	buf_append(&b, close + 1, len - (size_t)(close + 1 - text));
+	return buf_detach(&b, out_len);
+}
+
+/* reporting_rate's plan: the months as the series API counts them from
+ * the database, on the time base of any municipality's file (the area's
+ * own if one has a file). 1: no file at all, no plan. */
+static int
+plan_reporting(struct app *app, const struct catalog *cat,
+               const struct chart_spec *spec, int step_s,
+               struct chart_plan *out, struct error *err)
+{
+	const struct indicator *ind = &cat->indicators[spec->indicator];
+	char start[24], end[24];
+	struct series_params params;
+	struct series_spec ss;
+	struct series series;
+	struct rrd_graph_def base;
+	int *munis = xcalloc(cat->n_areas, sizeof(*munis));
+	size_t n, i;
+	int rc = -1;
+
+	memset(&base, 0, sizeof(base));
+	n = catalog_municipalities_of(cat, spec->area, munis);
+	for (i = 0; i < n && base.area[0] == '\0'; i++)
+		if (store_rrd_exists(app->rrd, cat->areas[munis[i]].code))
+			snprintf(base.area, sizeof(base.area), "%s",
+			         cat->areas[munis[i]].code);
+	for (i = cat->first_municipality;
+	     i < cat->n_areas && base.area[0] == '\0'; i++)
+		if (store_rrd_exists(app->rrd, cat->areas[i].code))
+			snprintf(base.area, sizeof(base.area), "%s",
+			         cat->areas[i].code);
+	if (base.area[0] == '\0' || cat->n_measures == 0) {
+		rc = 1;
+		goto out;
+	}
+	snprintf(base.vname, sizeof(base.vname), "base");
+	snprintf(base.ds, sizeof(base.ds), "%s", cat->measures[0].id);
+	snprintf(start, sizeof(start), "%lld", (long long)spec->start);
+	snprintf(end, sizeof(end), "%lld", (long long)spec->end);
+	memset(&params, 0, sizeof(params));
+	params.area = cat->areas[spec->area].code;
+	params.indicator = ind->id;
+	params.start = start;
+	params.end = end;
+	if (series_resolve(cat, step_s, &params, time(NULL), &ss, err) !=
+	        SERIES_OK ||
+	    series_compute(cat, app->rrd, app->db, &ss, true, &series, err) < 0)
+		goto out;
+	chart_plan_monthly(cat, spec, &base, series.times, series.values,
+	                   series.n_points, series.end, out);
+	series_reset(&series);
+	rc = 0;
+out:
+	free(munis);
+	return rc;
+}
+
+/* Renders spec's chart into a heap buffer: the plan, or the frame if no
+ * file of the area exists yet. */
+static int
+render(struct app *app, const struct catalog *cat,
+       const struct chart_spec *spec, int step_s, char **out_data,
+       size_t *out_len, struct error *err)
+{
+	struct chart_plan plan;
+	struct rrd_image img;
+	char title[2 * NAME_MAX_BYTES + 8];
+	int rc;
+
+	if (spec->indicator >= 0 &&
+	    cat->indicators[spec->indicator].kind == IND_REPORTING)
+		rc = plan_reporting(app, cat, spec, step_s, &plan, err);
+	else
+		rc = chart_plan_build(cat, spec, &plan, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		rc = store_rrd_graph(app->rrd, plan.defs, plan.n_defs,
+		                     (const char *const *)plan.args,
+		                     plan.n_args, &img, err);
+		chart_plan_reset(&plan);
+	}
+	if (rc == 1) {
+		chart_plan_frame(cat, spec, &plan);
+		rc = store_rrd_graph(app->rrd, NULL, 0,
+		                     (const char *const *)plan.args,
+		                     plan.n_args, &img, err);
+		chart_plan_reset(&plan);
+	}
+	if (rc < 0)
+		return -1;
+	if (spec->format == CHART_SVG) {
+		format_title(cat, spec, title, sizeof(title));
+		*out_data = svg_finish(img.data, img.len, title, spec->width,
+		                       spec->height, out_len);
+	} else {
+		*out_data = (char *)img.data;
+		*out_len = img.len;
+		img.data = NULL;
+	}
+	rrd_image_reset(&img);
+	return 0;
+}
+
+/* A pixel's worth of time, in whole minutes up to an hour: a range such
+ * as -1y..now is rounded out to it, so that it is cached as one. */
+static time_t
+granularity(time_t range_s, int width)
+{
+	time_t g = range_s / width;
+
+	if (g < 60)
+		return 60;
+	if (g > 3600)
+		return 3600;
+	return g - g % 60;
+}
+
+static int
+parse_time(const struct query *q, const char *name, const char *def, time_t now,
+           time_t *out, struct error *err)
+{
+	const char *s = query_get(q, name);
+	struct error e;
+
+	memset(&e, 0, sizeof(e));
+	if (timespec_parse(s != NULL ? s : def, now, out, &e) < 0)
+		return error_set(err, 0, "parameter %s: %s", name, e.msg);
+	return 0;
+}
+
+/* Whether spec's chart could withhold anything: a single municipality's
+ * count, or an indicator built on one. */
+static bool
+has_counts(const struct catalog *cat, const struct chart_spec *s)
+{
+	const struct indicator *ind;
+
+	if (cat->areas[s->area].level != AREA_MUNICIPALITY)
+		return false;
+	if (s->indicator < 0)
+		return cat->measures[s->measure].is_count;
+	ind = &cat->indicators[s->indicator];
+	return (ind->num.measure >= 0 &&
+	        cat->measures[ind->num.measure].is_count) ||
+	       (ind->den.measure >= 0 &&
+	        cat->measures[ind->den.measure].is_count);
+}
+
+/* The chart spec of a request, or -1 with status and message. */
+static int
+read_spec(const struct request *req, const struct catalog *cat,
+          enum chart_format format, struct chart_spec *s, int *out_status,
+          struct error *err)
+{
+	const char *area = request_param(req, "area");
+	const char *ind = request_param(req, "indicator");
+	long w, h;
+	time_t g, now = time(NULL);
+
+	memset(s, 0, sizeof(*s));
+	*out_status = 404;
+	s->area = area != NULL ? catalog_find_area(cat, area) : -1;
+	if (s->area < 0)
+		return error_set(err, 0, "unknown area %s",
+		                 area != NULL ? area : "");
+	s->indicator = ind != NULL ? catalog_find_indicator(cat, ind) : -1;
+	s->measure = s->indicator < 0 && ind != NULL
+	                 ? catalog_find_measure(cat, ind)
+	                 : -1;
+	if (s->indicator < 0 && s->measure < 0)
+		return error_set(err, 0, "unknown indicator %s",
+		                 ind != NULL ? ind : "");
+	if (!is_drawable(cat, s, err))
+		return -1;
+	*out_status = 400;
+	if (query_get_int(req->query, "width", CHART_WIDTH_MIN, CHART_WIDTH_MAX,
+	                  CHART_WIDTH_DEFAULT, &w, err) < 0 ||
+	    query_get_int(req->query, "height", CHART_HEIGHT_MIN,
+	                  CHART_HEIGHT_MAX, CHART_HEIGHT_DEFAULT, &h,
+	                  err) < 0 ||
+	    lang_negotiate(query_get(req->query, "lang"), req->accept_language,
+	                   &s->lang, err) < 0 ||
+	    parse_time(req->query, "start", DEFAULT_START, now, &s->start,
+	               err) < 0 ||
+	    parse_time(req->query, "end", DEFAULT_END, now, &s->end, err) < 0)
+		return -1;
+	if (s->start < TIME_MIN)
+		return error_set(err, 0, "parameter start: before 1980-01");
+	if (s->end <= s->start)
+		return error_set(err, 0, "start must be before end");
+	if (s->end - s->start > CHART_RANGE_MAX_S)
+		return error_set(err, 0, "a chart spans at most 30 years");
+	s->width = (int)w;
+	s->height = (int)h;
+	s->format = format;
+	g = granularity(s->end - s->start, s->width);
+	s->start -= s->start % g;
+	s->end += (g - s->end % g) % g;
+	/* with public = no too: a municipal token reads other areas as the
+	 * public does (auth.h). Charts without counts are the same for all,
+	 * and cached as one. */
+	s->is_suppressed =
+	    has_counts(cat, s) &&
+	    !access_is_unsuppressed(&req->who, cat->areas[s->area].code);
+	return 0;
+}
+
+/* Whether key is being rendered; under flight_lock. */
+static bool
+is_in_flight(const char *key, unsigned long generation)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_IN_FLIGHT; i++)
+		if (in_flight[i].is_used &&
+		    in_flight[i].generation == generation &&
+		    strcmp(in_flight[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* The chart of key from the cache, or rendered and cached. A request for
+ * a chart that another is rendering waits for it rather than render it
+ * again: after new data, a popular chart is asked for by many at once,
+ * and renders run one at a time. */
+static int
+cached_or_rendered(struct app *app, const struct catalog *cat,
+                   const struct chart_spec *spec, int step_s, const char *key,
+                   unsigned long generation, char **out_data, size_t *out_len,
+                   struct error *err)
+{
+	char type[64];
+	size_t slot = MAX_IN_FLIGHT, i;
+	int rc;
+
+	for (;;) {
+		if (cache_get(get_cache(), key, generation, out_data, out_len,
+		              type) == 0) {
+			atomic_fetch_add(&app->stats.cache_hits, 1);
+			return 0;
+		}
+		pthread_mutex_lock(&flight_lock);
+		if (!is_in_flight(key, generation))
+			break;
+		pthread_cond_wait(&flight_done, &flight_lock);
+		pthread_mutex_unlock(&flight_lock);
+	}
+	/* the table full: render without telling anyone */
+	for (i = 0; i < MAX_IN_FLIGHT && slot == MAX_IN_FLIGHT; i++)
+		if (!in_flight[i].is_used)
+			slot = i;
+	if (slot < MAX_IN_FLIGHT) {
+		in_flight[slot].is_used = true;
+		in_flight[slot].generation = generation;
+		snprintf(in_flight[slot].key, sizeof(in_flight[slot].key), "%s",
+		         key);
+	}
+	pthread_mutex_unlock(&flight_lock);
+	atomic_fetch_add(&app->stats.cache_misses, 1);
+	rc = render(app, cat, spec, step_s, out_data, out_len, err);
+	if (rc == 0)
+		cache_put(get_cache(), key, generation, *out_data, *out_len,
+		          chart_types[spec->format]);
+	if (slot < MAX_IN_FLIGHT) {
+		pthread_mutex_lock(&flight_lock);
+		in_flight[slot].is_used = false;
+		pthread_cond_broadcast(&flight_done);
+		pthread_mutex_unlock(&flight_lock);
+	}
+	return rc;
+}
+
+static void
+chart_get(const struct request *req, struct response *resp,
+          enum chart_format format)
+{
+	struct app *app = req->app;
+	struct catalog *cat = app_catalog(app);
+	struct config *cfg = xmalloc(sizeof(*cfg));
+	struct chart_spec spec;
+	struct error err;
+	char key[KEY_MAX], *data = NULL, quoted[320], cache_control[48];
+	const char *code, *id;
+	unsigned long generation;
+	size_t len = 0;
+	int status;
+
+	memset(&err, 0, sizeof(err));
+	app_config(app, cfg);
+	if (!access_may_read(&req->who, cfg->is_public)) {
+		respond_error(resp, 401, "a token is required");
+		respond_header(resp, "WWW-Authenticate", "Bearer");
+		goto out;
+	}
+	if (read_spec(req, cat, format, &spec, &status, &err) < 0) {
+		respond_error(resp, status, "%s", err.msg);
+		goto out;
+	}
+	code = cat->areas[spec.area].code;
+	id = spec.indicator >= 0 ? cat->indicators[spec.indicator].id
+	                         : cat->measures[spec.measure].id;
+	snprintf(key, sizeof(key), "chart|%s|%s|%lld|%lld|%d|%d|%s|%s|%s", code,
+	         id, (long long)spec.start, (long long)spec.end, spec.width,
+	         spec.height, lang_code(spec.lang), chart_types[format],
+	         spec.is_suppressed ? "public" : "full");
+	/* read before rendering: data landing meanwhile makes it stale */
+	generation = app_generation(app, code);
+	if (cached_or_rendered(app, cat, &spec, cfg->step_s, key, generation,
+	                       &data, &len, &err) < 0) {
+		log_warn("chart failed", "area=%s indicator=%s err=%s", code,
+		         id, log_quote(err.msg, quoted, sizeof(quoted)));
+		respond_error(resp, 500, "cannot render the chart");
+		goto out;
+	}
+	respond_take(resp, 200, chart_types[format], data, len);
+	/* a token's unsuppressed view stays out of shared caches */
+	snprintf(cache_control, sizeof(cache_control), "%s, max-age=%d",
+	         req->who.role == ROLE_PUBLIC ? "public" : "private",
+	         MAX_AGE_S);
+	respond_header(resp, "Cache-Control", cache_control);
+	if (query_get(req->query, "lang") == NULL)
+		respond_header(resp, "Vary", "Accept-Language");
+out:
+	free(cfg);
+	catalog_unref(cat);
+}
 
 void
 chart_svg_get(const struct request *req, struct response *resp)
 {
-	(void)req;
-	respond_error(resp, 404, "not implemented yet");
+	chart_get(req, resp, CHART_SVG);
 }
 
 void
 chart_png_get(const struct request *req, struct response *resp)
 {
-	(void)req;
-	respond_error(resp, 404, "not implemented yet");
+	chart_get(req, resp, CHART_PNG);
+}
+
+void
+chart_init(void)
+{
+	struct chart_spec spec;
+	struct chart_plan plan;
+	struct rrd_image img;
+	struct error err;
+	struct timespec t0, t1;
+
+	memset(&spec, 0, sizeof(spec));
+	memset(&err, 0, sizeof(err));
+	spec.end = time(NULL);
+	spec.start = spec.end - 86400;
+	spec.width = CHART_WIDTH_MIN;
+	spec.height = CHART_HEIGHT_MIN;
+	spec.lang = LANG_FI;
+	spec.format = CHART_PNG;
+	get_cache();
+	plan_frame(&plan, "kuntamon", "", note_no_data[LANG_FI], &spec);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (store_rrd_graph(NULL, NULL, 0, (const char *const *)plan.args,
+	                    plan.n_args, &img, &err) < 0)
+		log_warn("chart warm-up failed", "err=%s", err.msg);
+	else
+		rrd_image_reset(&img);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("charts warmed up", "ms=%ld",
+	          (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	                 (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	chart_plan_reset(&plan);
+}
+
+void
+chart_release(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	cache_free(chart_cache);
+	chart_cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
 }
