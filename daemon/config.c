@@ -5,8 +5,8 @@
  * bounds); defaults go through the same setters as the file's values, so a
  * default can never bypass a check. config_parse is pure: it reads bytes,
  * fills a struct and an error, and leaves the caller's struct untouched
- * unless the whole text is valid. config_load adds the file I/O and makes
- * relative paths relative to the file's folder.
+ * unless the whole text is valid. config_load adds the file I/O: it makes
+ * relative paths relative to the file's folder and reads the TLS files.
  *
  * libinih does the INI syntax, fed through our own line reader, which is
  * where we count lines (Debian's inih 55 passes the handler no line
@@ -45,6 +45,7 @@ enum key_type {
 	KEY_BOOL,   /* yes/no, true/false, on/off, 1/0 */
 	KEY_STRING, /* any text, may be empty */
 	KEY_PATH,   /* non-empty; relative to the config file's folder */
+	KEY_FILE,   /* "": not set; else as KEY_PATH */
 	KEY_LISTEN, /* host:port into listen_host and listen_port */
 };
 
@@ -70,6 +71,10 @@ static const struct key keys[] = {
 	{ "server", "connection_timeout", KEY_INT, FIELD(connection_timeout_s),
 	  "30", 1, 3600 },
 	{ "server", "public", KEY_BOOL, FIELD(is_public), "yes", 0, 0 },
+	{ "server", "submit_rate", KEY_INT, FIELD(submit_rate), "60", 1,
+	  100000 },
+	{ "server", "tls_cert", KEY_FILE, FIELD(tls_cert_path), "", 0, 0 },
+	{ "server", "tls_key", KEY_FILE, FIELD(tls_key_path), "", 0, 0 },
 
 	{ "storage", "dir", KEY_PATH, FIELD(storage_dir), "var", 0, 0 },
 	{ "storage", "step", KEY_INT, FIELD(step_s), "3600", 1, 86400 },
@@ -363,6 +368,7 @@ set_value(const struct key *k, const char *value, struct config *cfg, int line,
 		return set_bool(k, value, cfg, line, err);
 	case KEY_STRING:
 	case KEY_PATH:
+	case KEY_FILE:
 		return set_string(k, value, cfg, line, err);
 	case KEY_LISTEN:
 		return set_listen(k, value, cfg, line, err);
@@ -526,6 +532,27 @@ syntax_error(const char *text, size_t len, int line, struct error *err)
 		    "expected \"[section]\", \"key = value\" or a comment");
 }
 
+/* tls_cert and tls_key go together: one alone is a half-done HTTPS set-up,
+ * and serving plain HTTP instead would hide it. */
+static int
+check_tls_pair(const struct config *cfg, const int key_lines[N_KEYS],
+               struct error *err)
+{
+	size_t ci = 0, ki = 0;
+	const struct key *cert = find_key("server", "tls_cert", &ci);
+	const struct key *key = find_key("server", "tls_key", &ki);
+	bool has_cert = cfg->tls_cert_path[0] != '\0';
+	bool has_key = cfg->tls_key_path[0] != '\0';
+
+	if (has_cert && !has_key)
+		return key_error(err, key_lines[ci], cert,
+		                 "set without tls_key (set both or neither)");
+	if (has_key && !has_cert)
+		return key_error(err, key_lines[ki], key,
+		                 "set without tls_cert (set both or neither)");
+	return 0;
+}
+
 /* Parses text over a copy of cfg; on success copies it back and, if
  * out_key_lines is given, tells where each key was set. */
 static int
@@ -556,6 +583,8 @@ parse(const char *text, size_t len, struct config *cfg,
 		return error_set(err, ctx.first.line, "%s", ctx.first.msg);
 	if (rc < 0)
 		return error_set(err, 0, "INI parser failed (%d)", rc);
+	if (check_tls_pair(&tmp, ctx.key_lines, err) != 0)
+		return -1;
 
 	*cfg = tmp;
 	if (out_key_lines != NULL)
@@ -601,6 +630,67 @@ read_file(const char *path, struct buf *b, struct error *err)
 out:
 	close(fd);
 	return rc;
+}
+
+static bool
+has_text(const struct buf *b, const char *s)
+{
+	return b->data != NULL && memmem(b->data, b->len, s, strlen(s)) != NULL;
+}
+
+/* Reads a TLS file now, so that an unreadable or wrong one is a FILE:LINE
+ * error of the configuration rather than a failed start. Only the PEM
+ * armour is checked here; GnuTLS judges the contents when the server
+ * starts. The bytes are wiped: one of these files is a private key. */
+static int
+check_pem(const struct key *k, const char *path, bool is_key, int line,
+          struct error *err)
+{
+	struct buf b;
+	struct error read_err = { 0 };
+	const char *problem = NULL;
+	int rc = -1;
+
+	buf_init(&b, CONFIG_MAX_BYTES);
+	if (read_file(path, &b, &read_err) != 0) {
+		key_error(err, line, k, "%s: %s", path, read_err.msg);
+		goto out;
+	}
+	if (!is_key && !has_text(&b, "-----BEGIN CERTIFICATE-----"))
+		problem = "not a PEM certificate (no \"-----BEGIN "
+		          "CERTIFICATE-----\" line)";
+	else if (is_key && !has_text(&b, "PRIVATE KEY-----"))
+		problem = "not a PEM private key (no \"-----BEGIN ... "
+		          "PRIVATE KEY-----\" line)";
+	else if (is_key && (has_text(&b, "ENCRYPTED PRIVATE KEY") ||
+	                    has_text(&b, "Proc-Type: 4,ENCRYPTED")))
+		problem = "the key is encrypted; kuntamond needs it "
+		          "unencrypted";
+	if (problem != NULL) {
+		key_error(err, line, k, "%s: %s", path, problem);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);
+	buf_reset(&b);
+	return rc;
+}
+
+static int
+check_tls_files(const struct config *cfg, const int key_lines[N_KEYS],
+                struct error *err)
+{
+	size_t ci = 0, ki = 0;
+	const struct key *cert = find_key("server", "tls_cert", &ci);
+	const struct key *key = find_key("server", "tls_key", &ki);
+
+	if (cfg->tls_cert_path[0] == '\0') /* neither: check_tls_pair */
+		return 0;
+	if (check_pem(cert, cfg->tls_cert_path, false, key_lines[ci], err) != 0)
+		return -1;
+	return check_pem(key, cfg->tls_key_path, true, key_lines[ki], err);
 }
 
 /* Prefixes a relative path with dir ("" or ending in '/'). */
@@ -664,10 +754,16 @@ config_load(const char *path, struct config *cfg, struct error *err)
 	memcpy(dir, path, dir_len);
 	dir[dir_len] = '\0';
 	for (i = 0; i < N_KEYS; i++) {
-		if (keys[i].type == KEY_PATH &&
+		bool is_set = keys[i].type == KEY_PATH ||
+		              (keys[i].type == KEY_FILE &&
+		               ((char *)field_of(tmp, &keys[i]))[0] != '\0');
+
+		if (is_set &&
 		    resolve_path(&keys[i], dir, tmp, key_lines[i], err) != 0)
 			goto out;
 	}
+	if (check_tls_files(tmp, key_lines, err) != 0)
+		goto out;
 
 	*cfg = *tmp;
 	rc = 0;

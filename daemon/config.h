@@ -24,6 +24,10 @@ struct config {
 	int per_ip_connections;
 	int connection_timeout_s;
 	bool is_public;
+	int submit_rate; /* submissions per token per minute */
+	/* PEM files; both "" (plain HTTP) or both set (HTTPS only) */
+	char tls_cert_path[CONFIG_PATH_MAX];
+	char tls_key_path[CONFIG_PATH_MAX];
 
 	/* [storage] */
 	char storage_dir[CONFIG_PATH_MAX];
@@ -55,8 +59,9 @@ int config_parse(const char *text, size_t len, struct config *cfg,
                  struct error *err);
 
 /* config_init + reads and parses path (at most 1 MiB), then makes relative
- * paths relative to the file's folder. On error err->file is path (line 0
- * if the file cannot be read) and cfg is left as it was. */
+ * paths relative to the file's folder and checks that the TLS files, if
+ * set, are readable PEM of the right kind. On error err->file is path
+ * (line 0 if the file cannot be read) and cfg is left as it was. */
 int config_load(const char *path, struct config *cfg, struct error *err);
 
 #endif

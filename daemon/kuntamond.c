@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "catalog.h"
+#include "chart.h"
 #include "config.h"
 #include "http_json.h"
 #include "ingest.h"
@@ -49,6 +50,11 @@ load(const char *path, struct config *cfg, struct error *err)
 		return NULL;
 	memset(err, 0, sizeof(*err));
 	cat = catalog_load(cfg, err);
+	/* A certificate GnuTLS refuses is a configuration error too. */
+	if (cat != NULL && server_check(cfg, err) < 0) {
+		catalog_unref(cat);
+		return NULL;
+	}
 	return cat;
 }
 
@@ -100,9 +106,11 @@ reload(struct app *app, const char *path)
 	    cfg.listen_port != old.listen_port ||
 	    strcmp(cfg.storage_dir, old.storage_dir) != 0 ||
 	    strcmp(cfg.rrdcached, old.rrdcached) != 0 ||
-	    cfg.step_s != old.step_s)
-		log_warn("listen, storage and rrdcached changes take effect "
-			 "after a restart", NULL);
+	    cfg.step_s != old.step_s ||
+	    strcmp(cfg.tls_cert_path, old.tls_cert_path) != 0 ||
+	    strcmp(cfg.tls_key_path, old.tls_key_path) != 0)
+		log_warn("listen, TLS, storage and rrdcached changes take "
+			 "effect after a restart", NULL);
 	/* Keep what cannot change while running. */
 	snprintf(cfg.listen_host, sizeof(cfg.listen_host), "%s",
 	    old.listen_host);
@@ -111,6 +119,8 @@ reload(struct app *app, const char *path)
 	    old.storage_dir);
 	snprintf(cfg.rrdcached, sizeof(cfg.rrdcached), "%s", old.rrdcached);
 	cfg.step_s = old.step_s;
+	memcpy(cfg.tls_cert_path, old.tls_cert_path, sizeof(cfg.tls_cert_path));
+	memcpy(cfg.tls_key_path, old.tls_key_path, sizeof(cfg.tls_key_path));
 	prepare_files(app, cat, &cfg);
 	log_info("reloaded", "municipalities=%zu measures=%zu endpoints=%zu",
 	    cat->n_areas - cat->first_municipality, cat->n_measures,
@@ -189,6 +199,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	prepare_files(&app, cat, &app.cfg);
+	chart_init(); /* loads the fonts now, not on the first request */
 	if ((srv = server_start(&app, &app.cfg, &err)) == NULL) {
 		log_error("cannot start the HTTP server", "err=%s", err.msg);
 		goto out;

@@ -45,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !in(cfg.max_body_bytes, 1024, 1073741824) ||
 	    !in(cfg.ontime_days, 0, 365) || cfg.storage_dir[0] == '\0' ||
 	    cfg.regions_path[0] == '\0' || cfg.municipalities_path[0] == '\0' ||
-	    cfg.measures_path[0] == '\0' || cfg.endpoints_path[0] == '\0')
+	    cfg.measures_path[0] == '\0' || cfg.endpoints_path[0] == '\0' ||
+	    (cfg.tls_cert_path[0] == '\0') != (cfg.tls_key_path[0] == '\0'))
 		abort();
 	return 0;
 }

@@ -32,6 +32,8 @@ check_defaults(const struct config *c)
 	CHECK(c->per_ip_connections == 32);
 	CHECK(c->connection_timeout_s == 30);
 	CHECK(c->is_public == true);
+	CHECK_STR(c->tls_cert_path, "");
+	CHECK_STR(c->tls_key_path, "");
 	CHECK_STR(c->storage_dir, "var");
 	CHECK(c->step_s == 3600);
 	CHECK_STR(c->rrdcached, "");
@@ -56,6 +58,8 @@ check_same(const struct config *a, const struct config *b)
 	CHECK(a->per_ip_connections == b->per_ip_connections);
 	CHECK(a->connection_timeout_s == b->connection_timeout_s);
 	CHECK(a->is_public == b->is_public);
+	CHECK_STR(a->tls_cert_path, b->tls_cert_path);
+	CHECK_STR(a->tls_key_path, b->tls_key_path);
 	CHECK_STR(a->storage_dir, b->storage_dir);
 	CHECK(a->step_s == b->step_s);
 	CHECK_STR(a->rrdcached, b->rrdcached);
@@ -639,6 +643,121 @@ test_load(void)
 	rmdir(conf_dir);
 }
 
+/* tls_cert and tls_key: both or neither (pure), then at load both
+ * readable PEM of the right kind, each error on the key's own line. */
+static void
+test_tls(void)
+{
+	static const char cert_pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+	                               "-----END CERTIFICATE-----\n";
+	static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\nMIIE\n"
+	                              "-----END PRIVATE KEY-----\n";
+	static const struct {
+		const char *cert, *key; /* file contents; NULL: no file */
+		int line;               /* of the error; 0: loads */
+		const char *msg;        /* the error's end */
+	} cases[] = {
+		{ cert_pem, key_pem, 0, NULL },
+		{ cert_pem,
+		  "-----BEGIN EC PRIVATE KEY-----\nMHc\n"
+		  "-----END EC PRIVATE KEY-----\n",
+		  0, NULL },
+		{ NULL, key_pem, 3,
+		  "c.pem: cannot read: No such file or directory" },
+		{ cert_pem, NULL, 4,
+		  "k.pem: cannot read: No such file or directory" },
+		{ key_pem, key_pem, 3,
+		  "c.pem: not a PEM certificate (no \"-----BEGIN "
+		  "CERTIFICATE-----\" line)" },
+		{ cert_pem, cert_pem, 4,
+		  "k.pem: not a PEM private key (no \"-----BEGIN ... PRIVATE "
+		  "KEY-----\" line)" },
+		{ cert_pem,
+		  "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n"
+		  "-----END ENCRYPTED PRIVATE KEY-----\n",
+		  4,
+		  "k.pem: the key is encrypted; kuntamond needs it "
+		  "unencrypted" },
+		{ cert_pem,
+		  "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+		  "-----END RSA PRIVATE KEY-----\n",
+		  4,
+		  "k.pem: the key is encrypted; kuntamond needs it "
+		  "unencrypted" },
+	};
+	struct config cfg;
+	struct error err;
+	char dir[300], conf[400], cert[400], key[400], want[600];
+	size_t i, n;
+
+	/* Pure: paths as written, both or neither. */
+	CHECK(parse_str("[server]\ntls_cert = c.pem\ntls_key = /k.pem\n", &cfg,
+	                &err) == 0);
+	CHECK_STR(cfg.tls_cert_path, "c.pem");
+	CHECK_STR(cfg.tls_key_path, "/k.pem");
+	CHECK(parse_str("[server]\ntls_cert =\ntls_key =\n", &cfg, &err) == 0);
+	CHECK_STR(cfg.tls_cert_path, "");
+	CHECK(parse_str("[server]\npublic = no\ntls_cert = c.pem\n", &cfg,
+	                &err) == -1);
+	CHECK(err.line == 3);
+	CHECK_STR(err.msg, "[server] tls_cert: set without tls_key (set both "
+	                   "or neither)");
+	CHECK(parse_str("[server]\ntls_key = k.pem\ntls_cert =\n", &cfg,
+	                &err) == -1);
+	CHECK(err.line == 2);
+	CHECK_STR(err.msg, "[server] tls_key: set without tls_cert (set both "
+	                   "or neither)");
+
+	/* At load: relative to the config's folder, read and checked. */
+	snprintf(dir, sizeof(dir), "%s/tls", tmp_dir);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(conf, sizeof(conf), "%s/k.conf", dir);
+	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	CHECK(write_file(conf, "[server]\npublic = yes\ntls_cert = c.pem\n"
+	                       "tls_key = ./k.pem\n") == 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unlink(cert);
+		unlink(key);
+		if (cases[i].cert != NULL)
+			CHECK(write_file(cert, cases[i].cert) == 0);
+		if (cases[i].key != NULL)
+			CHECK(write_file(key, cases[i].key) == 0);
+		memset(&err, 0, sizeof(err));
+		config_init(&cfg);
+		if (cases[i].line == 0) {
+			CHECK(config_load(conf, &cfg, &err) == 0);
+			CHECK_STR(cfg.tls_cert_path, cert);
+			CHECK_STR(cfg.tls_key_path, key);
+			continue;
+		}
+		CHECK(config_load(conf, &cfg, &err) == -1);
+		CHECK_STR(err.file, conf);
+		CHECK(err.line == cases[i].line);
+		CHECK_STR(cfg.tls_cert_path, ""); /* cfg untouched */
+		snprintf(want, sizeof(want), "[server] %s: %s/%s",
+		         cases[i].line == 3 ? "tls_cert" : "tls_key", dir,
+		         cases[i].msg);
+		CHECK_STR(err.msg, want);
+	}
+
+	/* A folder is no file. */
+	n = (size_t)snprintf(want, sizeof(want),
+	                     "[server]\ntls_cert = %s\n"
+	                     "tls_key = k.pem\n",
+	                     dir);
+	CHECK(n < sizeof(want));
+	CHECK(write_file(conf, want) == 0);
+	CHECK(config_load(conf, &cfg, &err) == -1);
+	CHECK(err.line == 2);
+	CHECK(strstr(err.msg, "cannot read: Is a directory") != NULL);
+
+	unlink(cert);
+	unlink(key);
+	unlink(conf);
+	rmdir(dir);
+}
+
 /* The shipped files: kuntamon.conf shows exactly the defaults. */
 static void
 test_shipped(void)
@@ -715,6 +834,7 @@ main(void)
 	RUN(test_long_lines);
 	RUN(test_untouched_on_error);
 	RUN(test_load);
+	RUN(test_tls);
 	RUN(test_shipped);
 	if (rmdir(tmp_dir) != 0)
 		perror(tmp_dir);
