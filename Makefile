@@ -4,10 +4,17 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# Debian's packages put units in /lib/systemd/system; systemd also looks in
+# /usr/local/lib/systemd/system.
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+# The unit's StateDirectory=kuntamon; the installed config's [storage] dir.
+STATEDIR := /var/lib/kuntamon
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libmicrohttpd librrd sqlite3 libcjson libcurl inih
+PKGS := libmicrohttpd librrd sqlite3 libcjson libcurl inih libsodium
 
 comma := ,
 ifeq ($(SANITIZE),)
@@ -34,6 +41,11 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 MAINS := daemon/kuntamond.c daemon/kuntamonctl.c
 LIB_SRC := $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c collectors/*.c dashboard/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# The dashboard's assets, embedded into the library by a host tool: every
+# file under dashboard/assets/ becomes bytes in $(B)/gen/assets.c.
+ASSET_SRC := $(sort $(shell find dashboard/assets -type f ! -name '.*' 2>/dev/null))
+EMBED := build/tools/embed
+LIB_OBJ += $(B)/obj/gen/assets.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -41,12 +53,27 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all check unit clean format format-check lint install demo bench fuzz
-all: $(B)/kuntamond $(B)/kuntamonctl $(B)/fakemuni
+.PHONY: all check unit clean format format-check lint install uninstall demo bench fuzz
+all: $(B)/kuntamond $(B)/kuntamonctl $(B)/fakemuni $(B)/hostile
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(EMBED): dashboard/embed/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Wpedantic -O2 -o $@ $<
+
+# One run writes both files (a pattern rule with two targets).
+%/gen/assets.c %/gen/assets.h: $(EMBED) $(ASSET_SRC)
+	@mkdir -p $(dir $@)
+	$(EMBED) $*/gen/assets.c $*/gen/assets.h dashboard/assets $(ASSET_SRC)
+
+$(B)/obj/gen/assets.o: $(B)/gen/assets.c $(B)/gen/assets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/obj/dashboard/pages.o $(B)/obj/tests/unit/test_pages.o: $(B)/gen/assets.h
 
 $(B)/libkuntamon.a: $(LIB_OBJ)
 	@rm -f $@
@@ -61,6 +88,10 @@ $(B)/kuntamonctl: $(B)/obj/daemon/kuntamonctl.o $(B)/libkuntamon.a
 $(B)/fakemuni: $(B)/obj/tests/fakemuni/fakemuni.o $(B)/libkuntamon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# The attack clients of tests/integration/95_hostile.sh: libc only.
+$(B)/hostile: $(B)/obj/tests/hostile/hostile.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libkuntamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -70,11 +101,11 @@ $(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/li
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer builds (clang): `make fuzz`, then build/fuzz/fuzz_NAME CORPUS_DIR
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) build/gen/assets.c
 	@mkdir -p $(dir $@)
 	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Idaemon -Icollectors -Idashboard -Ibuild/gen $(PKG_CFLAGS) \
-		-o $@ $< $(LIB_SRC) $(LIBS)
+		-o $@ $< $(LIB_SRC) build/gen/assets.c $(LIBS)
 fuzz: $(FUZZ_BIN)
 
 unit: $(UNIT_BIN) $(FUZZ_REPLAY)
@@ -98,14 +129,46 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Idaemon -Icollectors -Idashboard \
-		daemon collectors dashboard tests/fakemuni
+		daemon collectors dashboard tests/fakemuni tests/hostile
 
+# Binaries, man pages, the systemd unit, and the config and catalog in
+# $(SYSCONFDIR)/kuntamon. Those are the operator's once installed: one that
+# exists is kept, and a different new version goes beside it as FILE.new.
+CATALOG_FILES := config/regions.csv config/municipalities.csv \
+	config/measures.json config/endpoints.csv
 install: $(B)/kuntamond $(B)/kuntamonctl
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/kuntamon
-	install -m 755 $(B)/kuntamond $(B)/kuntamonctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 config/kuntamon.conf config/regions.csv \
-		config/municipalities.csv config/measures.json \
-		config/endpoints.csv $(DESTDIR)$(SYSCONFDIR)/kuntamon/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/kuntamon \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(B)/dist
+	install -m 755 $(B)/kuntamond $(B)/kuntamonctl $(DESTDIR)$(BINDIR)/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/kuntamond.service.in >$(B)/dist/kuntamond.service
+	install -m 644 $(B)/dist/kuntamond.service $(DESTDIR)$(UNITDIR)/
+	for p in kuntamond kuntamonctl; do \
+		sed 's|/etc/kuntamon|$(SYSCONFDIR)/kuntamon|g' dist/$$p.8 \
+			>$(B)/dist/$$p.8 && \
+		install -m 644 $(B)/dist/$$p.8 $(DESTDIR)$(MANDIR)/man8/ || exit 1; \
+	done
+	sed 's|^dir = var$$|dir = $(STATEDIR)|' config/kuntamon.conf \
+		>$(B)/dist/kuntamon.conf
+	grep -q '^dir = $(STATEDIR)$$' $(B)/dist/kuntamon.conf
+	@for f in $(B)/dist/kuntamon.conf $(CATALOG_FILES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/kuntamon/$${f##*/}; \
+		if [ ! -e "$$t" ]; then \
+			echo "install -m 644 $$f $$t"; \
+			install -m 644 "$$f" "$$t" || exit 1; \
+		elif ! cmp -s "$$f" "$$t"; then \
+			echo "kept $$t; the new version is $$t.new"; \
+			install -m 644 "$$f" "$$t.new" || exit 1; \
+		fi; \
+	done
+
+# Leaves the configuration and the data.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kuntamond $(DESTDIR)$(BINDIR)/kuntamonctl \
+		$(DESTDIR)$(MANDIR)/man8/kuntamond.8 \
+		$(DESTDIR)$(MANDIR)/man8/kuntamonctl.8 \
+		$(DESTDIR)$(UNITDIR)/kuntamond.service
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/kuntamon and $(STATEDIR)"
 
 clean:
 	rm -rf build

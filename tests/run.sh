@@ -10,6 +10,11 @@ LOGS=$B/test-logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export B SRC
+# ThreadSanitizer builds (SANITIZE=thread...): reports TSan cannot judge.
+case ${B##*/} in san-*thread*)
+	TSAN_OPTIONS="suppressions=$SRC/tests/tsan.supp ${TSAN_OPTIONS:-}"
+	export TSAN_OPTIONS ;;
+esac
 
 pass=0 fail=0 skip=0
 tally() { # tally NAME STATUS LOGFILE
@@ -52,6 +57,15 @@ for s in "$SRC"/tests/integration/[0-9]*.sh; do
 	if [ -n "${TESTS:-}" ] && ! echo "$n" | grep -qE "$TESTS"; then continue; fi
 	timeout 600 bash "$s" >"$LOGS/$n.log" 2>&1
 	tally "integration/$n" $? "$LOGS/$n.log"
+done
+
+# The dashboard in headless Chromium (skips, with the reason, where
+# chromium or the npm packages are missing; under CI it must run).
+for s in "$SRC"/tests/browser/run.sh; do
+	[ -f "$s" ] || continue
+	if [ -n "${TESTS:-}" ] && ! echo browser | grep -qE "$TESTS"; then continue; fi
+	timeout 900 bash "$s" >"$LOGS/browser.log" 2>&1
+	tally "browser" $? "$LOGS/browser.log"
 done
 
 echo "$pass passed, $fail failed, $skip skipped"

@@ -7,6 +7,12 @@
  *   fakemuni [-c CONFIG] [--listen 127.0.0.1:0] [--port-file FILE]
  *            [--knobs FILE]
  *   fakemuni [-c CONFIG] --print KU091 [YYYY-MM]
+ *   fakemuni [-c CONFIG] --history FROM [TO]
+ *
+ * --history prints, as CSV for `kuntamonctl import` (area,period,measure,
+ * value), every municipality's values for the months FROM..TO (YYYY-MM; TO
+ * defaults to the previous month): the same numbers --print and the server
+ * give, for thousands of documents in one run.
  *
  * Routes: GET /KUxxx (the document), GET /healthz (ok), POST
  * /control/KUxxx?knobs (204; no knobs clears them; `*` for everyone).
@@ -1368,11 +1374,38 @@ raise_fd_limit(void)
 static void
 usage(void)
 {
-	fprintf(stderr,
-	        "usage: fakemuni [-c CONFIG] [--listen HOST:PORT] "
-	        "[--port-file FILE] [--knobs FILE]\n"
-	        "       fakemuni [-c CONFIG] --print KU091 [YYYY-MM]\n");
+	fprintf(stderr, "usage: fakemuni [-c CONFIG] [--listen HOST:PORT] "
+	                "[--port-file FILE] [--knobs FILE]\n"
+	                "       fakemuni [-c CONFIG] --print KU091 [YYYY-MM]\n"
+	                "       fakemuni [-c CONFIG] --history FROM [TO]\n");
 	exit(2);
+}
+
+/* --history: every municipality's values for the months from..to. */
+static int
+print_history(const struct catalog *cat, const char *from, const char *to)
+{
+	int ym_from, ym_to = previous_month(), ym;
+	double *v;
+	size_t a, i;
+
+	if (parse_period(from, &ym_from) < 0 ||
+	    (to != NULL && parse_period(to, &ym_to) < 0) || ym_from > ym_to) {
+		fprintf(stderr, "fakemuni: bad --history range (YYYY-MM)\n");
+		return 1;
+	}
+	v = xcalloc(cat->n_measures ? cat->n_measures : 1, sizeof(*v));
+	fputs("area,period,measure,value\n", stdout);
+	for (a = cat->first_municipality; a < cat->n_areas; a++)
+		for (ym = ym_from; ym <= ym_to; ym++) {
+			values_make(cat, (int)a, ym, v);
+			for (i = 0; i < cat->n_measures; i++)
+				printf("%s,%04d-%02d,%s,%.15g\n",
+				       cat->areas[a].code, ym / 12, ym % 12 + 1,
+				       cat->measures[i].id, v[i]);
+		}
+	free(v);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -1409,12 +1442,13 @@ main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "knobs", required_argument, NULL, 'k' },
 		{ "print", required_argument, NULL, 'P' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = "config/kuntamon.conf";
 	const char *listen = "127.0.0.1:0", *port_file = NULL;
-	const char *print_code = NULL;
+	const char *print_code = NULL, *history_from = NULL;
 	struct server s;
 	struct config cfg;
 	struct error err;
@@ -1445,11 +1479,15 @@ main(int argc, char **argv)
 		case 'P':
 			print_code = optarg;
 			break;
+		case 'H':
+			history_from = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind < argc && (print_code == NULL || optind + 1 < argc))
+	if (optind < argc &&
+	    ((print_code == NULL && history_from == NULL) || optind + 1 < argc))
 		usage();
 
 	memset(&err, 0, sizeof(err));
@@ -1467,6 +1505,12 @@ main(int argc, char **argv)
 	if (print_code != NULL) {
 		status = print_document(s.cat, print_code,
 		                        optind < argc ? argv[optind] : NULL);
+		catalog_unref(s.cat);
+		return status;
+	}
+	if (history_from != NULL) {
+		status = print_history(s.cat, history_from,
+		                       optind < argc ? argv[optind] : NULL);
 		catalog_unref(s.cat);
 		return status;
 	}

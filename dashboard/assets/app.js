@@ -1,0 +1,1083 @@
+/*
+ * app.js: the dashboard's one script. The server sends each page as a
+ * skeleton (language, title, heading, which page and area); this draws the
+ * rest from the JSON API: /api/v1/catalog for names, /api/v1/latest for the
+ * map and the tables, /api/v1/series for the data tables behind the
+ * charts, /api/v1/health for collection. Charts are SVG images rendered by
+ * the server (/chart/AREA/ID.svg).
+ *
+ * Invariants: no figure is formatted anywhere else (Intl, per language);
+ * a withheld value is shown as "< 5", never as a number; text from the
+ * server goes into the page as text nodes, never as HTML; every chart is
+ * followed by a table of the same figures; nothing here needs inline
+ * script or style, so the page's Content-Security-Policy stays 'self'.
+ */
+
+const LANGS = ['fi', 'sv', 'en'];
+const LOCALES = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' };
+const HEADLINE = ['gp_coverage', 'outreach_reach', 'staff_per_1000',
+	'reporting_rate'];
+const TABLE_INDICATORS = ['gp_coverage', 'outreach_reach', 'staff_per_1000'];
+const RANGES = [
+	{ id: '1y', start: '-1y', months: 12 },
+	{ id: '2y', start: '-2y', months: 24 },
+	{ id: '5y', start: '-5y', months: 60 },
+	{ id: 'all', start: '-20y', months: 240 },
+];
+const STATUSES = ['ok', 'late', 'failing', 'never'];
+const STATUS_ICONS = { ok: '✓', late: '◷', failing: '✕', never: '–' };
+const CHART_W = 720;
+const CHART_H = 300;
+const TZ = 'Europe/Helsinki';
+const STORE_KEY = 'kuntamon.lang';
+const N_CLASSES = 5;
+
+/*
+ * The tile map: each region's place on a grid of 4 columns and 7 rows,
+ * roughly where it lies in Finland (Lapland at the top, Åland in the sea
+ * to the south-west). The places themselves are in app.css (.tile-MKxx).
+ */
+const TILE_ORDER = ['MK19', 'MK17', 'MK18', 'MK15', 'MK16', 'MK11', 'MK12',
+	'MK14', 'MK13', 'MK10', 'MK04', 'MK06', 'MK07', 'MK09', 'MK02',
+	'MK05', 'MK01', 'MK08', 'MK21'];
+
+const body = document.body;
+const PAGE = body.dataset.page;
+const AREA = body.dataset.area;
+const params = new URLSearchParams(location.search);
+
+const S = {
+	lang: 'fi',
+	T: {},
+	cat: null,
+	areas: new Map(),
+	indicators: new Map(),
+	measures: new Map(),
+	range: RANGES.find((r) => r.id === params.get('range')) || RANGES[1],
+	indicator: params.get('indicator') || 'outreach_reach',
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+function h(tag, attrs, ...children) {
+	const el = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === null || v === undefined || v === false)
+			continue;
+		if (k === 'class')
+			el.className = v;
+		else if (k.startsWith('on'))
+			el.addEventListener(k.slice(2), v);
+		else
+			el.setAttribute(k, v === true ? '' : String(v));
+	}
+	for (const c of children.flat(Infinity)) {
+		if (c === null || c === undefined || c === false)
+			continue;
+		el.append(c instanceof Node ? c : String(c));
+	}
+	return el;
+}
+
+function t(key, vars) {
+	let s = S.T[key];
+	if (typeof s !== 'string')
+		s = key;
+	if (vars)
+		s = s.replace(/\{(\w+)\}/g, (m, k) =>
+			(k in vars ? String(vars[k]) : m));
+	return s;
+}
+
+function nameOf(o) {
+	if (!o || !o.name)
+		return '';
+	return o.name[S.lang] || o.name.fi || '';
+}
+
+function locale() {
+	return LOCALES[S.lang];
+}
+
+/* An internal link that keeps the language, so the server renders the
+ * next page's title and heading in it from the start. */
+function link(path, extra) {
+	const q = new URLSearchParams({ lang: S.lang, ...(extra || {}) });
+	return `${path}?${q}`;
+}
+
+let uid = 0;
+function nextId(prefix) {
+	uid += 1;
+	return `${prefix}-${uid}`;
+}
+
+function setStatus(text) {
+	const el = document.getElementById('status');
+	el.textContent = text;
+	el.classList.toggle('is-busy', text === t('loading'));
+}
+
+function showError(err) {
+	const box = h('div', { class: 'alert', role: 'alert' },
+		h('p', null, t('error_loading')),
+		h('p', { class: 'small' }, String(err && err.message ? err.message : err)));
+	document.getElementById('content').prepend(box);
+	setStatus('');
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+async function api(path, query) {
+	const u = new URL(path, location.origin);
+	for (const [k, v] of Object.entries(query || {}))
+		if (v !== null && v !== undefined)
+			u.searchParams.set(k, v);
+	const r = await fetch(u, { headers: { Accept: 'application/json' } });
+	if (!r.ok) {
+		let msg = `${r.status}`;
+		try {
+			msg = `${r.status}: ${(await r.json()).error}`;
+		} catch (e) {
+			/* not JSON: keep the status */
+		}
+		throw new Error(`${u.pathname}: ${msg}`);
+	}
+	return r.json();
+}
+
+function latest(indicator, level, region) {
+	return api('/api/v1/latest', { indicator, level, region, lang: S.lang });
+}
+
+function series(area, id) {
+	return api('/api/v1/series', {
+		area, indicator: id, start: S.range.start, end: 'now',
+	});
+}
+
+function chartUrl(area, id) {
+	const q = new URLSearchParams({
+		start: S.range.start, end: 'now', width: CHART_W, height: CHART_H,
+		lang: S.lang,
+	});
+	return `/chart/${encodeURIComponent(area)}/${encodeURIComponent(id)}.svg?${q}`;
+}
+
+/* ---- formatting --------------------------------------------------------- */
+
+function unitText(unit) {
+	const u = S.T.units && S.T.units[unit];
+	return typeof u === 'string' ? u : unit;
+}
+
+function digitsFor(unit, v) {
+	if (unit === '%')
+		return 1;
+	const a = Math.abs(v);
+	if (Number.isInteger(v))
+		return 0;
+	if (a < 10)
+		return 2;
+	if (a < 100)
+		return 1;
+	return 0;
+}
+
+function formatNumber(v, digits) {
+	return new Intl.NumberFormat(locale(), {
+		minimumFractionDigits: digits, maximumFractionDigits: digits,
+	}).format(v);
+}
+
+/* A value as text in the page's language: "78,3 %", "1 234", "0,85". */
+function formatValue(v, unit) {
+	if (unit === '%')
+		return new Intl.NumberFormat(locale(), {
+			style: 'percent', minimumFractionDigits: 1,
+			maximumFractionDigits: 1,
+		}).format(v / 100);
+	if (unit === '0/1')
+		return v >= 0.5 ? t('yes') : t('no');
+	return formatNumber(v, digitsFor(unit, v));
+}
+
+/* The node for a value: "< 5" when withheld, a dash for unknown. */
+function valueNode(v, unit, suppressed, withUnit) {
+	if (suppressed)
+		return h('span', { class: 'suppressed' }, '< 5');
+	if (v === null || v === undefined || Number.isNaN(v))
+		return h('span', { class: 'nodata' },
+			h('span', { 'aria-hidden': 'true' }, '–'),
+			h('span', { class: 'sr-only' }, t('no_data')));
+	const text = formatValue(v, unit);
+	if (withUnit && unit !== '%' && unit !== '0/1')
+		return h('span', { class: 'value' }, text, ' ',
+			h('span', { class: 'unit' }, unitText(unit)));
+	return h('span', { class: 'value' }, text);
+}
+
+function periodDate(p) {
+	const [y, m] = p.split('-').map(Number);
+	return new Date(Date.UTC(y, m - 1, 1));
+}
+
+function formatPeriod(p, style) {
+	if (!p)
+		return '–';
+	return new Intl.DateTimeFormat(locale(), {
+		year: 'numeric', month: style || 'long', timeZone: 'UTC',
+	}).format(periodDate(p));
+}
+
+function formatTime(sec) {
+	if (!sec)
+		return t('never');
+	return new Intl.DateTimeFormat(locale(), {
+		dateStyle: 'medium', timeStyle: 'short', timeZone: TZ,
+	}).format(new Date(sec * 1000));
+}
+
+function formatAgo(sec) {
+	if (!sec)
+		return t('never');
+	const d = sec - Date.now() / 1000;
+	const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+	const a = Math.abs(d);
+	if (a < 90)
+		return rtf.format(Math.round(d), 'second');
+	if (a < 5400)
+		return rtf.format(Math.round(d / 60), 'minute');
+	if (a < 129600)
+		return rtf.format(Math.round(d / 3600), 'hour');
+	return rtf.format(Math.round(d / 86400), 'day');
+}
+
+function okNote(text) {
+	return h('p', { class: 'ok-note' },
+		h('span', { class: 'ok-icon', 'aria-hidden': 'true' }, '✓'), text);
+}
+
+function statusBadge(status) {
+	const s = STATUSES.includes(status) ? status : 'never';
+	return h('span', { class: `badge badge-${s}` },
+		h('span', { 'aria-hidden': 'true', class: 'badge-icon' }, STATUS_ICONS[s]),
+		t(`status_${s}`));
+}
+
+/* ---- series: RRD points -> one value per calendar month ----------------- */
+
+/* A point carries the start of its interval (a day, or a month for the
+ * reporting rate). A month's value is the mean of its known points; a
+ * month with any withheld point is withheld whole, so a mean can never
+ * reveal a small count. Months before the first and after the last known
+ * one are left out. */
+function monthly(s) {
+	const months = new Map();
+	const withheld = new Set(s.suppressed_points || []);
+	for (const [time, v] of s.points || []) {
+		const d = new Date(time * 1000);
+		const key = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+		let m = months.get(key);
+		if (!m) {
+			m = { period: key, sum: 0, n: 0, suppressed: false };
+			months.set(key, m);
+		}
+		if (withheld.has(time))
+			m.suppressed = true;
+		else if (v !== null && v !== undefined) {
+			m.sum += v;
+			m.n += 1;
+		}
+	}
+	const rows = [...months.values()].map((m) => ({
+		period: m.period,
+		value: m.suppressed || m.n === 0 ? null : m.sum / m.n,
+		suppressed: m.suppressed,
+	}));
+	const known = (r) => r.value !== null || r.suppressed;
+	let a = 0;
+	let b = rows.length;
+	while (a < b && !known(rows[a]))
+		a += 1;
+	while (b > a && !known(rows[b - 1]))
+		b -= 1;
+	return rows.slice(a, b);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+/*
+ * A table with a caption and column headers (scope=col), the first cell of
+ * each row a row header (scope=row). Columns: {label, cell(row) -> node,
+ * sort(row) -> number|string, num}. Sortable tables have a button in each
+ * header; aria-sort tells the current order.
+ */
+function dataTable({ caption, columns, rows, sortable, sortBy, sortDir, label }) {
+	const table = h('table', { class: 'data' });
+	const cap = h('caption', null, h('span', null, caption));
+	const thead = h('thead');
+	const tbody = h('tbody');
+	const headRow = h('tr');
+	let current = sortBy === undefined ? -1 : sortBy;
+	let dir = sortDir || 1;
+
+	function fill() {
+		let order = rows.slice();
+		if (current >= 0 && columns[current].sort) {
+			const key = columns[current].sort;
+			order.sort((x, y) => {
+				const a = key(x);
+				const b = key(y);
+				const an = a === null || a === undefined;
+				const bn = b === null || b === undefined;
+				if (an || bn)
+					return an === bn ? 0 : an ? 1 : -1;
+				if (typeof a === 'string')
+					return dir * a.localeCompare(b, locale());
+				return dir * (a - b);
+			});
+		}
+		tbody.replaceChildren(...order.map((r) => h('tr', null,
+			columns.map((c, i) => (i === 0
+				? h('th', { scope: 'row', class: c.num ? 'num' : null }, c.cell(r))
+				: h('td', { class: c.num ? 'num' : null }, c.cell(r)))))));
+		headRow.querySelectorAll('th').forEach((th, i) => {
+			if (!sortable || !columns[i].sort)
+				return;
+			th.setAttribute('aria-sort', i === current
+				? (dir > 0 ? 'ascending' : 'descending') : 'none');
+		});
+	}
+
+	columns.forEach((c, i) => {
+		const th = h('th', { scope: 'col', class: c.num ? 'num' : null });
+		if (sortable && c.sort) {
+			th.append(h('button', {
+				type: 'button',
+				class: 'sort',
+				onclick: () => {
+					if (current === i)
+						dir = -dir;
+					else {
+						current = i;
+						dir = c.num ? -1 : 1;
+					}
+					fill();
+				},
+			}, c.label, h('span', { class: 'sort-icon', 'aria-hidden': 'true' })));
+		} else {
+			th.append(c.label);
+		}
+		headRow.append(th);
+	});
+	thead.append(headRow);
+	table.append(cap, thead, tbody);
+	fill();
+	return h('div', {
+		class: 'table-wrap', tabindex: '0', role: 'region',
+		'aria-label': label || caption,
+	}, table);
+}
+
+/* ---- controls ----------------------------------------------------------- */
+
+function syncUrl() {
+	const q = new URLSearchParams(location.search);
+	q.set('lang', S.lang);
+	q.set('range', S.range.id);
+	if (PAGE === 'overview')
+		q.set('indicator', S.indicator);
+	history.replaceState(null, '', `${location.pathname}?${q}`);
+}
+
+function rangePicker(onChange) {
+	const name = nextId('range');
+	const fs = h('fieldset', { class: 'range' },
+		h('legend', null, t('range_label')));
+	const group = h('div', { class: 'segmented' });
+	for (const r of RANGES) {
+		const id = `${name}-${r.id}`;
+		group.append(h('input', {
+			type: 'radio', name, id, value: r.id,
+			checked: r.id === S.range.id,
+			onchange: () => {
+				S.range = r;
+				syncUrl();
+				onChange();
+			},
+		}), h('label', { for: id }, t(`range_${r.id}`)));
+	}
+	fs.append(group);
+	return fs;
+}
+
+function indicatorPicker(onChange) {
+	const id = nextId('indicator');
+	const select = h('select', {
+		id,
+		onchange: (e) => {
+			S.indicator = e.target.value;
+			syncUrl();
+			onChange();
+		},
+	});
+	for (const ind of S.cat.indicators)
+		select.append(h('option', {
+			value: ind.id, selected: ind.id === S.indicator,
+		}, nameOf(ind)));
+	return h('div', { class: 'picker' },
+		h('label', { for: id }, t('indicator_label')), select);
+}
+
+/* ---- charts ------------------------------------------------------------- */
+
+/* Whether the server can draw id as a chart (the reporting rate is counted
+ * from the database, not stored as a series). */
+function isChartable(id) {
+	const ind = S.indicators.get(id);
+	return !(ind && ind.kind === 'reporting');
+}
+
+/*
+ * A chart card: heading, latest value, the chart image and, behind a
+ * disclosure, the table of the same monthly figures. update() redraws it
+ * for the current range.
+ */
+function chartCard(area, id, headingLevel) {
+	const def = S.indicators.get(id) || S.measures.get(id);
+	const unit = def ? def.unit : '';
+	const title = nameOf(def);
+	const areaName = nameOf(S.areas.get(area));
+	const latestEl = h('p', { class: 'latest' });
+	const figure = h('figure', { class: 'chart' });
+	const tableBox = h('div', { class: 'chart-table' });
+	const details = h('details', null,
+		h('summary', null, t('show_table')), tableBox);
+	const card = h('section', { class: 'card chart-card', 'data-id': id },
+		h(headingLevel || 'h3', { class: 'card-title' }, title),
+		latestEl, figure, details);
+
+	async function update() {
+		const rangeText = t(`range_${S.range.id}_long`);
+		let rows = [];
+		let error = null;
+		try {
+			rows = monthly(await series(area, id));
+			/* a month's mean of a count is still a count */
+			if (def && def.is_count)
+				for (const r of rows)
+					if (r.value !== null)
+						r.value = Math.round(r.value);
+		} catch (e) {
+			error = e;
+		}
+		const last = [...rows].reverse().find((r) => r.value !== null || r.suppressed);
+		latestEl.replaceChildren();
+		if (last) {
+			latestEl.append(h('span', { class: 'latest-label' },
+				t('month_value', { month: formatPeriod(last.period) })), ' ',
+				h('strong', null, valueNode(last.value, unit, last.suppressed, true)));
+		} else {
+			latestEl.append(h('span', { class: 'muted' }, error ? t('error_loading') : t('no_data_range')));
+		}
+		const alt = t('chart_alt', { name: title, area: areaName, range: rangeText });
+		if (isChartable(id)) {
+			figure.replaceChildren(h('img', {
+				src: chartUrl(area, id), width: CHART_W, height: CHART_H, alt,
+				decoding: 'async',
+			}));
+		} else {
+			figure.replaceChildren(barChart(rows, unit, alt));
+		}
+		tableBox.replaceChildren(rows.length === 0
+			? h('p', { class: 'muted' }, t('no_data_range'))
+			: dataTable({
+				caption: t('table_caption', { name: title, area: areaName, range: rangeText }),
+				columns: [
+					{ label: t('col_month'), cell: (r) => formatPeriod(r.period, 'short') },
+					{
+						label: unit === '%' ? t('col_value') : `${t('col_value')} (${unitText(unit)})`,
+						num: true,
+						cell: (r) => valueNode(r.value, unit, r.suppressed),
+					},
+				],
+				rows: rows.slice().reverse(),
+			}));
+	}
+	return { card, update };
+}
+
+/* Monthly bars drawn with plain elements, for what the server cannot chart
+ * (the reporting rate). Heights are set through the CSSOM, which the
+ * Content-Security-Policy allows. */
+function barChart(rows, unit, alt) {
+	const shown = rows.slice(-S.range.months);
+	const max = unit === '%' ? 100
+		: Math.max(1, ...shown.map((r) => r.value || 0));
+	const bars = h('div', { class: 'bars', role: 'img', 'aria-label': alt });
+	for (const r of shown) {
+		const bar = h('span', { class: 'bar' });
+		bar.style.height = `${Math.max(0, Math.min(100, ((r.value || 0) / max) * 100))}%`;
+		bars.append(h('span', { class: 'bar-slot', title: `${formatPeriod(r.period, 'short')}: ${r.value === null ? '–' : formatValue(r.value, unit)}` }, bar));
+	}
+	const scale = h('div', { class: 'bars-scale', 'aria-hidden': 'true' },
+		[max, max / 2, 0].map((v) => h('span', null, formatValue(v, unit))));
+	const axis = h('div', { class: 'bars-axis', 'aria-hidden': 'true' },
+		h('span', null, shown.length ? formatPeriod(shown[0].period, 'short') : ''),
+		h('span', null, shown.length ? formatPeriod(shown[shown.length - 1].period, 'short') : ''));
+	return h('div', { class: 'bars-box' }, scale, bars, h('span'), axis);
+}
+
+function chartGrid(area, ids, headingLevel) {
+	const cards = ids.filter((id) => S.indicators.has(id) || S.measures.has(id))
+		.map((id) => chartCard(area, id, headingLevel));
+	const grid = h('div', { class: 'chart-grid' }, cards.map((c) => c.card));
+	return { grid, update: () => Promise.all(cards.map((c) => c.update())) };
+}
+
+/* ---- the page frame ----------------------------------------------------- */
+
+function crumbs(items) {
+	const ol = h('ol');
+	items.forEach((it, i) => {
+		const last = i === items.length - 1;
+		ol.append(h('li', null, last
+			? h('span', { 'aria-current': 'page' }, it.text)
+			: h('a', { href: it.href }, it.text)));
+	});
+	document.getElementById('crumbs').replaceChildren(ol);
+}
+
+/* Texts the server rendered (data-t) in the chosen language, and links
+ * that keep it. */
+function applyFrame(heading, lead) {
+	document.documentElement.lang = S.lang;
+	for (const el of document.querySelectorAll('[data-t]'))
+		el.textContent = t(el.dataset.t);
+	for (const el of document.querySelectorAll('[data-t-aria]'))
+		el.setAttribute('aria-label', t(el.dataset.tAria));
+	document.getElementById('heading').textContent = heading;
+	document.getElementById('lead').textContent = lead || '';
+	document.title = `${heading} – ${t('site_name')}`;
+	document.getElementById('brand').href = link('/');
+	document.getElementById('nav-overview').href = link('/');
+	document.getElementById('nav-health').href = link('/health');
+	if (PAGE === 'health' || PAGE === 'overview')
+		document.getElementById(PAGE === 'health' ? 'nav-health' : 'nav-overview')
+			.setAttribute('aria-current', 'page');
+	for (const a of document.querySelectorAll('[data-lang]')) {
+		const q = new URLSearchParams(location.search);
+		q.set('lang', a.dataset.lang);
+		a.href = `${location.pathname}?${q}`;
+		if (a.dataset.lang === S.lang)
+			a.setAttribute('aria-current', 'true');
+		else
+			a.removeAttribute('aria-current');
+		a.addEventListener('click', () => remember(a.dataset.lang));
+	}
+}
+
+function section(titleKey, ...children) {
+	const id = nextId('s');
+	return h('section', { class: 'block', 'aria-labelledby': id },
+		h('h2', { id }, typeof titleKey === 'string' ? t(titleKey) : titleKey.text),
+		children);
+}
+
+function suppressionNote() {
+	return h('p', { class: 'note' }, h('span', { class: 'suppressed' }, '< 5'), ' ',
+		t('suppressed_note'));
+}
+
+/* ---- headline cards ----------------------------------------------------- */
+
+function kpiCards(rows) {
+	const cards = h('div', { class: 'kpis' });
+	for (const id of HEADLINE) {
+		const ind = S.indicators.get(id);
+		if (!ind)
+			continue;
+		const r = rows.get(id);
+		const card = h('section', { class: 'card kpi' },
+			h('h3', { class: 'kpi-title' }, nameOf(ind)),
+			h('p', { class: 'kpi-value' }, r
+				? valueNode(r.value, ind.unit, r.suppressed, true)
+				: valueNode(null, ind.unit, false)));
+		if (r && r.period)
+			card.append(h('p', { class: 'kpi-meta' }, formatPeriod(r.period)));
+		if (id === 'reporting_rate' && r && r.reporting !== undefined && r.expected)
+			card.append(h('p', { class: 'kpi-meta' }, t('reporting_of', {
+				n: formatNumber(r.reporting, 0), m: formatNumber(r.expected, 0),
+			})));
+		cards.append(card);
+	}
+	return cards;
+}
+
+/* The headline figures of one area: {id -> {value, suppressed, period}}. */
+async function headline(area, level, region) {
+	const out = new Map();
+	await Promise.all(HEADLINE.filter((id) => S.indicators.has(id)).map(async (id) => {
+		const list = await latest(id, level, region);
+		const row = list.find((x) => x.area === area);
+		if (row)
+			out.set(id, row);
+	}));
+	return out;
+}
+
+/* ---- the national overview --------------------------------------------- */
+
+function classesOf(values) {
+	const known = values.filter((v) => v !== null && v !== undefined);
+	if (known.length === 0)
+		return null;
+	let lo = Math.min(...known);
+	let hi = Math.max(...known);
+	if (hi === lo) {
+		lo -= 1;
+		hi += 1;
+	}
+	const step = (hi - lo) / N_CLASSES;
+	const bounds = [];
+	for (let i = 0; i <= N_CLASSES; i++)
+		bounds.push(lo + i * step);
+	return {
+		bounds,
+		of(v) {
+			if (v === null || v === undefined)
+				return -1;
+			return Math.min(N_CLASSES - 1, Math.floor((v - lo) / step));
+		},
+	};
+}
+
+/* The period most rows report (the later one on a tie). */
+function commonPeriod(rows) {
+	const n = new Map();
+	for (const r of rows)
+		if (r.period)
+			n.set(r.period, (n.get(r.period) || 0) + 1);
+	let best = null;
+	for (const [p, c] of n)
+		if (best === null || c > n.get(best) || (c === n.get(best) && p > best))
+			best = p;
+	return best;
+}
+
+function tileMap(rows, ind) {
+	const byArea = new Map(rows.map((r) => [r.area, r]));
+	const classes = classesOf(rows.map((r) => (r.suppressed ? null : r.value)));
+	const list = h('ul', { class: 'tiles' });
+	for (const code of TILE_ORDER) {
+		const a = S.areas.get(code);
+		if (!a)
+			continue;
+		const r = byArea.get(code);
+		const c = r && !r.suppressed && classes ? classes.of(r.value) : -1;
+		list.append(h('li', { class: `tile tile-${code} ${c >= 0 ? `c${c}` : 'nodata'}` },
+			h('a', { href: link(`/region/${code}`) },
+				h('span', { class: 'tile-name' }, nameOf(a)),
+				h('span', { class: 'tile-value' }, r
+					? valueNode(r.value, ind.unit, r.suppressed)
+					: valueNode(null, ind.unit, false)))));
+	}
+	const legend = h('ul', { class: 'legend', 'aria-label': t('legend') });
+	if (classes) {
+		for (let i = 0; i < N_CLASSES; i++)
+			legend.append(h('li', null,
+				h('span', { class: `swatch c${i}`, 'aria-hidden': 'true' }),
+				`${formatValue(classes.bounds[i], ind.unit)} – ${formatValue(classes.bounds[i + 1], ind.unit)}`));
+	}
+	legend.append(h('li', null, h('span', { class: 'swatch nodata', 'aria-hidden': 'true' }),
+		t('no_data')));
+	return h('div', { class: 'map' },
+		h('h3', { class: 'map-title' }, nameOf(ind)),
+		h('p', { class: 'map-meta' }, formatPeriod(commonPeriod(rows))),
+		list, legend);
+}
+
+function rankTable(rows, reporting, ind) {
+	const rep = new Map(reporting.map((r) => [r.area, r]));
+	const sorted = rows.slice().sort((a, b) => {
+		const av = a.suppressed ? null : a.value;
+		const bv = b.suppressed ? null : b.value;
+		if (av === null || bv === null)
+			return av === bv ? 0 : av === null ? 1 : -1;
+		return bv - av;
+	});
+	sorted.forEach((r, i) => {
+		r.rank = (r.suppressed || r.value === null) ? null : i + 1;
+	});
+	return dataTable({
+		caption: t('rank_caption', { name: nameOf(ind) }),
+		sortable: true,
+		sortBy: 0,
+		sortDir: 1,
+		columns: [
+			{ label: t('col_rank'), num: true, sort: (r) => r.rank, cell: (r) => (r.rank === null ? '–' : formatNumber(r.rank, 0)) },
+			{ label: t('col_region'), sort: (r) => nameOf(S.areas.get(r.area)), cell: (r) => h('a', { href: link(`/region/${r.area}`) }, nameOf(S.areas.get(r.area))) },
+			{ label: t('col_value'), num: true, sort: (r) => (r.suppressed ? null : r.value), cell: (r) => valueNode(r.value, ind.unit, r.suppressed, true) },
+			{ label: t('col_period'), sort: (r) => r.period, cell: (r) => formatPeriod(r.period, 'short') },
+			{
+				label: t('col_reporting'), num: true,
+				sort: (r) => (rep.get(r.area) ? rep.get(r.area).value : null),
+				cell: (r) => {
+					const x = rep.get(r.area);
+					return x ? valueNode(x.value, '%', false) : valueNode(null, '%', false);
+				},
+			},
+		],
+		rows: sorted,
+	});
+}
+
+async function renderOverview() {
+	const country = S.cat.areas.find((a) => a.level === 'country');
+	const code = country ? country.code : 'SSS';
+	applyFrame(t('overview_title'), t('overview_lead'));
+	crumbs([{ text: t('crumb_finland') }]);
+	if (!S.indicators.has(S.indicator))
+		S.indicator = 'outreach_reach';
+
+	const content = document.getElementById('content');
+	const kpiBox = h('div');
+	const regionBox = h('div', { class: 'regions', 'aria-live': 'polite', 'aria-busy': 'true' });
+	const charts = chartGrid(code, HEADLINE);
+	content.replaceChildren(
+		section('headline_title', kpiBox),
+		section('regions_title', indicatorPicker(drawRegions), regionBox),
+		section('trends_title', h('div', { class: 'controls' }, rangePicker(charts.update)),
+			charts.grid, suppressionNote()));
+
+	async function drawRegions() {
+		regionBox.setAttribute('aria-busy', 'true');
+		const ind = S.indicators.get(S.indicator);
+		const [rows, reporting] = await Promise.all([
+			latest(S.indicator, 'region'),
+			latest('reporting_rate', 'region'),
+		]);
+		regionBox.replaceChildren(tileMap(rows, ind), rankTable(rows, reporting, ind));
+		regionBox.setAttribute('aria-busy', 'false');
+	}
+
+	const kpis = await headline(code, 'country');
+	kpiBox.replaceChildren(kpiCards(kpis));
+	await Promise.all([drawRegions(), charts.update()]);
+}
+
+/* ---- a region ----------------------------------------------------------- */
+
+async function renderRegion(code) {
+	const region = S.areas.get(code);
+	const munis = S.cat.areas.filter((a) => a.level === 'municipality' && a.region === code);
+	applyFrame(nameOf(region), t('region_lead', {
+		n: formatNumber(munis.length, 0),
+		fl: formatNumber(region.pop_fl, 0),
+	}));
+	crumbs([
+		{ text: t('crumb_finland'), href: link('/') },
+		{ text: nameOf(region) },
+	]);
+	const content = document.getElementById('content');
+	const kpiBox = h('div');
+	const tableBox = h('div');
+	const charts = chartGrid(code, HEADLINE);
+	content.replaceChildren(
+		section('headline_title', kpiBox),
+		section('trends_title', h('div', { class: 'controls' }, rangePicker(charts.update)),
+			charts.grid),
+		section('municipalities_title', tableBox, suppressionNote()));
+
+	const [kpis, lists] = await Promise.all([
+		headline(code, 'region'),
+		Promise.all(TABLE_INDICATORS.filter((id) => S.indicators.has(id))
+			.map((id) => latest(id, 'municipality', code).then((l) => [id, l]))),
+		charts.update(),
+	]);
+	kpiBox.replaceChildren(kpiCards(kpis));
+
+	const byArea = new Map(munis.map((m) => [m.code, { area: m.code, m, values: {} }]));
+	for (const [id, list] of lists)
+		for (const r of list) {
+			const row = byArea.get(r.area);
+			if (!row)
+				continue;
+			row.values[id] = r;
+			row.status = row.status || r.status;
+			row.period = row.period || r.period;
+		}
+	const rows = [...byArea.values()];
+	const statusRank = { failing: 0, never: 1, late: 2, ok: 3 };
+	const cols = [
+		{ label: t('col_municipality'), sort: (r) => nameOf(r.m), cell: (r) => h('a', { href: link(`/municipality/${r.area}`) }, nameOf(r.m)) },
+		{ label: t('col_status'), sort: (r) => statusRank[r.status || 'never'], cell: (r) => statusBadge(r.status) },
+		{ label: t('col_period'), sort: (r) => r.period || null, cell: (r) => formatPeriod(r.period, 'short') },
+	];
+	for (const id of TABLE_INDICATORS) {
+		const ind = S.indicators.get(id);
+		if (!ind)
+			continue;
+		cols.push({
+			label: t(`col_${id}`),
+			num: true,
+			sort: (r) => (r.values[id] && !r.values[id].suppressed ? r.values[id].value : null),
+			cell: (r) => {
+				const v = r.values[id];
+				if (id === 'gp_coverage' && v && !v.suppressed && v.value !== null)
+					return v.value > 0 ? t('yes') : t('no');
+				return v ? valueNode(v.value, ind.unit, v.suppressed) : valueNode(null, ind.unit, false);
+			},
+		});
+	}
+	cols.push({ label: t('col_reports_by'), sort: (r) => r.m.reports_by, cell: (r) => t(`reports_by_${r.m.reports_by}`) });
+	tableBox.replaceChildren(dataTable({
+		caption: t('municipalities_caption', { region: nameOf(region) }),
+		sortable: true,
+		sortBy: 0,
+		columns: cols,
+		rows,
+	}));
+}
+
+/* ---- a municipality ----------------------------------------------------- */
+
+async function renderMunicipality(code) {
+	const m = S.areas.get(code);
+	const region = S.areas.get(m.region);
+	applyFrame(nameOf(m), t('municipality_lead', { region: nameOf(region) }));
+	crumbs([
+		{ text: t('crumb_finland'), href: link('/') },
+		{ text: nameOf(region), href: link(`/region/${m.region}`) },
+		{ text: nameOf(m) },
+	]);
+	const content = document.getElementById('content');
+	const factsBox = h('div');
+	const problemsBox = h('div');
+	const indIds = S.cat.indicators.map((i) => i.id);
+	const mIds = S.cat.measures.map((x) => x.id);
+	const indCharts = chartGrid(code, indIds);
+	const mCharts = chartGrid(code, mIds);
+	const update = () => Promise.all([indCharts.update(), mCharts.update()]);
+	content.replaceChildren(
+		section('facts_title', factsBox),
+		section('problems_title', problemsBox),
+		h('div', { class: 'controls' }, rangePicker(update)),
+		section('indicators_title', indCharts.grid),
+		section('measures_title', mCharts.grid, suppressionNote()));
+
+	const [status, health] = await Promise.all([
+		latest('gp_coverage', 'municipality', m.region),
+		api('/api/v1/health', { lang: S.lang }),
+		update(),
+	]);
+	const st = status.find((r) => r.area === code) || {};
+	const ep = (health.endpoints || []).find((e) => e.area === code);
+	const facts = h('dl', { class: 'facts' });
+	const fact = (k, v) => facts.append(h('div', null, h('dt', null, t(k)), h('dd', null, v)));
+	fact('fact_status', statusBadge(st.status));
+	fact('fact_period', formatPeriod(st.period));
+	fact('fact_arrived', ep && ep.last_success
+		? h('time', { datetime: new Date(ep.last_success * 1000).toISOString() }, formatTime(ep.last_success))
+		: t(m.reports_by === 'endpoint' ? 'never' : 'by_submission_arrival'));
+	fact('fact_reports_by', t(`reports_by_${m.reports_by}`));
+	fact('fact_population', formatNumber(m.pop_total, 0));
+	fact('fact_population_fl', formatNumber(m.pop_fl, 0));
+	factsBox.replaceChildren(facts);
+
+	const problems = [];
+	if (ep && ep.last_error)
+		problems.push(h('div', { class: `alert ${ep.status === 'failing' ? 'alert-bad' : 'alert-warn'}` },
+			h('p', null, h('strong', null, t('last_error')), ' ', ep.last_error),
+			h('p', { class: 'small' }, t('last_error_meta', {
+				time: formatTime(ep.last_error_time),
+				n: formatNumber(ep.consecutive_failures || 0, 0),
+			}))));
+	const rejections = (ep && ep.rejections) || (health.rejections || []).filter((r) => r.area === code);
+	if (rejections.length > 0)
+		problems.push(dataTable({
+			caption: t('rejections_caption'),
+			columns: [
+				{ label: t('col_measure'), cell: (r) => nameOf(S.measures.get(r.measure)) || r.measure },
+				{ label: t('col_reason'), cell: (r) => t(`reason_${r.reason}`) + (r.detail ? ` (${r.detail})` : '') },
+				{ label: t('col_period'), cell: (r) => formatPeriod(r.period, 'short') },
+				{ label: t('col_time'), cell: (r) => formatTime(r.time) },
+			],
+			rows: rejections,
+		}));
+	const violations = groupViolations((health.violations || []).filter((v) => v.area === code));
+	if (violations.length > 0)
+		problems.push(dataTable({
+			caption: t('violations_caption'),
+			columns: [
+				{ label: t('col_rule'), cell: (r) => h('code', null, r.rule) },
+				{ label: t('col_period'), cell: (r) => formatPeriod(r.period, 'short') },
+				{ label: t('col_times'), num: true, cell: (r) => formatNumber(r.n, 0) },
+				{ label: t('col_last_seen'), cell: (r) => formatTime(r.time) },
+			],
+			rows: violations,
+		}));
+	problemsBox.replaceChildren(...(problems.length > 0 ? problems
+		: [okNote(t('no_problems'))]));
+}
+
+/* ---- collection health -------------------------------------------------- */
+
+/* Each poll of a document that breaks a rule records it again: one row per
+ * (municipality, rule, period) with how often and when last. */
+function groupViolations(list) {
+	const out = new Map();
+	for (const v of list) {
+		const key = `${v.area}|${v.rule}|${v.period}`;
+		const g = out.get(key);
+		if (g) {
+			g.n += 1;
+			g.time = Math.max(g.time, v.time);
+		} else {
+			out.set(key, { ...v, n: 1 });
+		}
+	}
+	return [...out.values()].sort((a, b) => b.time - a.time);
+}
+
+async function renderHealth() {
+	applyFrame(t('health_title'), t('health_lead'));
+	crumbs([
+		{ text: t('crumb_finland'), href: link('/') },
+		{ text: t('health_title') },
+	]);
+	const hl = await api('/api/v1/health', { lang: S.lang });
+	const content = document.getElementById('content');
+	const counts = hl.counts || {};
+	const cycle = hl.cycle || {};
+	const countCards = h('div', { class: 'kpis' }, STATUSES.map((s) =>
+		h('section', { class: `card kpi kpi-${s}` },
+			h('h3', { class: 'kpi-title' }, statusBadge(s)),
+			h('p', { class: 'kpi-value' }, formatNumber(counts[s] || 0, 0)),
+			h('p', { class: 'kpi-meta' }, t(`status_${s}_help`)))));
+	const cycleList = h('dl', { class: 'facts' });
+	const fact = (k, v) => cycleList.append(h('div', null, h('dt', null, t(k)), h('dd', null, v)));
+	fact('cycle_last_end', cycle.last_end ? `${formatTime(cycle.last_end)} (${formatAgo(cycle.last_end)})` : t('never'));
+	fact('cycle_duration', cycle.last_duration_s === null || cycle.last_duration_s === undefined
+		? '–' : t('seconds', { n: formatNumber(cycle.last_duration_s, cycle.last_duration_s < 10 ? 2 : 0) }));
+	fact('cycle_count', formatNumber(cycle.cycles || 0, 0));
+	fact('cycle_running', cycle.running ? t('yes') : t('no'));
+	fact('expected_period', formatPeriod(hl.expected_period));
+
+	const eps = hl.endpoints || [];
+	const rank = { failing: 0, late: 1, never: 2, ok: 3 };
+	const bad = eps.filter((e) => e.status !== 'ok')
+		.sort((a, b) => (rank[a.status] - rank[b.status]) || (b.consecutive_failures - a.consecutive_failures));
+	const cols = [
+		{ label: t('col_municipality'), sort: (e) => e.name || e.area, cell: (e) => h('a', { href: link(`/municipality/${e.area}`) }, e.name || nameOf(S.areas.get(e.area))) },
+		{ label: t('col_status'), sort: (e) => rank[e.status], cell: (e) => statusBadge(e.status) },
+		{ label: t('col_failures'), num: true, sort: (e) => e.consecutive_failures, cell: (e) => formatNumber(e.consecutive_failures || 0, 0) },
+		{ label: t('col_last_error'), sort: (e) => e.last_error || '', cell: (e) => (e.last_error ? h('span', { class: 'err' }, e.last_error) : '–') },
+		{ label: t('col_last_success'), sort: (e) => e.last_success || 0, cell: (e) => formatTime(e.last_success) },
+		{ label: t('col_period'), sort: (e) => e.period || null, cell: (e) => formatPeriod(e.period, 'short') },
+		{ label: t('col_latency'), num: true, sort: (e) => e.latency_ms, cell: (e) => (e.latency_ms === null || e.latency_ms === undefined ? '–' : `${formatNumber(e.latency_ms, 0)} ms`) },
+	];
+	const badTable = bad.length > 0
+		? dataTable({ caption: t('attention_caption', { n: formatNumber(bad.length, 0) }), sortable: true, columns: cols, rows: bad })
+		: okNote(t('all_ok'));
+	const allTable = h('details', null,
+		h('summary', null, t('all_endpoints', { n: formatNumber(eps.length, 0) })),
+		dataTable({ caption: t('all_endpoints_caption'), sortable: true, sortBy: 0, columns: cols, rows: eps }));
+	const viol = groupViolations(hl.violations || []);
+	const violTable = viol.length > 0
+		? dataTable({
+			caption: t('violations_recent_caption'),
+			sortable: true,
+			columns: [
+				{ label: t('col_municipality'), sort: (v) => nameOf(S.areas.get(v.area)), cell: (v) => h('a', { href: link(`/municipality/${v.area}`) }, nameOf(S.areas.get(v.area)) || v.area) },
+				{ label: t('col_rule'), sort: (v) => v.rule, cell: (v) => h('code', null, v.rule) },
+				{ label: t('col_period'), sort: (v) => v.period || null, cell: (v) => formatPeriod(v.period, 'short') },
+				{ label: t('col_times'), num: true, sort: (v) => v.n, cell: (v) => formatNumber(v.n, 0) },
+				{ label: t('col_last_seen'), sort: (v) => v.time, cell: (v) => formatTime(v.time) },
+			],
+			rows: viol,
+		})
+		: h('p', { class: 'muted' }, t('no_violations'));
+	content.replaceChildren(
+		section('health_counts_title', countCards),
+		section('cycle_title', cycleList),
+		section('attention_title', badTable, allTable),
+		section('violations_title', violTable));
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+function remember(lang) {
+	try {
+		localStorage.setItem(STORE_KEY, lang);
+	} catch (e) {
+		/* storage may be disabled: the cookie and ?lang= remain */
+	}
+	document.cookie = `lang=${lang}; path=/; max-age=31536000; samesite=lax`;
+}
+
+/* ?lang= first (and remembered), then the remembered choice, then what the
+ * server chose from Accept-Language. */
+function chooseLang() {
+	const q = params.get('lang');
+	if (LANGS.includes(q)) {
+		remember(q);
+		return q;
+	}
+	let stored = null;
+	try {
+		stored = localStorage.getItem(STORE_KEY);
+	} catch (e) {
+		stored = null;
+	}
+	if (LANGS.includes(stored))
+		return stored;
+	const c = document.cookie.match(/(?:^|;\s*)lang=(fi|sv|en)\b/);
+	if (c)
+		return c[1];
+	const l = document.documentElement.lang;
+	return LANGS.includes(l) ? l : 'fi';
+}
+
+async function start() {
+	S.lang = chooseLang();
+	const [T, cat] = await Promise.all([
+		fetch(body.dataset[`i18n${S.lang[0].toUpperCase()}${S.lang[1]}`]).then((r) => r.json()),
+		api('/api/v1/catalog'),
+	]);
+	S.T = T;
+	S.cat = cat;
+	for (const a of cat.areas)
+		S.areas.set(a.code, a);
+	for (const i of cat.indicators)
+		S.indicators.set(i.id, i);
+	for (const m of cat.measures)
+		S.measures.set(m.id, m);
+	setStatus(t('loading'));
+	if (PAGE === 'region')
+		await renderRegion(AREA);
+	else if (PAGE === 'municipality')
+		await renderMunicipality(AREA);
+	else if (PAGE === 'health')
+		await renderHealth();
+	else
+		await renderOverview();
+	setStatus(t('loaded_at', { time: formatTime(Date.now() / 1000) }));
+	body.classList.add('is-ready');
+}
+
+/* The tables behind the charts are the printed report's numbers. */
+const closedBeforePrint = [];
+window.addEventListener('beforeprint', () => {
+	for (const d of document.querySelectorAll('details:not([open])')) {
+		closedBeforePrint.push(d);
+		d.open = true;
+	}
+});
+window.addEventListener('afterprint', () => {
+	for (const d of closedBeforePrint.splice(0))
+		d.open = false;
+});
+
+start().catch(showError);

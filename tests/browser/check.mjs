@@ -1,0 +1,473 @@
+/*
+ * check.mjs: the dashboard in headless Chromium against a running daemon
+ * (run.sh starts it). Prints one "ok NAME" or "not ok NAME (why)" line per
+ * check and exits 1 if any failed.
+ *
+ * Environment: BASE (http://127.0.0.1:PORT), OUT (screenshots), CHROMIUM,
+ * ROLES (tests/demo-roles.sh output), FAKEMUNI and FAKEMUNI_CONF (to learn
+ * a municipality's true figures), PERIOD (the latest period imported).
+ *
+ * Every page is loaded in a fresh context and watched for console errors,
+ * page errors, failed requests and HTTP errors; "ready" is the script's
+ * body.is-ready plus every image decoded. axe-core is evaluated through
+ * the DevTools protocol, which the page's Content-Security-Policy does not
+ * govern, so the policy stays as strict under test as in use.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const BASE = process.env.BASE;
+const OUT = process.env.OUT || '.';
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const WIDTHS = [360, 1280];
+const READY_MS = 30000;
+const LOCALES = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' };
+
+let nFailed = 0;
+
+function ok(name) {
+	console.log(`ok ${name}`);
+}
+
+function notOk(name, why) {
+	nFailed += 1;
+	console.log(`not ok ${name}${why ? ` (${why})` : ''}`);
+}
+
+function assert(cond, msg) {
+	if (!cond)
+		throw new Error(msg);
+}
+
+async function check(name, fn) {
+	try {
+		await fn();
+		ok(name);
+	} catch (e) {
+		notOk(name, String(e && e.message ? e.message : e).split('\n')[0].slice(0, 300));
+	}
+}
+
+async function getJson(path) {
+	const r = await fetch(BASE + path);
+	assert(r.ok, `${path}: HTTP ${r.status}`);
+	return r.json();
+}
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+	args: ['--no-sandbox', '--disable-dev-shm-usage', '--font-render-hinting=none'],
+});
+
+/* A fresh context and page that records every problem a visitor would
+ * not see but a developer must: console errors, uncaught exceptions,
+ * failed requests, HTTP errors. */
+async function newPage(width, opts) {
+	const context = await browser.newContext({
+		viewport: { width, height: 900 },
+		locale: (opts && opts.locale) || 'fi-FI',
+		reducedMotion: 'reduce',
+	});
+	const page = await context.newPage();
+	const problems = [];
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			problems.push(`console: ${m.text()}`);
+	});
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+	page.on('requestfailed', (r) => {
+		const why = r.failure() ? r.failure().errorText : '';
+		/* a navigation away cancels what the old page still loaded */
+		if (why !== 'net::ERR_ABORTED')
+			problems.push(`request failed: ${r.url()} ${why}`);
+	});
+	page.on('response', (r) => {
+		if (r.status() >= 400)
+			problems.push(`HTTP ${r.status()}: ${r.url()}`);
+	});
+	return { context, page, problems };
+}
+
+async function ready(page) {
+	await page.waitForSelector('body.is-ready, [role="alert"]', { timeout: READY_MS });
+	const alert = await page.$('[role="alert"]');
+	if (alert)
+		throw new Error(`the page shows an error: ${(await alert.innerText()).replace(/\s+/g, ' ')}`);
+	await page.waitForLoadState('networkidle', { timeout: READY_MS });
+	await page.waitForFunction(() => [...document.images].every((i) => i.complete),
+		null, { timeout: READY_MS });
+}
+
+async function openAllDetails(page) {
+	await page.evaluate(() => {
+		for (const d of document.querySelectorAll('details'))
+			d.open = true;
+	});
+}
+
+async function axe(page) {
+	await page.evaluate(AXE);
+	const res = await page.evaluate((tags) => window.axe.run(document, {
+		runOnly: { type: 'tag', values: tags },
+		resultTypes: ['violations'],
+	}), WCAG);
+	return res.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×: ${v.nodes[0].target.join(' ')})`);
+}
+
+/* ---- the data the pages are checked against ---------------------------- */
+
+const catalog = await getJson('/api/v1/catalog');
+const areas = new Map(catalog.areas.map((a) => [a.code, a]));
+const roles = new Map(readFileSync(process.env.ROLES, 'utf8').trim().split('\n')
+	.map((l) => l.split(' ')));
+const i18n = {};
+for (const l of Object.keys(LOCALES))
+	i18n[l] = JSON.parse(readFileSync(new URL(`../../dashboard/assets/i18n/${l}.json`, import.meta.url), 'utf8'));
+const countIds = catalog.measures.filter((m) => m.is_count).map((m) => m.id);
+const codeOf = (role) => [...roles].find(([, r]) => r === role)[0];
+
+/* A municipality that reported counts below 5 in PERIOD: the smallest
+ * on-time ones first, their figures from fakemuni itself. */
+function smallCounts() {
+	const small = catalog.areas
+		.filter((a) => a.level === 'municipality' && roles.get(a.code) === 'ok')
+		.sort((a, b) => a.pop_fl - b.pop_fl)
+		.slice(0, 30);
+	for (const a of small) {
+		const doc = JSON.parse(execFileSync(process.env.FAKEMUNI,
+			['-c', process.env.FAKEMUNI_CONF, '--print', a.code, process.env.PERIOD],
+			{ encoding: 'utf8' }));
+		const low = countIds.filter((id) => doc.measures[id] < 5);
+		if (low.length > 0)
+			return { code: a.code, low, doc };
+	}
+	throw new Error('no municipality with counts below 5');
+}
+
+const late = codeOf('late');
+const region = areas.get(late).region;
+const small = smallCounts();
+const pages = [
+	{ name: 'overview', path: '/' },
+	{ name: 'region', path: `/region/${region}` },
+	{ name: 'municipality', path: `/municipality/${small.code}` },
+	{ name: 'health', path: '/health' },
+];
+console.log(`# region ${region}, municipality ${small.code} (counts below 5: ${small.low.join(' ')})`);
+
+/* ---- every page, at phone and desktop width ----------------------------- */
+
+for (const p of pages) {
+	for (const width of WIDTHS) {
+		/* the phone in Finnish, the desktop in English */
+		const { context, page, problems } = await newPage(width,
+			{ locale: width < 600 ? 'fi-FI' : 'en-GB' });
+		let loaded = false;
+		await check(`${p.name} ${width}px: loads with no console errors or failed requests`, async () => {
+			await page.goto(BASE + p.path, { waitUntil: 'load' });
+			await ready(page);
+			loaded = true;
+			assert(problems.length === 0, problems.join('; '));
+		});
+		if (!loaded) {
+			await context.close();
+			continue;
+		}
+		await check(`${p.name} ${width}px: every chart image loads`, async () => {
+			const bad = await page.evaluate(() => [...document.images]
+				.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src));
+			assert(bad.length === 0, `not loaded: ${bad.join(' ')}`);
+			if (p.name !== 'health') {
+				const n = await page.locator('figure.chart img').count();
+				assert(n > 0, 'no chart on the page');
+			}
+		});
+		await check(`${p.name} ${width}px: no horizontal scrolling of the page`, async () => {
+			const w = await page.evaluate(() => document.documentElement.scrollWidth);
+			assert(w <= width, `page is ${w} px wide`);
+		});
+		await page.screenshot({ path: `${OUT}/${p.name}-${width}.png`, fullPage: true });
+		if (p.name === 'overview' && width === 1280) {
+			/* the README's picture: headline figures, map and ranking */
+			const box = await page.locator('.regions').boundingBox();
+			await page.screenshot({
+				path: `${OUT}/overview-1280-top.png`,
+				fullPage: true,
+				clip: { x: 0, y: 0, width, height: Math.ceil(box.y + box.height + 24) },
+			});
+		}
+		await check(`${p.name} ${width}px: axe-core finds no WCAG 2.1 AA violation`, async () => {
+			await openAllDetails(page);
+			const v = await axe(page);
+			assert(v.length === 0, v.join('; '));
+		});
+		await context.close();
+	}
+}
+
+/* ---- keyboard alone: national -> region -> municipality ---------------- */
+
+/* Tabs until the focused element matches pred; at most limit presses. */
+async function tabTo(page, pred, limit) {
+	for (let i = 0; i < limit; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.evaluate(pred))
+			return i + 1;
+	}
+	throw new Error(`not reached in ${limit} presses of Tab`);
+}
+
+await check('keyboard: skip link first, then national → region → municipality', async () => {
+	const { context, page, problems } = await newPage(1280, { locale: 'en-GB' });
+	await page.goto(`${BASE}/`);
+	await ready(page);
+	await page.keyboard.press('Tab');
+	const first = await page.evaluate(() => document.activeElement.className);
+	assert(first === 'skip', `first Tab focuses "${first}", not the skip link`);
+	const onVisibleFocus = await page.evaluate(() => {
+		const s = getComputedStyle(document.activeElement);
+		return document.activeElement.getBoundingClientRect().top >= 0 && s.visibility !== 'hidden';
+	});
+	assert(onVisibleFocus, 'the skip link is not visible when focused');
+	await page.keyboard.press('Enter');
+	await tabTo(page, () => /\/region\/MK\d\d/.test(document.activeElement.getAttribute('href') || ''), 200);
+	const target = await page.evaluate(() => document.activeElement.getAttribute('href'));
+	await page.keyboard.press('Enter');
+	await page.waitForURL((u) => u.pathname.startsWith('/region/'));
+	await ready(page);
+	assert(new URL(page.url()).pathname === target.split('?')[0], `went to ${page.url()}, not ${target}`);
+	await tabTo(page, () => /\/municipality\/KU\d\d\d/.test(document.activeElement.getAttribute('href') || ''), 300);
+	await page.keyboard.press('Enter');
+	await page.waitForURL((u) => u.pathname.startsWith('/municipality/'));
+	await ready(page);
+	const code = new URL(page.url()).pathname.split('/')[2];
+	const h1 = await page.locator('h1').innerText();
+	assert(h1 === areas.get(code).name.en, `heading "${h1}" is not ${areas.get(code).name.en}`);
+	assert(problems.length === 0, problems.join('; '));
+	await context.close();
+});
+
+await check('keyboard: chart tables open from the keyboard', async () => {
+	const { context, page } = await newPage(1280);
+	await page.goto(`${BASE}/region/${region}`);
+	await ready(page);
+	await tabTo(page, () => document.activeElement.tagName === 'SUMMARY', 200);
+	await page.keyboard.press('Enter');
+	const open = await page.evaluate(() => document.activeElement.parentElement.open);
+	assert(open, 'Enter on the summary did not open the table');
+	const rows = await page.evaluate(() => document.activeElement.parentElement.querySelectorAll('tbody tr').length);
+	assert(rows > 0, 'the table has no rows');
+	await context.close();
+});
+
+/* ---- languages ---------------------------------------------------------- */
+
+function monthName(lang, period) {
+	const [y, m] = period.split('-').map(Number);
+	return new Intl.DateTimeFormat(LOCALES[lang], { year: 'numeric', month: 'long', timeZone: 'UTC' })
+		.format(new Date(Date.UTC(y, m - 1, 1)));
+}
+
+async function languageState(page) {
+	return page.evaluate(() => ({
+		lang: document.documentElement.lang,
+		h1: document.querySelector('h1').innerText,
+		nav: document.getElementById('nav-health').innerText,
+		kpi: document.querySelector('.kpi-value').innerText,
+		meta: document.querySelector('.kpi-meta') ? document.querySelector('.kpi-meta').innerText : '',
+		title: document.title,
+	}));
+}
+
+await check('language: switch fi → sv → en changes texts, numbers and dates', async () => {
+	const { context, page, problems } = await newPage(1280, { locale: 'fi-FI' });
+	await page.goto(`${BASE}/`);
+	await ready(page);
+	const period = (await getJson('/api/v1/latest?indicator=gp_coverage&level=country'))[0].period;
+	const want = {
+		fi: { decimal: /\d,\d/ },
+		sv: { decimal: /\d,\d/ },
+		en: { decimal: /\d\.\d/ },
+	};
+	for (const lang of ['fi', 'sv', 'en']) {
+		if (lang !== 'fi') {
+			await Promise.all([
+				page.waitForURL((u) => u.searchParams.get('lang') === lang),
+				page.locator(`a[data-lang="${lang}"]`).click(),
+			]);
+			await ready(page);
+		}
+		const s = await languageState(page);
+		assert(s.lang === lang, `html lang is ${s.lang}, not ${lang}`);
+		assert(s.h1 === i18n[lang].overview_title, `${lang}: heading "${s.h1}"`);
+		assert(s.nav === i18n[lang].nav_health, `${lang}: navigation "${s.nav}"`);
+		assert(s.title.includes(i18n[lang].site_name), `${lang}: title "${s.title}"`);
+		assert(want[lang].decimal.test(s.kpi), `${lang}: number "${s.kpi}"`);
+		assert(s.meta.includes(monthName(lang, period)), `${lang}: date "${s.meta}", want "${monthName(lang, period)}"`);
+	}
+	/* remembered: the next page without ?lang= stays English */
+	await page.goto(`${BASE}/health`);
+	await ready(page);
+	const s = await languageState(page);
+	assert(s.lang === 'en' && s.h1 === i18n.en.health_title, `not remembered: ${s.lang} "${s.h1}"`);
+	assert(problems.length === 0, problems.join('; '));
+	await context.close();
+});
+
+await check('language: default from Accept-Language (sv-FI)', async () => {
+	const { context, page } = await newPage(1280, { locale: 'sv-FI' });
+	const r = await page.goto(`${BASE}/region/${region}`);
+	const html = await r.text();
+	assert(/<html lang="sv">/.test(html), 'the server did not render Swedish');
+	await ready(page);
+	const s = await page.evaluate(() => [document.documentElement.lang, document.querySelector('h1').innerText]);
+	assert(s[0] === 'sv' && s[1] === areas.get(region).name.sv, `got ${s.join(' ')}`);
+	await context.close();
+});
+
+/* ---- suppression -------------------------------------------------------- */
+
+await check(`suppressed: counts below 5 of ${small.code} never appear (${small.low.join(', ')})`, async () => {
+	const m = areas.get(small.code);
+	for (const id of small.low) {
+		const list = await getJson(`/api/v1/latest?indicator=${id}&level=municipality&region=${m.region}`);
+		const row = list.find((x) => x.area === small.code);
+		assert(row && row.value === null && row.suppressed === true,
+			`the API gives ${id} = ${row && row.value} to the public`);
+	}
+	const { context, page } = await newPage(1280);
+	await page.goto(`${BASE}/municipality/${small.code}`);
+	await ready(page);
+	await openAllDetails(page);
+	const shown = await page.evaluate((ids) => ids.map((id) => {
+		const card = document.querySelector(`[data-id="${id}"]`);
+		if (!card)
+			return { id, missing: true };
+		return {
+			id,
+			latest: card.querySelector('.latest').innerText,
+			cells: [...card.querySelectorAll('tbody td')].map((td) => td.innerText),
+		};
+	}), countIds);
+	for (const s of shown) {
+		assert(!s.missing, `no card for ${s.id}`);
+		for (const text of [s.latest, ...s.cells]) {
+			if (text.includes('< 5'))
+				continue;
+			const nums = (text.match(/\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?/g) || [])
+				.map((x) => Number(x.replace(/[\s\u00a0\u202f]/g, '').replace(',', '.')));
+			/* periods ("Oct 2026") hold years, never counts below 5 */
+			const low = nums.filter((n) => n < 5);
+			assert(low.length === 0, `${s.id} shows "${text}"`);
+		}
+	}
+	for (const id of small.low) {
+		const s = shown.find((x) => x.id === id);
+		assert(s.latest.includes('< 5'), `${id}: latest "${s.latest}" is not "< 5"`);
+	}
+	await context.close();
+});
+
+/* ---- the region's table, the range picker, collection health ------------ */
+
+await check('region: municipalities table sorts by status, statuses shown as text', async () => {
+	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	await page.goto(`${BASE}/region/${region}`);
+	await ready(page);
+	const table = page.locator('table', { hasText: i18n.en.col_status }).last();
+	const header = table.locator('th', { hasText: i18n.en.col_status });
+	await header.locator('button').click();
+	const sort = await header.getAttribute('aria-sort');
+	assert(sort === 'ascending' || sort === 'descending', `aria-sort ${sort}`);
+	const text = await table.innerText();
+	assert(text.includes(i18n.en.status_late), `the late municipality ${late} is not shown as late`);
+	assert(text.includes(areas.get(late).name.en), `${late} is missing`);
+	await context.close();
+});
+
+await check('range picker: 1 y redraws charts and tables for one year', async () => {
+	const { context, page, problems } = await newPage(1280);
+	await page.goto(`${BASE}/region/${region}`);
+	await ready(page);
+	await page.locator('.segmented label').first().click();
+	await page.waitForFunction(() => [...document.querySelectorAll('figure.chart img')]
+		.every((i) => i.src.includes('start=-1y')), null, { timeout: READY_MS });
+	await ready(page);
+	assert(new URL(page.url()).searchParams.get('range') === '1y', 'range not kept in the URL');
+	assert(problems.length === 0, problems.join('; '));
+	await context.close();
+});
+
+await check('health: failing and never-seen interfaces listed with their errors', async () => {
+	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	await page.goto(`${BASE}/health`);
+	await ready(page);
+	const text = await page.locator('main').innerText();
+	for (const role of ['failing_503', 'never_seen', 'late']) {
+		const code = codeOf(role);
+		assert(text.includes(areas.get(code).name.en), `${role} ${code} not listed`);
+	}
+	assert(text.includes('HTTP 503'), 'no HTTP 503 error shown');
+	await context.close();
+});
+
+await check('municipality: rule violations are shown', async () => {
+	const code = codeOf('violation');
+	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	await page.goto(`${BASE}/municipality/${code}`);
+	await ready(page);
+	const text = await page.locator('main').innerText();
+	assert(text.includes('contacts_remote <= contacts'), `no violation shown for ${code}`);
+	await context.close();
+});
+
+/* The rejected values of the latest documents, where /api/v1/health gives
+ * them ("rejections": [{area, measure, reason, ...}]). */
+const health = await getJson('/api/v1/health');
+if (Array.isArray(health.rejections)) {
+	await check('municipality: rejected values are shown with the reason', async () => {
+		const code = codeOf('rejects_range');
+		const { context, page } = await newPage(1280, { locale: 'en-GB' });
+		await page.goto(`${BASE}/municipality/${code}`);
+		await ready(page);
+		const text = await page.locator('main').innerText();
+		const name = catalog.measures.find((m) => m.id === 'gp_hours').name.en;
+		assert(text.includes(name) && text.includes(i18n.en.reason_out_of_range),
+			`no rejected gp_hours shown for ${code}`);
+		await context.close();
+	});
+} else {
+	console.log('skip municipality: rejected values are shown (/api/v1/health gives no "rejections")');
+}
+
+await check('unknown region and municipality codes: 404', async () => {
+	for (const path of ['/region/MK99', '/municipality/KU999', '/region/KU091', '/municipality/MK01']) {
+		const r = await fetch(BASE + path);
+		assert(r.status === 404, `${path}: HTTP ${r.status}`);
+	}
+});
+
+/* ---- print -------------------------------------------------------------- */
+
+await check('print: a clean one-region report', async () => {
+	const { context, page } = await newPage(1280);
+	await page.goto(`${BASE}/region/${region}`);
+	await ready(page);
+	await page.emulateMedia({ media: 'print' });
+	const hidden = await page.evaluate(() => ['.lang', '.main-nav', '.controls', '.skip']
+		.every((s) => [...document.querySelectorAll(s)].every((e) => e.offsetParent === null)));
+	assert(hidden, 'navigation or controls are printed');
+	const tablesShown = await page.evaluate(() => [...document.querySelectorAll('details table')]
+		.every((t) => t.getBoundingClientRect().height > 0));
+	assert(tablesShown, 'the tables behind the charts are not printed');
+	await page.screenshot({ path: `${OUT}/region-print.png`, fullPage: true });
+	await page.pdf({ path: `${OUT}/region-print.pdf`, format: 'A4', printBackground: true });
+	await context.close();
+});
+
+await browser.close();
+process.exit(nFailed > 0 ? 1 : 0);
