@@ -634,43 +634,49 @@ prepare_once(struct store_db *db, const char *sql)
 	return st;
 }
 
-int
-store_db_each_violation(struct store_db *db, size_t limit,
-                        store_db_violation_fn fn, void *ctx)
+/* Selects rows of table t (violations or rejections, aliased t) with
+ * their document, newest first: the latest ?2 anywhere, or (?1 not NULL)
+ * those in area ?1's latest ?2 documents. rowid order is insertion order,
+ * so neither form scans the whole history. */
+#define DOCUMENT_ROWS_SQL(cols, table)                                      \
+	"SELECT p.area, p.time, p.period, p.source, " cols " FROM " table    \
+	" t JOIN polls p ON p.id = t.poll_id WHERE ?1 IS NULL AND t.rowid >"  \
+	" (SELECT coalesce(max(rowid), 0) - ?2 FROM " table ")"               \
+	" OR ?1 IS NOT NULL AND t.poll_id IN (SELECT id FROM polls"           \
+	" WHERE area = ?1 ORDER BY time DESC, id DESC LIMIT ?2)"              \
+	" ORDER BY t.rowid DESC"
+
+/* Runs one of the DOCUMENT_ROWS_SQL reads, copying each row with copy_row
+ * into a malloc'd array of `size`-byte rows (*out_rows, the caller frees),
+ * so callers call back outside the lock and fn may use the store. */
+static int
+read_document_rows(struct store_db *db, const char *sql, const char *area,
+                   size_t limit, size_t size,
+                   void (*copy_row)(void *row, sqlite3_stmt *st),
+                   char **out_rows, size_t *out_n)
 {
-	struct db_violation *rows = NULL;
-	size_t n = 0, cap = 0, i;
+	char *rows = NULL;
+	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
 	int step, rc = 0;
 
 	pthread_mutex_lock(&db->lock);
-	/* rowid order is insertion order: newest first without scanning
-	 * every poll, however long the history */
-	st = prepare_once(db, "SELECT p.area, p.time, p.period, v.rule"
-	                      " FROM violations v JOIN polls p"
-	                      " ON p.id = v.poll_id"
-	                      " ORDER BY v.rowid DESC LIMIT ?1");
+	st = prepare_once(db, sql);
 	if (st == NULL) {
 		pthread_mutex_unlock(&db->lock);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(limit < 1000000 ? limit
-	                                                           : 1000000));
+	bind_text(st, 1, area);
+	sqlite3_bind_int64(st, 2,
+	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_violation *v;
-
 		if (n == cap) {
 			cap = cap == 0 ? 64 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
+			rows = xreallocarray(rows, cap, size);
 		}
-		v = &rows[n++];
-		memset(v, 0, sizeof(*v));
-		copy_text(v->area, sizeof(v->area), st, 0);
-		v->time = (time_t)sqlite3_column_int64(st, 1);
-		v->period = sqlite3_column_type(st, 2) == SQLITE_NULL
-		                ? -1
-		                : sqlite3_column_int(st, 2);
-		copy_text(v->rule, sizeof(v->rule), st, 3);
+		memset(rows + n * size, 0, size);
+		copy_row(rows + n * size, st);
+		n++;
 	}
 	if (step != SQLITE_DONE) {
 		log_db("database read failed", NULL, db);
@@ -678,9 +684,79 @@ store_db_each_violation(struct store_db *db, size_t limit,
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
+	*out_rows = rows;
+	*out_n = n;
+	return rc;
+}
+
+static int
+column_period(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+	           ? -1
+	           : sqlite3_column_int(st, col);
+}
+
+static void
+copy_violation(void *row, sqlite3_stmt *st)
+{
+	struct db_violation *v = row;
+
+	copy_text(v->area, sizeof(v->area), st, 0);
+	v->time = (time_t)sqlite3_column_int64(st, 1);
+	v->period = column_period(st, 2);
+	copy_text(v->rule, sizeof(v->rule), st, 4);
+}
+
+int
+store_db_each_violation(struct store_db *db, const char *area, size_t limit,
+                        store_db_violation_fn fn, void *ctx)
+{
+	struct db_violation *rows;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = read_document_rows(db, DOCUMENT_ROWS_SQL("t.rule", "violations"),
+	                        area, limit, sizeof(*rows), copy_violation,
+	                        &raw, &n);
+	rows = (struct db_violation *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
-	free(rows);
+	free(raw);
+	return rc;
+}
+
+static void
+copy_rejection(void *row, sqlite3_stmt *st)
+{
+	struct db_rejection_row *r = row;
+
+	copy_text(r->area, sizeof(r->area), st, 0);
+	r->time = (time_t)sqlite3_column_int64(st, 1);
+	r->period = column_period(st, 2);
+	copy_text(r->source, sizeof(r->source), st, 3);
+	copy_text(r->measure, sizeof(r->measure), st, 4);
+	copy_text(r->reason, sizeof(r->reason), st, 5);
+	copy_text(r->detail, sizeof(r->detail), st, 6);
+}
+
+int
+store_db_each_rejection(struct store_db *db, const char *area, size_t limit,
+                        store_db_rejection_fn fn, void *ctx)
+{
+	struct db_rejection_row *rows;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = read_document_rows(
+	    db, DOCUMENT_ROWS_SQL("t.measure, t.reason, t.detail", "rejections"),
+	    area, limit, sizeof(*rows), copy_rejection, &raw, &n);
+	rows = (struct db_rejection_row *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
 	return rc;
 }
 

@@ -96,9 +96,27 @@ struct db_violation {
 };
 
 typedef int (*store_db_violation_fn)(void *ctx, const struct db_violation *v);
-/* Calls fn for the latest `limit` rule violations recorded, newest first. */
-int store_db_each_violation(struct store_db *db, size_t limit,
-    store_db_violation_fn fn, void *ctx);
+/* Calls fn for rule violations, newest first: with area NULL the latest
+ * `limit` anywhere, else those in area's latest `limit` documents. */
+int store_db_each_violation(struct store_db *db, const char *area,
+    size_t limit, store_db_violation_fn fn, void *ctx);
+
+struct db_rejection_row {
+	char area[8];
+	time_t time;
+	int period; /* -1 if the document named none */
+	char source[16];
+	char measure[64];
+	char reason[16];
+	char detail[128];
+};
+
+typedef int (*store_db_rejection_fn)(void *ctx,
+    const struct db_rejection_row *r);
+/* Calls fn for rejected measures, newest first: with area NULL the latest
+ * `limit` anywhere, else those in area's latest `limit` documents. */
+int store_db_each_rejection(struct store_db *db, const char *area,
+    size_t limit, store_db_rejection_fn fn, void *ctx);
 
 /* ---- tokens (token.c holds the rules; this only stores them) ---- */
 

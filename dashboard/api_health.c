@@ -1,6 +1,6 @@
 /*
- * api_health.c: GET /api/v1/health[?lang=], how collection stands, for the
- * operators' page and `kuntamonctl status`:
+ * api_health.c: GET /api/v1/health[?lang=][&area=KU091], how collection
+ * stands, for the operators' page and the municipality pages:
  *
  *   {"generated": t, "expected_period": "YYYY-MM",
  *    "cycle": {"running", "last_duration_s", "last_end", "cycles"},
@@ -8,6 +8,8 @@
  *                   "last_error", "last_error_time", "consecutive_failures",
  *                   "latency_ms", "period", "status"}],
  *    "violations": [{"area", "time", "period", "rule"}],
+ *    "rejections": [{"area", "time", "period", "source", "measure",
+ *                    "reason", "detail"}],
  *    "counts": {"ok", "late", "failing", "never"}}
  *
  * - endpoints: every municipality the catalog gives an endpoint, sorted by
@@ -18,7 +20,10 @@
  * - url is only the endpoint's origin (scheme://host[:port]): a path or
  *   query may carry an API key, user:password@ certainly does, and this
  *   page is public.
- * - violations: the latest HEALTH_VIOLATIONS rule violations, newest first.
+ * - violations, rejections: rule violations and rejected measures, newest
+ *   first: the latest HEALTH_RECENT anywhere, or with area= (a
+ *   municipality) those of its latest HEALTH_DOCUMENTS documents — what
+ *   its page shows as "rejected in the latest documents, and why".
  * - counts: the status of every municipality of the catalog, those that
  *   report by submission included.
  *
@@ -44,7 +49,8 @@
 #include "timespec.h"
 #include "xmalloc.h"
 
-#define HEALTH_VIOLATIONS 100
+#define HEALTH_RECENT 100
+#define HEALTH_DOCUMENTS 5
 
 /* What the database knows, by area index. */
 struct health {
@@ -53,6 +59,7 @@ struct health {
 	struct db_endpoint_state *states;
 	bool *has_state;
 	cJSON *violations;
+	cJSON *rejections;
 };
 
 /* cJSON returns NULL only when malloc fails; a daemon aborts then. */
@@ -124,6 +131,26 @@ on_violation(void *ctx, const struct db_violation *v)
 	add_time(o, "time", v->time);
 	add_period(o, "period", v->period);
 	must(cJSON_AddStringToObject(o, "rule", v->rule));
+	return 0;
+}
+
+static int
+on_rejection(void *ctx, const struct db_rejection_row *r)
+{
+	struct health *h = ctx;
+	cJSON *o = must(cJSON_CreateObject());
+
+	cJSON_AddItemToArray(h->rejections, o);
+	must(cJSON_AddStringToObject(o, "area", r->area));
+	add_time(o, "time", r->time);
+	add_period(o, "period", r->period);
+	must(cJSON_AddStringToObject(o, "source", r->source));
+	must(cJSON_AddStringToObject(o, "measure", r->measure));
+	must(cJSON_AddStringToObject(o, "reason", r->reason));
+	if (r->detail[0] != '\0')
+		must(cJSON_AddStringToObject(o, "detail", r->detail));
+	else
+		must(cJSON_AddNullToObject(o, "detail"));
 	return 0;
 }
 
@@ -220,7 +247,8 @@ add_cycle(cJSON *root, struct app *app)
 /* The whole answer, or NULL if the database fails. */
 static cJSON *
 health_json(struct app *app, const struct catalog *cat,
-            const struct config *cfg, enum lang lang, time_t now)
+            const struct config *cfg, enum lang lang, const char *area,
+            time_t now)
 {
 	static const char *const count_keys[] = { "ok", "late", "failing",
 		                                  "never" };
@@ -241,11 +269,16 @@ health_json(struct app *app, const struct catalog *cat,
 	add_cycle(root, app);
 	arr = must(cJSON_AddArrayToObject(root, "endpoints"));
 	h.violations = must(cJSON_AddArrayToObject(root, "violations"));
+	h.rejections = must(cJSON_AddArrayToObject(root, "rejections"));
 	if (app->db == NULL ||
 	    store_db_each_latest(app->db, on_latest, &h) < 0 ||
 	    store_db_each_endpoint_state(app->db, on_state, &h) < 0 ||
-	    store_db_each_violation(app->db, HEALTH_VIOLATIONS, on_violation,
-	                            &h) < 0) {
+	    store_db_each_violation(app->db, area,
+	                            area ? HEALTH_DOCUMENTS : HEALTH_RECENT,
+	                            on_violation, &h) < 0 ||
+	    store_db_each_rejection(app->db, area,
+	                            area ? HEALTH_DOCUMENTS : HEALTH_RECENT,
+	                            on_rejection, &h) < 0) {
 		cJSON_Delete(root);
 		root = NULL;
 		goto out;
@@ -263,13 +296,13 @@ health_json(struct app *app, const struct catalog *cat,
 	}
 	qsort_r(order, n_order, sizeof(*order), cmp_area_code, (void *)cat);
 	for (i = 0; i < n_order; i++) {
-		int area = order[i];
+		int k = order[i];
 
 		add_endpoint(
-		    arr, &h, area, lang,
-		    reporting_status(h.latest[area],
-		                     h.has_state[area]
-		                         ? h.states[area].consecutive_failures
+		    arr, &h, k, lang,
+		    reporting_status(h.latest[k],
+		                     h.has_state[k]
+		                         ? h.states[k].consecutive_failures
 		                         : 0,
 		                     now, cfg->ontime_days));
 	}
@@ -291,9 +324,11 @@ api_health_get(const struct request *req, struct response *resp)
 	struct app *app = req->app;
 	struct catalog *cat = app_catalog(app);
 	struct error err = { 0 };
+	const char *area = query_get(req->query, "area");
 	struct config cfg;
 	enum lang lang;
 	cJSON *root;
+	int a;
 
 	app_config(app, &cfg);
 	if (!access_may_read(&req->who, cfg.is_public)) {
@@ -306,7 +341,13 @@ api_health_get(const struct request *req, struct response *resp)
 		respond_error(resp, 400, "%s", err.msg);
 		goto out;
 	}
-	root = health_json(app, cat, &cfg, lang, time(NULL));
+	if (area != NULL && ((a = catalog_find_area(cat, area)) < 0 ||
+	                     cat->areas[a].level != AREA_MUNICIPALITY)) {
+		respond_error(resp, 404, "parameter area: no municipality %.16s",
+		              area);
+		goto out;
+	}
+	root = health_json(app, cat, &cfg, lang, area, time(NULL));
 	if (root == NULL) {
 		respond_error(resp, 503, "the database is not available");
 		goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chart.h"
 #include "routes.h"
 
 const struct route routes_table[] = {
@@ -165,4 +166,6 @@ void
 routes_release(void)
 {
 	api_catalog_release();
+	api_series_release();
+	chart_release();
 }

@@ -125,5 +125,6 @@ void api_submissions_post(const struct request *req, struct response *resp);
  * server_stop calls it. */
 void routes_release(void);
 void api_catalog_release(void);
+void api_series_release(void);
 
 #endif

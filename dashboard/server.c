@@ -10,8 +10,14 @@
  * route, reads a body only for routes that accept one and only up to
  * max_body, runs the handler and queues its answer; request_done frees the
  * context and wakes server_stop when the last request in flight ends.
+ *
+ * TLS: with [server] tls_cert and tls_key the one listen socket speaks
+ * HTTPS only (libmicrohttpd's GnuTLS). The PEM files are read at start and
+ * kept, the key wiped when the server stops; a new certificate takes a
+ * restart.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,6 +34,7 @@
 #include <microhttpd.h>
 
 #include "app.h"
+#include "auth.h"
 #include "buf.h"
 #include "log.h"
 #include "query.h"
@@ -38,9 +45,18 @@
 
 /* Headers and request line share this; 64 KiB refuses oversized ones. */
 #define CONNECTION_MEMORY_BYTES (64 * 1024)
-/* Chart rendering (librrd -> cairo/pango) runs on these stacks; 1 MiB
- * leaves room, and 256 connections reserve address space, not memory. */
+/* Chart rendering (librrd -> cairo/pango) runs on these stacks: a 1200x400
+ * rrd_graph_v takes under 64 KiB. glibc puts static TLS inside this size,
+ * and libtsan's is ~770 KiB, so under TSan ~250 KiB are left: still room.
+ * 256 connections reserve address space, not memory. */
 #define THREAD_STACK_BYTES (1024 * 1024)
+/* A certificate chain is a few KiB; this only bounds a wrong file. */
+#define PEM_MAX_BYTES (1024 * 1024)
+/* libmicrohttpd logs every refused connection and malformed request, so
+ * a client could write our log at its own pace: at most this many of its
+ * lines a window, the rest counted and the count logged. */
+#define MHD_LOG_BURST 20
+#define MHD_LOG_WINDOW_S 60
 
 /* The statuses counted one by one; anything else counts as "other". */
 static const int counted_statuses[] = { 200, 202, 204, 304, 400, 401, 403,
@@ -48,9 +64,19 @@ static const int counted_statuses[] = { 200, 202, 204, 304, 400, 401, 403,
 #define N_COUNTED (sizeof(counted_statuses) / sizeof(counted_statuses[0]))
 #define N_STATUS_SLOTS (N_COUNTED + 1)
 
+/* PEM text, NUL-terminated as libmicrohttpd wants it; both NULL or both
+ * set. libmicrohttpd borrows them for the daemon's lifetime. */
+struct tls {
+	char *cert;
+	char *key;
+	size_t key_len;
+};
+
 struct server {
 	struct MHD_Daemon *daemon;
+	struct tls tls;
 	struct app *app;
+	struct auth *auth; /* tokens, access, brute-force and write limits */
 	const struct route *routes;
 	size_t n_routes;
 	size_t *slot_of_route; /* first route with the same pattern */
@@ -62,6 +88,11 @@ struct server {
 	pthread_cond_t drained;
 	atomic_ulong in_flight;
 	atomic_bool is_stopping;
+
+	pthread_mutex_t log_lock;    /* guards the libmicrohttpd log budget */
+	time_t log_window;           /* monotonic start of the current window */
+	unsigned n_logged;           /* libmicrohttpd lines in the window */
+	unsigned long n_log_dropped; /* over the budget, not yet reported */
 };
 
 enum ctx_state {
@@ -82,6 +113,7 @@ struct request_ctx {
 	int error_status; /* 0, or the answer decided before any handler */
 	char error_msg[256];
 	bool accepts_body;
+	struct principal who; /* from the Authorization header (auth.c) */
 	struct buf body;
 	bool is_too_large;  /* the body passed max_body: being discarded */
 	size_t n_discarded; /* bytes of a body dropped, not kept anywhere */
@@ -141,6 +173,15 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (ctx == NULL)
 		return;
 	*req_cls = NULL;
+	/* A submission cut off unanswered (endless body, client gone) is
+	 * audited too. */
+	if (ctx->state != CTX_DONE && ctx->accepts_body &&
+	    ctx->slot < srv->n_routes)
+		auth_refused(srv->app, &srv->routes[ctx->match.index],
+		             &ctx->who, ctx->remote_addr, 0,
+		             ctx->is_too_large
+		                 ? "body too large: cut off"
+		                 : "connection closed unanswered");
 	query_reset(&ctx->query);
 	buf_reset(&ctx->body);
 	free(ctx->uri);
@@ -189,6 +230,12 @@ send_error(struct MHD_Connection *conn, struct request_ctx *ctx, int status,
 	respond_error(&resp, status, "%s", msg);
 	if (status == 405)
 		respond_header(&resp, "Allow", ctx->match.allow);
+	if (status == 401)
+		respond_header(&resp, "WWW-Authenticate", "Bearer");
+	/* a refused submission is audited */
+	if (ctx->slot < ctx->srv->n_routes)
+		auth_refused(ctx->srv->app, &ctx->srv->routes[ctx->match.index],
+		             &ctx->who, ctx->remote_addr, status, msg);
 	return send_response(conn, ctx, ctx->slot, &resp);
 }
 
@@ -247,6 +294,26 @@ route_request(struct request_ctx *ctx, const char *method)
 		set_error(ctx, 400, err.msg);
 }
 
+/* Who is asking and whether they may: before any body is read. */
+static void
+authorize(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	struct server *srv = ctx->srv;
+	int status;
+
+	if (ctx->error_status != 0 || ctx->slot >= srv->n_routes)
+		return;
+	status = auth_request(srv->auth, srv->app,
+	                      &srv->routes[ctx->match.index],
+	                      MHD_lookup_connection_value(
+	                          conn, MHD_HEADER_KIND,
+	                          MHD_HTTP_HEADER_AUTHORIZATION),
+	                      ctx->remote_addr, &ctx->who, ctx->error_msg,
+	                      sizeof(ctx->error_msg));
+	if (status != 0)
+		ctx->error_status = status;
+}
+
 /* Whether the request announces a body, and whether its declared length
  * already passes max. A malformed length is libmicrohttpd's to refuse. */
 static bool
@@ -298,6 +365,7 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
 	req.content_type = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.remote_addr = ctx->remote_addr;
+	req.who = ctx->who;
 	req.body = ctx->body.data != NULL ? ctx->body.data : "";
 	req.body_len = ctx->body.len;
 	response_init(&resp);
@@ -333,6 +401,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (ctx->state) {
 	case CTX_NEW:
 		route_request(ctx, method);
+		authorize(conn, ctx);
 		ctx->state = CTX_BODY;
 		if (!has_body(conn, max, &is_declared_too_large))
 			return MHD_YES;
@@ -379,20 +448,202 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* libmicrohttpd's own messages, as one logfmt line each. */
+/* libmicrohttpd's own messages, as one logfmt line each, within the
+ * budget of MHD_LOG_BURST lines per window. */
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct server *srv = cls;
 	char text[512], quoted[600];
+	struct timespec now;
+	unsigned long n_dropped = 0;
+	bool is_kept;
 	size_t len;
 
-	(void)cls;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv->log_lock);
+	if (now.tv_sec - srv->log_window >= MHD_LOG_WINDOW_S) {
+		n_dropped = srv->n_log_dropped;
+		srv->n_log_dropped = 0;
+		srv->n_logged = 0;
+		srv->log_window = now.tv_sec;
+	}
+	is_kept = srv->n_logged < MHD_LOG_BURST;
+	if (is_kept)
+		srv->n_logged++;
+	else
+		srv->n_log_dropped++;
+	pthread_mutex_unlock(&srv->log_lock);
+	if (n_dropped > 0)
+		log_warn("libmicrohttpd messages suppressed", "n=%lu",
+		         n_dropped);
+	if (!is_kept)
+		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
 	len = strlen(text);
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
 	log_warn("libmicrohttpd", "detail=%s",
 	         log_quote(text, quoted, sizeof(quoted)));
+}
+
+/* Reads a PEM file whole into *out (NUL-terminated, heap). */
+static int
+read_pem(const char *path, char **out, size_t *out_len, struct error *err)
+{
+	struct buf b;
+	char chunk[4096];
+	ssize_t n;
+	int fd, rc = -1;
+
+	buf_init(&b, PEM_MAX_BYTES);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, 0, "%s: %s", path, strerror(errno));
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(err, 0, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) != 0) {
+			error_set(err, 0, "%s: larger than %d bytes", path,
+			          PEM_MAX_BYTES);
+			goto out;
+		}
+	}
+	if (b.len == 0) {
+		error_set(err, 0, "%s: empty file", path);
+		goto out;
+	}
+	*out = buf_detach(&b, out_len);
+	rc = 0;
+out:
+	explicit_bzero(chunk, sizeof(chunk));
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);
+	buf_reset(&b);
+	close(fd);
+	return rc;
+}
+
+static void
+tls_reset(struct tls *t)
+{
+	if (t->key != NULL)
+		explicit_bzero(t->key, t->key_len);
+	free(t->key);
+	free(t->cert);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Loads cfg's certificate and key, if any; t stays empty without TLS. */
+static int
+tls_load(struct tls *t, const struct config *cfg, struct error *err)
+{
+	size_t cert_len;
+
+	memset(t, 0, sizeof(*t));
+	if (cfg->tls_cert_path[0] == '\0' && cfg->tls_key_path[0] == '\0')
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return error_set(err, 0,
+		                 "[server] tls_cert and tls_key are set, but "
+		                 "this libmicrohttpd was built without TLS "
+		                 "(GnuTLS) support");
+	if (read_pem(cfg->tls_cert_path, &t->cert, &cert_len, err) < 0 ||
+	    read_pem(cfg->tls_key_path, &t->key, &t->key_len, err) < 0) {
+		tls_reset(t);
+		return -1;
+	}
+	return 0;
+}
+
+/* The options that turn a daemon into an HTTPS one, into items (room for
+ * 2); returns how many. */
+static size_t
+tls_options(const struct tls *t, struct MHD_OptionItem *items)
+{
+	if (t->key == NULL)
+		return 0;
+	items[0] =
+	    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, t->key };
+	items[1] =
+	    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, t->cert };
+	return 2;
+}
+
+static void capture_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Keeps libmicrohttpd's first message: the one that says what failed. */
+static void
+capture_logger(void *cls, const char *fmt, va_list ap)
+{
+	char *text = cls; /* 256 bytes, "" until the first message */
+	size_t len;
+
+	if (text[0] != '\0')
+		return;
+	vsnprintf(text, 256, fmt, ap);
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+}
+
+static enum MHD_Result
+refuse_all(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **req_cls)
+{
+	(void)cls;
+	(void)conn;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	return MHD_NO;
+}
+
+int
+server_check(const struct config *cfg, struct error *err)
+{
+	struct tls t;
+	struct MHD_OptionItem items[3];
+	struct MHD_Daemon *d;
+	char detail[256] = "";
+	size_t n;
+
+	if (err != NULL)
+		snprintf(err->file, sizeof(err->file), "%.*s",
+		         (int)sizeof(err->file) - 1, cfg->path);
+	if (tls_load(&t, cfg, err) < 0)
+		return -1;
+	if (t.key == NULL)
+		return 0;
+	n = tls_options(&t, items);
+	items[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	/* No socket and no thread: only the certificate and key are set up,
+	 * as the real start will. */
+	d = MHD_start_daemon(
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, refuse_all, NULL, MHD_OPTION_EXTERNAL_LOGGER, capture_logger,
+	    detail, MHD_OPTION_ARRAY, items, MHD_OPTION_END);
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	tls_reset(&t);
+	if (d == NULL)
+		return error_set(err, 0,
+		                 "[server] tls_cert, tls_key: GnuTLS refused "
+		                 "the certificate or key (%s)",
+		                 detail[0] != '\0' ? detail : "no detail");
+	return 0;
 }
 
 /* Starts libmicrohttpd with flags and an optional address to bind. */
@@ -403,11 +654,16 @@ start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
 	const unsigned int common =
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem sock[] = {
-		{ addr != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0,
-		  (void *)addr },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem extra[4];
+	size_t n = 0;
+
+	if (addr != NULL)
+		extra[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
+			                              (void *)addr };
+	if (srv->tls.key != NULL)
+		flags |= MHD_USE_TLS;
+	n += tls_options(&srv->tls, extra + n);
+	extra[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	/* The logger goes first, or earlier options log to stderr. */
 	return MHD_start_daemon(
@@ -422,7 +678,7 @@ start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
 	    (unsigned int)cfg->connection_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_BYTES,
-	    MHD_OPTION_ARRAY, sock, MHD_OPTION_END);
+	    MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 }
 
 /* Binds as cfg says; -1 with err when no daemon could start. */
@@ -475,6 +731,7 @@ server_start_routes(struct app *app, const struct config *cfg,
 	size_t i, j;
 
 	srv->app = app;
+	srv->auth = auth_new();
 	srv->routes = routes;
 	srv->n_routes = n_routes;
 	srv->max_body_bytes =
@@ -493,20 +750,28 @@ server_start_routes(struct app *app, const struct config *cfg,
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->is_stopping, false);
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->log_lock, NULL);
+	srv->log_window = -MHD_LOG_WINDOW_S; /* the first line opens one */
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&srv->drained, &attr);
 	pthread_condattr_destroy(&attr);
 
+	if (tls_load(&srv->tls, cfg, err) < 0)
+		goto fail;
 	errno = 0;
 	if (listen_on(srv, cfg, err) < 0)
 		goto fail;
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info != NULL ? info->port : cfg->listen_port;
-	log_info("listening", "addr=%s port=%d", cfg->listen_host, srv->port);
+	log_info("listening", "addr=%s port=%d tls=%s", cfg->listen_host,
+	         srv->port, srv->tls.key != NULL ? "yes" : "no");
 	return srv;
 fail:
+	tls_reset(&srv->tls);
+	auth_free(srv->auth);
 	pthread_cond_destroy(&srv->drained);
+	pthread_mutex_destroy(&srv->log_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv->counts);
 	free(srv->slot_of_route);
@@ -557,12 +822,18 @@ server_stop(struct server *s, int drain_ms)
 		         atomic_load(&s->in_flight));
 
 	MHD_stop_daemon(s->daemon);
+	if (s->n_log_dropped > 0)
+		log_warn("libmicrohttpd messages suppressed", "n=%lu",
+		         s->n_log_dropped);
 	/* After a quiesce the listen socket is ours to close, and only once
 	 * the daemon's threads are gone. */
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	tls_reset(&s->tls);
 	routes_release();
+	auth_free(s->auth);
 	pthread_cond_destroy(&s->drained);
+	pthread_mutex_destroy(&s->log_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s->counts);
 	free(s->slot_of_route);

@@ -5,7 +5,8 @@
  * status for /metrics.
  *
  * One thread per connection, capped by max_connections, so a slow handler
- * (chart rendering) holds up only its own client.
+ * (chart rendering) holds up only its own client. With tls_cert and
+ * tls_key the socket speaks HTTPS only.
  *
  * Bodies: only routes with accepts_body get one, of at most max_body bytes
  * (as configured at start). A larger declared Content-Length is answered
@@ -35,6 +36,11 @@ struct server *server_start(struct app *app, const struct config *cfg,
 struct server *server_start_routes(struct app *app, const struct config *cfg,
                                    const struct route *routes, size_t n_routes,
                                    struct error *err);
+
+/* Checks, before anything starts, what only the server can: with
+ * tls_cert and tls_key set, that libmicrohttpd has TLS and GnuTLS takes
+ * the certificate and key. 0 without TLS; -1 with err (file: cfg->path). */
+int server_check(const struct config *cfg, struct error *err);
 
 /* The port actually bound (useful after port 0). */
 int server_port(const struct server *s);

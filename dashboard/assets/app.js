@@ -869,7 +869,7 @@ async function renderMunicipality(code) {
 
 	const [status, health] = await Promise.all([
 		latest('gp_coverage', 'municipality', m.region),
-		api('/api/v1/health', { lang: S.lang }),
+		api('/api/v1/health', { lang: S.lang, area: code }),
 		update(),
 	]);
 	const st = status.find((r) => r.area === code) || {};
@@ -894,7 +894,7 @@ async function renderMunicipality(code) {
 				time: formatTime(ep.last_error_time),
 				n: formatNumber(ep.consecutive_failures || 0, 0),
 			}))));
-	const rejections = (ep && ep.rejections) || (health.rejections || []).filter((r) => r.area === code);
+	const rejections = (health.rejections || []).filter((r) => r.area === code);
 	if (rejections.length > 0)
 		problems.push(dataTable({
 			caption: t('rejections_caption'),
