@@ -12,7 +12,9 @@ write_endpoints "$T/endpoints.csv" KU091 KU049?status=503 \
 	KU019?body=endless KU020?body=unknown KU035?body=violation \
 	KU043?body=not_object KU046?body=deep KU047?future=1 \
 	KU050?set.contacts=null
-INTERVAL=5 TIMEOUT=2 write_conf "$T/k.conf"
+# A long interval: the checks below count exactly one cycle's rows, so a
+# second cycle must not start while they run, however slow the build.
+INTERVAL=120 TIMEOUT=2 write_conf "$T/k.conf"
 start_daemon "$T/k.conf" || exit 1
 wait_cycles 1 30 || { not_ok "first cycle finished"; exit 1; }
 ms=$(grep 'msg="cycle done"' "$T/daemon.log" | head -n 1 | sed 's/.* ms=\([0-9]*\).*/\1/')
@@ -72,6 +74,17 @@ check_eq "null: stored as unknown" "$got" "U"
 check "rule violation recorded" test "$(db "select count(*) from violations v join polls p on p.id=v.poll_id where p.area='KU035' and v.rule like 'contacts_remote%'")" -ge 1
 got=$(rrd_last_value "$T/var/rrd/KU035.rrd" contacts_remote)
 check "rule violation: values kept ($got)" test "$got" != "U"
+
+# The API lists a municipality's latest rejections and violations.
+curl -sf "http://127.0.0.1:$D_PORT/api/v1/health?area=KU092" >"$T/h92.json"
+check "health?area=KU092: its not_number rejections listed" \
+	jq_true '[.rejections[] | select(.area == "KU092" and .reason == "not_number")] | length > 0' "$T/h92.json"
+check "health?area=KU092: only its own" jq_true '[.rejections[] | select(.area != "KU092")] | length == 0' "$T/h92.json"
+curl -sf "http://127.0.0.1:$D_PORT/api/v1/health?area=KU035" >"$T/h35.json"
+check "health?area=KU035: its violation listed" \
+	jq_true '[.violations[] | select(.rule | startswith("contacts_remote"))] | length > 0' "$T/h35.json"
+check_eq "health?area=MK01: 404" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$D_PORT/api/v1/health?area=MK01")" 404
 
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0

@@ -118,4 +118,7 @@ rrd_last_value() {
 		NR == 3 { print $(col + 1) }'
 }
 
+# jq_true FILTER FILE: whether the filter yields true for the JSON file
+jq_true() { jq -e "$1" "$2" >/dev/null; }
+
 db() { sqlite3 -batch -noheader "$T/var/kuntamon.db" "$@"; }
