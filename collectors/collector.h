@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 struct collect_target {
-	int area;	       /* passed back in the result */
+	int area;              /* passed back in the result */
 	const char *area_code; /* for logs */
 	const char *url;
 };
@@ -24,19 +24,21 @@ struct collect_result {
 	int area;
 	int http_status;   /* 0 if no response */
 	double latency_ms; /* from start of transfer to its end */
-	size_t n_bytes;	   /* body bytes received */
-	const char *body;  /* borrowed during emit; NUL-terminated; NULL on error */
+	size_t n_bytes;    /* body bytes received */
+	const char
+	    *body; /* borrowed during emit; NUL-terminated; NULL on error */
 	size_t body_len;
 	const char *error; /* NULL on success (2xx with a complete body) */
-	bool is_cancelled; /* stopped by shutdown: not a failure of the endpoint */
+	bool
+	    is_cancelled; /* stopped by shutdown: not a failure of the endpoint */
 };
 
 typedef void (*collect_emit_fn)(void *ctx, const struct collect_result *res);
 
 struct collect_options {
-	int concurrency;	   /* transfers in flight at once */
-	long timeout_ms;	   /* whole transfer, per request */
-	size_t max_body_bytes;	   /* a larger body aborts the transfer */
+	int concurrency;           /* transfers in flight at once */
+	long timeout_ms;           /* whole transfer, per request */
+	size_t max_body_bytes;     /* a larger body aborts the transfer */
 	const atomic_bool *cancel; /* may be NULL; when true, stop at once */
 };
 
@@ -45,7 +47,7 @@ struct collector {
 	void *(*create)(const struct collect_options *opts);
 	void (*destroy)(void *state);
 	int (*run_cycle)(void *state, const struct collect_target *targets,
-	    size_t n, collect_emit_fn emit, void *ctx);
+	                 size_t n, collect_emit_fn emit, void *ctx);
 };
 
 /* The compiled-in collectors (registry.c); NULL if name is unknown. */

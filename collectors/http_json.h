@@ -19,8 +19,8 @@ struct http_json *http_json_new(const struct collect_options *opts);
 void http_json_free(struct http_json *hj);
 /* See collector.h. Not thread-safe per object. */
 int http_json_run_cycle(struct http_json *hj,
-    const struct collect_target *targets, size_t n, collect_emit_fn emit,
-    void *ctx);
+                        const struct collect_target *targets, size_t n,
+                        collect_emit_fn emit, void *ctx);
 
 extern const struct collector http_json_collector;
 

@@ -13,7 +13,7 @@ enum role { ROLE_PUBLIC, ROLE_MUNICIPALITY, ROLE_MINISTRY };
 
 struct principal {
 	enum role role;
-	long long token_id;	    /* 0 for the public */
+	long long token_id;       /* 0 for the public */
 	char area[AREA_CODE_MAX]; /* a municipal token's municipality */
 };
 

@@ -19,13 +19,14 @@
  * unknowns. out[t] is NaN where none reported; out_reporting[t] (may be
  * NULL) counts those that did. */
 void aggregate_measure(enum aggregate agg, const double *x, size_t n_series,
-    size_t n_points, double *out, int *out_reporting);
+                       size_t n_points, double *out, int *out_reporting);
 
 /* sum(num)/sum(den)*scale over the municipalities that have both at t
  * (never a mean of ratios). den NULL: sum(num)*scale over those with num.
  * A zero denominator sum gives NaN. */
 void aggregate_ratio(const double *num, const double *den, size_t n_series,
-    size_t n_points, double scale, double *out, int *out_reporting);
+                     size_t n_points, double scale, double *out,
+                     int *out_reporting);
 
 /* Whether a single municipality's value of a count measure is withheld
  * from the public: known and below SUPPRESS_BELOW. */

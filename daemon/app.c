@@ -59,8 +59,8 @@ app_data_landed(struct app *app, const struct catalog *cat, int area)
 
 	atomic_fetch_add(&app->generation[slot(a->code)], 1);
 	if (a->region >= 0)
-		atomic_fetch_add(&app->generation[slot(
-		    cat->areas[a->region].code)], 1);
+		atomic_fetch_add(
+		    &app->generation[slot(cat->areas[a->region].code)], 1);
 	atomic_fetch_add(&app->generation[slot(cat->areas[0].code)], 1);
 	atomic_fetch_add(&app->stats.data_generation, 1);
 }

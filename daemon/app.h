@@ -20,7 +20,7 @@
 struct app_stats {
 	atomic_ulong documents_accepted; /* taken, maybe partly */
 	atomic_ulong documents_rejected; /* rejected whole */
-	atomic_ulong polls_failed;	 /* no document: HTTP error, timeout */
+	atomic_ulong polls_failed;       /* no document: HTTP error, timeout */
 	atomic_ulong measures_accepted;
 	atomic_ulong measures_rejected[N_REJECT_REASONS];
 	atomic_ulong cycles;

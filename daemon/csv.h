@@ -19,11 +19,11 @@
  * valid during the call only; line is the record's first line (1-based).
  * Return 0 to go on, -1 to stop (fill err first). */
 typedef int (*csv_row_fn)(void *ctx, int line, char **fields, size_t n_fields,
-    struct error *err);
+                          struct error *err);
 
 /* Empty lines are skipped. A UTF-8 BOM at the start is skipped. Returns 0,
  * or -1 with err (set by the parser or by fn). */
 int csv_parse(const char *data, size_t len, csv_row_fn fn, void *ctx,
-    struct error *err);
+              struct error *err);
 
 #endif

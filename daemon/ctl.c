@@ -17,14 +17,14 @@ ctl_open_stores(struct ctl *c)
 
 	if (mkdir(c->cfg.storage_dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "%s: %s\n", c->cfg.storage_dir,
-		    strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db",
-	    c->cfg.storage_dir);
+	         c->cfg.storage_dir);
 	if ((c->db = store_db_open(db_path, &err)) == NULL ||
 	    (c->rrd = store_rrd_new(c->cfg.storage_dir, c->cfg.step_s,
-		 c->cfg.rrdcached, &err)) == NULL) {
+	                            c->cfg.rrdcached, &err)) == NULL) {
 		fprintf(stderr, "%s: %s\n", c->cfg.storage_dir, err.msg);
 		return -1;
 	}

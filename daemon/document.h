@@ -37,11 +37,11 @@ struct document {
 	int area;   /* area index (a municipality) */
 	int period; /* see timespec.h */
 	size_t n_measures;
-	double *values;		     /* [n_measures]; NaN where rejected */
-	enum reject_reason *status;  /* [n_measures] */
+	double *values;             /* [n_measures]; NaN where rejected */
+	enum reject_reason *status; /* [n_measures] */
 	char unknown[DOCUMENT_MAX_UNKNOWN][64]; /* unknown keys, truncated */
-	size_t n_unknown;	     /* all unknown keys, even past the 16 kept */
-	int *violations;	     /* rule indices violated */
+	size_t n_unknown; /* all unknown keys, even past the 16 kept */
+	int *violations;  /* rule indices violated */
 	size_t n_violations;
 	size_t n_accepted, n_rejected; /* n_rejected includes unknown keys */
 };
@@ -53,8 +53,8 @@ struct document {
  * err->msg when the whole document is rejected (then *out holds nothing to
  * free). */
 int document_parse(const struct catalog *cat, int expected_area, int profile,
-    const char *body, size_t len, time_t now, struct document *out,
-    struct error *err);
+                   const char *body, size_t len, time_t now,
+                   struct document *out, struct error *err);
 
 void document_reset(struct document *doc);
 

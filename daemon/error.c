@@ -25,7 +25,7 @@ error_format(const struct error *err, char *out, unsigned long out_size)
 {
 	if (err->file[0] != '\0' && err->line > 0)
 		snprintf(out, out_size, "%s:%d: %s", err->file, err->line,
-		    err->msg);
+		         err->msg);
 	else if (err->file[0] != '\0')
 		snprintf(out, out_size, "%s: %s", err->file, err->msg);
 	else

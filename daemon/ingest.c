@@ -24,8 +24,8 @@ ingest_heartbeat(const struct ingest_ctx *ctx, int area)
 /* The record of a document that was taken, with its rejections. */
 static int
 record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
-    const struct ingest_meta *meta, size_t len, const struct document *doc,
-    const char *error)
+       const struct ingest_meta *meta, size_t len, const struct document *doc,
+       const char *error)
 {
 	const struct catalog *cat = ctx->cat;
 	struct db_rejection rej[64 + DOCUMENT_MAX_UNKNOWN];
@@ -71,8 +71,8 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 
 int
 ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
-    size_t len, time_t now, const struct ingest_meta *meta,
-    struct document *out_doc, struct error *err)
+                size_t len, time_t now, const struct ingest_meta *meta,
+                struct document *out_doc, struct error *err)
 {
 	const struct catalog *cat = ctx->cat;
 	const struct area *a = &cat->areas[area];
@@ -82,17 +82,18 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	 * describes one endpoint's document only. */
 	if (a->endpoint >= 0 && strcmp(meta->source, "poll") == 0)
 		profile = cat->endpoints[a->endpoint].profile;
-	if (document_parse(cat, area, profile, body, len, now, out_doc,
-		err) < 0) {
+	if (document_parse(cat, area, profile, body, len, now, out_doc, err) <
+	    0) {
 		record(ctx, a, now, meta, len, NULL, err->msg);
 		return -1;
 	}
 	if (out_doc->n_accepted > 0) {
-		if (store_rrd_prepare(ctx->rrd, a->code, cat->measures,
-			cat->n_measures, ingest_heartbeat(ctx, area), now - 1,
-			err) < 0 ||
+		if (store_rrd_prepare(
+		        ctx->rrd, a->code, cat->measures, cat->n_measures,
+		        ingest_heartbeat(ctx, area), now - 1, err) < 0 ||
 		    store_rrd_update(ctx->rrd, a->code, cat->measures,
-			cat->n_measures, &now, out_doc->values, 1, err) < 0) {
+		                     cat->n_measures, &now, out_doc->values, 1,
+		                     err) < 0) {
 			record(ctx, a, now, meta, len, NULL, err->msg);
 			document_reset(out_doc);
 			return -1;
@@ -104,10 +105,11 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 
 int
 ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
-    const struct ingest_meta *meta, size_t n_bytes, const char *error)
+               const struct ingest_meta *meta, size_t n_bytes,
+               const char *error)
 {
 	return record(ctx, &ctx->cat->areas[area], now, meta, n_bytes, NULL,
-	    error);
+	              error);
 }
 
 int
@@ -124,12 +126,12 @@ ingest_prepare_all(const struct ingest_ctx *ctx)
 
 		if (!store_rrd_exists(ctx->rrd, code))
 			continue;
-		if (store_rrd_prepare(ctx->rrd, code, cat->measures,
-			cat->n_measures, ingest_heartbeat(ctx, (int)i),
-			time(NULL), &err) < 0) {
+		if (store_rrd_prepare(
+		        ctx->rrd, code, cat->measures, cat->n_measures,
+		        ingest_heartbeat(ctx, (int)i), time(NULL), &err) < 0) {
 			log_error("cannot bring file up to the catalog",
-			    "area=%s err=%s", code,
-			    log_quote(err.msg, q, sizeof(q)));
+			          "area=%s err=%s", code,
+			          log_quote(err.msg, q, sizeof(q)));
 			n_failed++;
 		}
 	}

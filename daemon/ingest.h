@@ -41,12 +41,13 @@ int ingest_heartbeat(const struct ingest_ctx *ctx, int area);
  * -1 with err->msg when it was rejected whole or could not be stored (the
  * outcome is recorded either way). Thread-safe. */
 int ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
-    size_t len, time_t now, const struct ingest_meta *meta,
-    struct document *out_doc, struct error *err);
+                    size_t len, time_t now, const struct ingest_meta *meta,
+                    struct document *out_doc, struct error *err);
 
 /* Records a poll that brought no document (error says why). */
 int ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
-    const struct ingest_meta *meta, size_t n_bytes, const char *error);
+                   const struct ingest_meta *meta, size_t n_bytes,
+                   const char *error);
 
 /* Brings every existing file up to the catalog: data sources for measures
  * added since, heartbeats. Run on start and after SIGHUP. Returns how many

@@ -31,14 +31,15 @@
 static int
 usage(FILE *f)
 {
-	fputs("usage: kuntamonctl [-c FILE] COMMAND\n"
-	      "  check               validate configuration and catalog\n"
-	      "  import FILE.csv     import history (area,period,measure,value)\n"
-	      "  status              collection health per municipality\n"
-	      "  export --area A --indicator I [--start S] [--end E]\n"
-	      "         [--format csv|json]\n"
-	      "  token create AREA|--ministry | token list | token revoke ID\n"
-	      "-c FILE may stand anywhere; default config/kuntamon.conf\n",
+	fputs(
+	    "usage: kuntamonctl [-c FILE] COMMAND\n"
+	    "  check               validate configuration and catalog\n"
+	    "  import FILE.csv     import history (area,period,measure,value)\n"
+	    "  status              collection health per municipality\n"
+	    "  export --area A --indicator I [--start S] [--end E]\n"
+	    "         [--format csv|json]\n"
+	    "  token create AREA|--ministry | token list | token revoke ID\n"
+	    "-c FILE may stand anywhere; default config/kuntamon.conf\n",
 	    f);
 	return f == stdout ? 0 : 2;
 }
@@ -66,9 +67,9 @@ cmd_check(struct ctl *c)
 {
 	printf("%s: ok (%zu municipalities, %zu regions, %zu measures, "
 	       "%zu indicators, %zu rules, %zu endpoints)\n",
-	    c->path, c->cat->n_areas - c->cat->first_municipality,
-	    c->cat->n_regions, c->cat->n_measures, c->cat->n_indicators,
-	    c->cat->n_rules, c->cat->n_endpoints);
+	       c->path, c->cat->n_areas - c->cat->first_municipality,
+	       c->cat->n_regions, c->cat->n_measures, c->cat->n_indicators,
+	       c->cat->n_rules, c->cat->n_endpoints);
 	return 0;
 }
 
@@ -100,7 +101,8 @@ import_row(void *ctx, int line, char **f, size_t n, struct error *err)
 		if (n != 4 || strcmp(f[0], "area") != 0 ||
 		    strcmp(f[1], "period") != 0 ||
 		    strcmp(f[2], "measure") != 0 || strcmp(f[3], "value") != 0)
-			return error_set(err, line,
+			return error_set(
+			    err, line,
 			    "header must be area,period,measure,value");
 		return 0;
 	}
@@ -110,27 +112,25 @@ import_row(void *ctx, int line, char **f, size_t n, struct error *err)
 	r.area = catalog_find_area(cat, f[0]);
 	if (r.area < 0 || cat->areas[r.area].level != AREA_MUNICIPALITY)
 		return error_set(err, line, "unknown municipality \"%.16s\"",
-		    f[0]);
+		                 f[0]);
 	if (period_parse(f[1], &r.period) < 0)
 		return error_set(err, line, "period \"%.16s\" is not YYYY-MM",
-		    f[1]);
+		                 f[1]);
 	if (period_start(r.period) > im->now)
-		return error_set(err, line, "period %s is in the future",
-		    f[1]);
+		return error_set(err, line, "period %s is in the future", f[1]);
 	r.measure = catalog_find_measure(cat, f[2]);
 	if (r.measure < 0)
 		return error_set(err, line, "unknown measure \"%.32s\"", f[2]);
 	errno = 0;
 	r.value = strtod(f[3], &end);
-	if (f[3][0] == '\0' || *end != '\0' || errno != 0 ||
-	    !isfinite(r.value))
+	if (f[3][0] == '\0' || *end != '\0' || errno != 0 || !isfinite(r.value))
 		return error_set(err, line, "value \"%.32s\" is not a number",
-		    f[3]);
+		                 f[3]);
 	if (r.value < cat->measures[r.measure].min ||
 	    r.value > cat->measures[r.measure].max)
-		return error_set(err, line, "%s = %g is outside [%g, %g]",
-		    f[2], r.value, cat->measures[r.measure].min,
-		    cat->measures[r.measure].max);
+		return error_set(err, line, "%s = %g is outside [%g, %g]", f[2],
+		                 r.value, cat->measures[r.measure].min,
+		                 cat->measures[r.measure].max);
 	if (im->n_rows == im->cap) {
 		im->cap = im->cap ? im->cap * 2 : 1024;
 		im->rows = xreallocarray(im->rows, im->cap, sizeof(*im->rows));
@@ -191,8 +191,8 @@ read_file(const char *path, size_t *out_len)
  * the file's heartbeat; each sample holds the period's values. */
 static size_t
 build_samples(const struct catalog *cat, const struct row *r,
-    const struct row *r_end, time_t spacing, time_t now, time_t **out_times,
-    double **out_values)
+              const struct row *r_end, time_t spacing, time_t now,
+              time_t **out_times, double **out_values)
 {
 	size_t n_m = cat->n_measures, n = 0, cap = 0, i;
 	time_t *times = NULL;
@@ -216,10 +216,10 @@ build_samples(const struct catalog *cat, const struct row *r,
 				break;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 4096;
-				times = xreallocarray(times, cap,
-				    sizeof(*times));
+				times =
+				    xreallocarray(times, cap, sizeof(*times));
 				values = xreallocarray(values, cap * n_m,
-				    sizeof(*values));
+				                       sizeof(*values));
 			}
 			times[n] = t;
 			memcpy(values + n * n_m, v, n_m * sizeof(*v));
@@ -278,7 +278,7 @@ cmd_import(struct ctl *c, const char *file)
 		if (a->area == b->area && a->period == b->period &&
 		    a->measure == b->measure) {
 			fprintf(stderr, "%s:%d: duplicate of line %d\n", file,
-			    b->line, a->line);
+			        b->line, a->line);
 			goto out;
 		}
 	}
@@ -299,7 +299,7 @@ cmd_import(struct ctl *c, const char *file)
 		for (j = i; j < im.n_rows && im.rows[j].area == r->area; j++)
 			;
 		if (store_rrd_last(c->rrd, cat->areas[r->area].code, &last,
-			&err) < 0) {
+		                   &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			goto out;
 		}
@@ -314,7 +314,8 @@ cmd_import(struct ctl *c, const char *file)
 					line = im.rows[k].line;
 			format_time(last, when, sizeof(when));
 			period_format(r->period, p, sizeof(p));
-			fprintf(stderr,
+			fprintf(
+			    stderr,
 			    "%s:%d: %s %s is older than what %s.rrd already "
 			    "holds (last update %s); nothing was imported\n",
 			    file, line, cat->areas[r->area].code, p,
@@ -336,14 +337,15 @@ cmd_import(struct ctl *c, const char *file)
 		for (j = i; j < im.n_rows && im.rows[j].area == r->area; j++)
 			;
 		n = build_samples(cat, r, im.rows + j, spacing, im.now, &times,
-		    &values);
+		                  &values);
 		if (store_rrd_prepare(c->rrd, code, cat->measures,
-			cat->n_measures, hb, period_start(r->period) - 1,
-			&err) < 0 ||
+		                      cat->n_measures, hb,
+		                      period_start(r->period) - 1, &err) < 0 ||
 		    store_rrd_update(c->rrd, code, cat->measures,
-			cat->n_measures, times, values, n, &err) < 0) {
+		                     cat->n_measures, times, values, n,
+		                     &err) < 0) {
 			fprintf(stderr, "%s:%d: %s: %s\n", file, r->line, code,
-			    err.msg);
+			        err.msg);
 			free(times);
 			free(values);
 			store_db_commit(c->db);
@@ -362,8 +364,9 @@ cmd_import(struct ctl *c, const char *file)
 			for (; r < im.rows + j && r->period == period; r++)
 				n_acc++;
 			o.area = code;
-			o.time = period_end(period) < im.now ?
-			    period_end(period) : im.now;
+			o.time = period_end(period) < im.now
+			             ? period_end(period)
+			             : im.now;
 			o.source = "import";
 			o.period = period;
 			o.n_accepted = n_acc;
@@ -372,7 +375,7 @@ cmd_import(struct ctl *c, const char *file)
 	}
 	store_db_commit(c->db);
 	printf("imported %zu rows into %zu files (%zu samples)\n", im.n_rows,
-	    n_files, n_samples);
+	       n_files, n_samples);
 	status = 0;
 out:
 	free(im.rows);
@@ -427,12 +430,13 @@ cmd_status(struct ctl *c)
 	store_db_each_endpoint_state(c->db, status_state, &sc);
 	store_db_each_latest(c->db, status_report, &sc);
 	printf("%-6s %-8s %-7s %-20s %-20s %4s  %s\n", "area", "status",
-	    "period", "received", "last_success", "fail", "last_error");
+	       "period", "received", "last_success", "fail", "last_error");
 	for (i = cat->first_municipality; i < cat->n_areas; i++) {
 		const struct db_endpoint_state *s = &sc.states[i];
 		const struct db_report *r = &sc.reports[i];
-		enum report_status st = reporting_status(r->period,
-		    s->consecutive_failures, now, c->cfg.ontime_days);
+		enum report_status st =
+		    reporting_status(r->period, s->consecutive_failures, now,
+		                     c->cfg.ontime_days);
 		char p[8] = "-", recv[32] = "-", ok[32] = "-";
 
 		counts[st]++;
@@ -443,13 +447,13 @@ cmd_status(struct ctl *c)
 		if (s->last_success > 0)
 			format_time(s->last_success, ok, sizeof(ok));
 		printf("%-6s %-8s %-7s %-20s %-20s %4d  %s\n",
-		    cat->areas[i].code, reporting_status_name(st), p, recv, ok,
-		    s->consecutive_failures,
-		    s->consecutive_failures > 0 ? s->last_error : "");
+		       cat->areas[i].code, reporting_status_name(st), p, recv,
+		       ok, s->consecutive_failures,
+		       s->consecutive_failures > 0 ? s->last_error : "");
 	}
 	printf("total: %zu ok, %zu late, %zu failing, %zu never\n",
-	    counts[REPORT_OK], counts[REPORT_LATE], counts[REPORT_FAILING],
-	    counts[REPORT_NEVER]);
+	       counts[REPORT_OK], counts[REPORT_LATE], counts[REPORT_FAILING],
+	       counts[REPORT_NEVER]);
 	free(sc.states);
 	free(sc.reports);
 	return 0;

@@ -36,7 +36,7 @@ usage(FILE *f)
 	fputs("usage: kuntamond [-c FILE] [--check]\n"
 	      "  -c FILE   configuration (default config/kuntamon.conf)\n"
 	      "  --check   validate configuration and catalog, then exit\n",
-	    f);
+	      f);
 }
 
 /* Loads config and catalog; prints FILE:LINE: msg on failure. */
@@ -98,7 +98,7 @@ reload(struct app *app, const char *path)
 	if (cat == NULL) {
 		error_format(&err, msg, sizeof(msg));
 		log_error("reload refused, keeping the old configuration",
-		    "error=%s", log_quote(msg, q, sizeof(q)));
+		          "error=%s", log_quote(msg, q, sizeof(q)));
 		return;
 	}
 	app_config(app, &old);
@@ -110,21 +110,22 @@ reload(struct app *app, const char *path)
 	    strcmp(cfg.tls_cert_path, old.tls_cert_path) != 0 ||
 	    strcmp(cfg.tls_key_path, old.tls_key_path) != 0)
 		log_warn("listen, TLS, storage and rrdcached changes take "
-			 "effect after a restart", NULL);
+		         "effect after a restart",
+		         NULL);
 	/* Keep what cannot change while running. */
 	snprintf(cfg.listen_host, sizeof(cfg.listen_host), "%s",
-	    old.listen_host);
+	         old.listen_host);
 	cfg.listen_port = old.listen_port;
 	snprintf(cfg.storage_dir, sizeof(cfg.storage_dir), "%s",
-	    old.storage_dir);
+	         old.storage_dir);
 	snprintf(cfg.rrdcached, sizeof(cfg.rrdcached), "%s", old.rrdcached);
 	cfg.step_s = old.step_s;
 	memcpy(cfg.tls_cert_path, old.tls_cert_path, sizeof(cfg.tls_cert_path));
 	memcpy(cfg.tls_key_path, old.tls_key_path, sizeof(cfg.tls_key_path));
 	prepare_files(app, cat, &cfg);
 	log_info("reloaded", "municipalities=%zu measures=%zu endpoints=%zu",
-	    cat->n_areas - cat->first_municipality, cat->n_measures,
-	    cat->n_endpoints);
+	         cat->n_areas - cat->first_municipality, cat->n_measures,
+	         cat->n_endpoints);
 	app_swap(app, cat, &cfg);
 }
 
@@ -148,7 +149,7 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--check") == 0) {
 			is_check = true;
 		} else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
+		           strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else {
@@ -166,8 +167,8 @@ main(int argc, char **argv)
 	if (is_check) {
 		printf("%s: ok (%zu municipalities, %zu measures, "
 		       "%zu indicators, %zu endpoints)\n",
-		    path, cat->n_areas - cat->first_municipality,
-		    cat->n_measures, cat->n_indicators, cat->n_endpoints);
+		       path, cat->n_areas - cat->first_municipality,
+		       cat->n_measures, cat->n_indicators, cat->n_endpoints);
 		catalog_unref(cat);
 		return 0;
 	}
@@ -185,17 +186,17 @@ main(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	if (mkdir_p(app.cfg.storage_dir) < 0) {
 		log_error("cannot create storage folder", "dir=%s err=%s",
-		    app.cfg.storage_dir, strerror(errno));
+		          app.cfg.storage_dir, strerror(errno));
 		goto out;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db",
-	    app.cfg.storage_dir);
+	         app.cfg.storage_dir);
 	if (http_json_global_init() < 0 ||
 	    (app.db = store_db_open(db_path, &err)) == NULL ||
 	    (app.rrd = store_rrd_new(app.cfg.storage_dir, app.cfg.step_s,
-		 app.cfg.rrdcached, &err)) == NULL) {
+	                             app.cfg.rrdcached, &err)) == NULL) {
 		log_error("cannot open storage", "dir=%s err=%s",
-		    app.cfg.storage_dir, err.msg);
+		          app.cfg.storage_dir, err.msg);
 		goto out;
 	}
 	prepare_files(&app, cat, &app.cfg);
@@ -210,8 +211,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_info("started", "port=%d municipalities=%zu endpoints=%zu pid=%ld",
-	    server_port(srv), cat->n_areas - cat->first_municipality,
-	    cat->n_endpoints, (long)getpid());
+	         server_port(srv), cat->n_areas - cat->first_municipality,
+	         cat->n_endpoints, (long)getpid());
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -69,7 +69,7 @@ log_event(enum log_level level, const char *msg, const char *kv, ...)
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "ts=%s level=%s msg=%s", ts,
-	    level_names[level], log_quote(msg, qmsg, sizeof(qmsg)));
+	             level_names[level], log_quote(msg, qmsg, sizeof(qmsg)));
 	if (kv != NULL && n > 0 && (size_t)n < sizeof(line) - 2) {
 		line[n++] = ' ';
 		va_start(ap, kv);

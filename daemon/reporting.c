@@ -4,8 +4,7 @@
 #include "reporting.h"
 #include "timespec.h"
 
-static const char *const status_names[] = { "ok", "late", "failing",
-	"never" };
+static const char *const status_names[] = { "ok", "late", "failing", "never" };
 
 const char *
 reporting_status_name(enum report_status st)
@@ -30,8 +29,7 @@ reporting_is_ontime(int period, time_t received, int ontime_days)
 }
 
 enum report_status
-reporting_status(int latest_period, int n_failures, time_t now,
-    int ontime_days)
+reporting_status(int latest_period, int n_failures, time_t now, int ontime_days)
 {
 	if (n_failures > 0)
 		return REPORT_FAILING;

@@ -26,6 +26,6 @@ bool reporting_is_ontime(int period, time_t received, int ontime_days);
  * polls (0 for municipalities that submit). failing > never > late > ok:
  * an endpoint that fails is named so even if it never reported. */
 enum report_status reporting_status(int latest_period, int n_failures,
-    time_t now, int ontime_days);
+                                    time_t now, int ontime_days);
 
 #endif

@@ -44,7 +44,7 @@ struct scheduler {
 
 	/* Collection thread only from here on. */
 	struct catalog *state_cat; /* a reference: what `state` is indexed by */
-	struct ep_state *state;		 /* [n_areas] of state_cat */
+	struct ep_state *state;    /* [n_areas] of state_cat */
 	size_t n_state;
 	struct ep_state *restored; /* from the database, until first cycle */
 	size_t n_restored;
@@ -95,8 +95,8 @@ restore_one(void *ctx, const struct db_endpoint_state *st)
 	struct scheduler *s = ctx;
 	struct ep_state *e;
 
-	s->restored = xreallocarray(s->restored, s->n_restored + 1,
-	    sizeof(*s->restored));
+	s->restored =
+	    xreallocarray(s->restored, s->n_restored + 1, sizeof(*s->restored));
 	e = &s->restored[s->n_restored++];
 	snprintf(e->area, sizeof(e->area), "%s", st->area);
 	e->n_failures = st->consecutive_failures;
@@ -147,7 +147,7 @@ reindex(struct scheduler *s, struct catalog *cat, int interval_s)
 	s->n_state = cat->n_areas;
 	for (i = 0; i < cat->n_areas; i++) {
 		snprintf(s->state[i].area, sizeof(s->state[i].area), "%s",
-		    cat->areas[i].code);
+		         cat->areas[i].code);
 		for (j = 0; j < n_old; j++)
 			if (strcmp(from[j].area, cat->areas[i].code) == 0) {
 				s->state[i] = from[j];
@@ -181,11 +181,11 @@ on_result(void *ctx, const struct collect_result *res)
 		return;
 	if (res->error != NULL) {
 		ingest_failure(&c->ingest, res->area, now, &meta, res->n_bytes,
-		    res->error);
+		               res->error);
 		atomic_fetch_add(&stats->polls_failed, 1);
 		snprintf(err.msg, sizeof(err.msg), "%s", res->error);
 	} else if (ingest_document(&c->ingest, res->area, res->body,
-		       res->body_len, now, &meta, &doc, &err) < 0) {
+	                           res->body_len, now, &meta, &doc, &err) < 0) {
 		atomic_fetch_add(&stats->documents_rejected, 1);
 		c->n_rejected++;
 	} else {
@@ -198,7 +198,7 @@ on_result(void *ctx, const struct collect_result *res)
 				    &stats->measures_rejected[doc.status[i]],
 				    1);
 		atomic_fetch_add(&stats->measures_rejected[REJECT_UNKNOWN],
-		    doc.n_unknown);
+		                 doc.n_unknown);
 		app_data_landed(s->app, c->ingest.cat, res->area);
 		document_reset(&doc);
 	}
@@ -211,11 +211,13 @@ on_result(void *ctx, const struct collect_result *res)
 
 		e->n_failures++;
 		e->next_due = c->started +
-		    scheduler_backoff_s(c->interval_s, e->n_failures);
+		              scheduler_backoff_s(c->interval_s, e->n_failures);
 		c->n_failed++;
-		log_warn("poll failed", "area=%s http_status=%d failures=%d "
-		    "error=%s", code, res->http_status, e->n_failures,
-		    log_quote(err.msg, q, sizeof(q)));
+		log_warn("poll failed",
+		         "area=%s http_status=%d failures=%d "
+		         "error=%s",
+		         code, res->http_status, e->n_failures,
+		         log_quote(err.msg, q, sizeof(q)));
 	}
 }
 
@@ -259,8 +261,8 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	c.started = time(NULL);
 	reindex(s, cat, cfg->interval_s);
 
-	targets = xcalloc(cat->n_endpoints ? cat->n_endpoints : 1,
-	    sizeof(*targets));
+	targets =
+	    xcalloc(cat->n_endpoints ? cat->n_endpoints : 1, sizeof(*targets));
 	for (i = 0; i < cat->n_endpoints; i++) {
 		const struct endpoint *ep = &cat->endpoints[i];
 
@@ -280,11 +282,13 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	free(targets);
 	atomic_fetch_add(&s->app->stats.cycles, 1);
 	atomic_store(&s->app->stats.last_cycle_ms,
-	    (unsigned long)(now_ms() - t0));
+	             (unsigned long)(now_ms() - t0));
 	atomic_store(&s->app->stats.last_cycle_end, (unsigned long)time(NULL));
-	log_info("cycle done", "endpoints=%zu polled=%zu ok=%zu failed=%zu "
-	    "rejected=%zu ms=%lld", cat->n_endpoints, n, c.n_ok,
-	    c.n_failed - c.n_rejected, c.n_rejected, now_ms() - t0);
+	log_info("cycle done",
+	         "endpoints=%zu polled=%zu ok=%zu failed=%zu "
+	         "rejected=%zu ms=%lld",
+	         cat->n_endpoints, n, c.n_ok, c.n_failed - c.n_rejected,
+	         c.n_rejected, now_ms() - t0);
 }
 
 static void *
@@ -305,8 +309,8 @@ thread_main(void *arg)
 
 		pthread_mutex_lock(&s->lock);
 		while (!atomic_load(&s->stop) &&
-		    pthread_cond_timedwait(&s->wake, &s->lock, &deadline) !=
-			ETIMEDOUT)
+		       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) !=
+		           ETIMEDOUT)
 			;
 		pthread_mutex_unlock(&s->lock);
 	}

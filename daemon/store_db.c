@@ -638,12 +638,12 @@ prepare_once(struct store_db *db, const char *sql)
  * their document, newest first: the latest ?2 anywhere, or (?1 not NULL)
  * those in area ?1's latest ?2 documents. rowid order is insertion order,
  * so neither form scans the whole history. */
-#define DOCUMENT_ROWS_SQL(cols, table)                                      \
-	"SELECT p.area, p.time, p.period, p.source, " cols " FROM " table    \
-	" t JOIN polls p ON p.id = t.poll_id WHERE ?1 IS NULL AND t.rowid >"  \
-	" (SELECT coalesce(max(rowid), 0) - ?2 FROM " table ")"               \
-	" OR ?1 IS NOT NULL AND t.poll_id IN (SELECT id FROM polls"           \
-	" WHERE area = ?1 ORDER BY time DESC, id DESC LIMIT ?2)"              \
+#define DOCUMENT_ROWS_SQL(cols, table)                                         \
+	"SELECT p.area, p.time, p.period, p.source, " cols " FROM " table      \
+	" t JOIN polls p ON p.id = t.poll_id WHERE ?1 IS NULL AND t.rowid >"   \
+	" (SELECT coalesce(max(rowid), 0) - ?2 FROM " table ")"                \
+	" OR ?1 IS NOT NULL AND t.poll_id IN (SELECT id FROM polls"            \
+	" WHERE area = ?1 ORDER BY time DESC, id DESC LIMIT ?2)"               \
 	" ORDER BY t.rowid DESC"
 
 /* Runs one of the DOCUMENT_ROWS_SQL reads, copying each row with copy_row
@@ -751,7 +751,8 @@ store_db_each_rejection(struct store_db *db, const char *area, size_t limit,
 	int rc;
 
 	rc = read_document_rows(
-	    db, DOCUMENT_ROWS_SQL("t.measure, t.reason, t.detail", "rejections"),
+	    db,
+	    DOCUMENT_ROWS_SQL("t.measure, t.reason, t.detail", "rejections"),
 	    area, limit, sizeof(*rows), copy_rejection, &raw, &n);
 	rows = (struct db_rejection_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)

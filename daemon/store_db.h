@@ -65,28 +65,26 @@ struct db_endpoint_state {
 	double latency_ms;
 };
 
-typedef int (*store_db_state_fn)(void *ctx,
-    const struct db_endpoint_state *s);
+typedef int (*store_db_state_fn)(void *ctx, const struct db_endpoint_state *s);
 /* Calls fn for each area ever polled, in area order. */
 int store_db_each_endpoint_state(struct store_db *db, store_db_state_fn fn,
-    void *ctx);
+                                 void *ctx);
 
 struct db_report {
 	char area[8];
-	int period;	 /* the latest period reported */
-	time_t received; /* when it first arrived */
+	int period;           /* the latest period reported */
+	time_t received;      /* when it first arrived */
 	time_t last_received; /* the latest document of any period */
 };
 
 typedef int (*store_db_report_fn)(void *ctx, const struct db_report *r);
 /* Calls fn for each area that ever reported, with its latest period. */
-int store_db_each_latest(struct store_db *db, store_db_report_fn fn,
-    void *ctx);
+int store_db_each_latest(struct store_db *db, store_db_report_fn fn, void *ctx);
 
 /* Counts the municipalities that reported period, and those that did so
  * by deadline (received <= deadline). */
 int store_db_count_reported(struct store_db *db, int period, time_t deadline,
-    size_t *out_reported, size_t *out_ontime);
+                            size_t *out_reported, size_t *out_ontime);
 
 struct db_violation {
 	char area[8];
@@ -98,8 +96,8 @@ struct db_violation {
 typedef int (*store_db_violation_fn)(void *ctx, const struct db_violation *v);
 /* Calls fn for rule violations, newest first: with area NULL the latest
  * `limit` anywhere, else those in area's latest `limit` documents. */
-int store_db_each_violation(struct store_db *db, const char *area,
-    size_t limit, store_db_violation_fn fn, void *ctx);
+int store_db_each_violation(struct store_db *db, const char *area, size_t limit,
+                            store_db_violation_fn fn, void *ctx);
 
 struct db_rejection_row {
 	char area[8];
@@ -112,11 +110,11 @@ struct db_rejection_row {
 };
 
 typedef int (*store_db_rejection_fn)(void *ctx,
-    const struct db_rejection_row *r);
+                                     const struct db_rejection_row *r);
 /* Calls fn for rejected measures, newest first: with area NULL the latest
  * `limit` anywhere, else those in area's latest `limit` documents. */
-int store_db_each_rejection(struct store_db *db, const char *area,
-    size_t limit, store_db_rejection_fn fn, void *ctx);
+int store_db_each_rejection(struct store_db *db, const char *area, size_t limit,
+                            store_db_rejection_fn fn, void *ctx);
 
 /* ---- tokens (token.c holds the rules; this only stores them) ---- */
 
@@ -145,8 +143,7 @@ int store_db_token_revoke(struct store_db *db, long long id, time_t now);
 
 typedef int (*store_db_token_fn)(void *ctx, const struct db_token *t);
 /* Calls fn for every token, revoked ones too, in id order. */
-int store_db_each_token(struct store_db *db, store_db_token_fn fn,
-                        void *ctx);
+int store_db_each_token(struct store_db *db, store_db_token_fn fn, void *ctx);
 
 /* One line of the audit log: a submission, taken or refused. */
 struct db_audit {
@@ -165,6 +162,6 @@ typedef int (*store_db_period_fn)(void *ctx, const char *area, int period);
 /* Calls fn for each (area, period) reported with first <= period <= last,
  * by period and then area (series: reporting_rate). */
 int store_db_each_report(struct store_db *db, int first, int last,
-    store_db_period_fn fn, void *ctx);
+                         store_db_period_fn fn, void *ctx);
 
 #endif

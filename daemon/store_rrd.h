@@ -25,7 +25,7 @@ struct store_rrd;
  * Removes temporary files a crash left in dir/rrd/ over an hour ago.
  * NULL with err on failure. */
 struct store_rrd *store_rrd_new(const char *dir, int step_s,
-    const char *rrdcached, struct error *err);
+                                const char *rrdcached, struct error *err);
 void store_rrd_free(struct store_rrd *st);
 
 /* Ensures area's file exists and has a data source for each of the n
@@ -34,8 +34,8 @@ void store_rrd_free(struct store_rrd *st);
  * file without losing data (the file is rewritten beside it and renamed
  * over, so a crash leaves the old or the new file). Thread-safe. */
 int store_rrd_prepare(struct store_rrd *st, const char *area,
-    const struct measure *measures, size_t n, int heartbeat_s, time_t start,
-    struct error *err);
+                      const struct measure *measures, size_t n, int heartbeat_s,
+                      time_t start, struct error *err);
 
 /* Writes n_samples samples in time order: at times[s] the values
  * values[s * n + i] for measures[i] (NaN or infinite: unknown). The file
@@ -43,12 +43,13 @@ int store_rrd_prepare(struct store_rrd *st, const char *area,
  * error naming it, and nothing is written: all times are checked before the
  * first write. Thread-safe. */
 int store_rrd_update(struct store_rrd *st, const char *area,
-    const struct measure *measures, size_t n, const time_t *times,
-    const double *values, size_t n_samples, struct error *err);
+                     const struct measure *measures, size_t n,
+                     const time_t *times, const double *values,
+                     size_t n_samples, struct error *err);
 
 /* The file's last update time, 0 if the file does not exist. */
 int store_rrd_last(struct store_rrd *st, const char *area, time_t *out,
-    struct error *err);
+                   struct error *err);
 
 /* Whether area's file exists. */
 int store_rrd_exists(struct store_rrd *st, const char *area);
@@ -68,8 +69,9 @@ struct rrd_block {
  * most 8M values: a longer range comes at a coarser step. Runs in parallel
  * with other reads. Thread-safe. */
 int store_rrd_xport(struct store_rrd *st, const char *const *areas,
-    const char *const *ds, size_t n_cols, time_t start, time_t end,
-    unsigned long step, struct rrd_block *out, struct error *err);
+                    const char *const *ds, size_t n_cols, time_t start,
+                    time_t end, unsigned long step, struct rrd_block *out,
+                    struct error *err);
 void rrd_block_reset(struct rrd_block *b);
 
 /* The values of data sources ds[0 .. n) as last written to area's file
@@ -77,8 +79,8 @@ void rrd_block_reset(struct rrd_block *b);
  * and when; no file: *out_time 0 and every value NaN. Flushes rrdcached
  * first when configured. Thread-safe. */
 int store_rrd_lastupdate(struct store_rrd *st, const char *area,
-    const char *const *ds, size_t n, time_t *out_time, double *out_values,
-    struct error *err);
+                         const char *const *ds, size_t n, time_t *out_time,
+                         double *out_values, struct error *err);
 
 /* A data source a chart reads: the AVERAGE of area's ds, named vname
  * ([A-Za-z0-9_]{1,15}) in the graph's RPN. */
@@ -106,8 +108,8 @@ struct rrd_image {
  * (librrd 1.7.2 is not thread-safe here); other reads go on. Thread-safe.
  * 0: *out filled, free with rrd_image_reset; -1: err. */
 int store_rrd_graph(struct store_rrd *st, const struct rrd_graph_def *defs,
-    size_t n_defs, const char *const *args, size_t n_args,
-    struct rrd_image *out, struct error *err);
+                    size_t n_defs, const char *const *args, size_t n_args,
+                    struct rrd_image *out, struct error *err);
 void rrd_image_reset(struct rrd_image *img);
 
 /* A regular grid of consolidated points: point t stands for the interval
@@ -125,7 +127,7 @@ struct rrd_grid {
  * then every interval from the one holding start to the last that ends by
  * end, at least one. Pure: what a cache key needs. -1 if end <= start. */
 int store_rrd_grid(int step_s, time_t start, time_t end, unsigned long step,
-    time_t now, struct rrd_grid *out);
+                   time_t now, struct rrd_grid *out);
 
 /* Reads the AVERAGE of data sources ds[0 .. n_ds) of each of the n_areas
  * files over grid g into out[(d * n_areas + a) * g->n_points + t] (the
@@ -136,7 +138,7 @@ int store_rrd_grid(int step_s, time_t start, time_t end, unsigned long step,
  * at g->step is read through rrd_xport. Flushes rrdcached first when
  * configured. Thread-safe. */
 int store_rrd_fetch(struct store_rrd *st, const char *const *areas,
-    size_t n_areas, const char *const *ds, size_t n_ds,
-    const struct rrd_grid *g, double *out, struct error *err);
+                    size_t n_areas, const char *const *ds, size_t n_ds,
+                    const struct rrd_grid *g, double *out, struct error *err);
 
 #endif

@@ -300,11 +300,10 @@ health_json(struct app *app, const struct catalog *cat,
 
 		add_endpoint(
 		    arr, &h, k, lang,
-		    reporting_status(h.latest[k],
-		                     h.has_state[k]
-		                         ? h.states[k].consecutive_failures
-		                         : 0,
-		                     now, cfg->ontime_days));
+		    reporting_status(
+		        h.latest[k],
+		        h.has_state[k] ? h.states[k].consecutive_failures : 0,
+		        now, cfg->ontime_days));
 	}
 	c = must(cJSON_AddObjectToObject(root, "counts"));
 	for (i = 0; i < 4; i++)
@@ -343,8 +342,8 @@ api_health_get(const struct request *req, struct response *resp)
 	}
 	if (area != NULL && ((a = catalog_find_area(cat, area)) < 0 ||
 	                     cat->areas[a].level != AREA_MUNICIPALITY)) {
-		respond_error(resp, 404, "parameter area: no municipality %.16s",
-		              area);
+		respond_error(resp, 404,
+		              "parameter area: no municipality %.16s", area);
 		goto out;
 	}
 	root = health_json(app, cat, &cfg, lang, area, time(NULL));

@@ -19,9 +19,9 @@ void cache_free(struct cache *c);
  * caller frees, *out_len, and the content type copied into out_type
  * (64 bytes). Else -1. */
 int cache_get(struct cache *c, const char *key, unsigned long generation,
-    char **out_data, size_t *out_len, char *out_type);
+              char **out_data, size_t *out_len, char *out_type);
 /* Stores a copy of data under key (replacing an older entry). */
 void cache_put(struct cache *c, const char *key, unsigned long generation,
-    const void *data, size_t len, const char *content_type);
+               const void *data, size_t len, const char *content_type);
 
 #endif

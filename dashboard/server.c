@@ -303,13 +303,12 @@ authorize(struct MHD_Connection *conn, struct request_ctx *ctx)
 
 	if (ctx->error_status != 0 || ctx->slot >= srv->n_routes)
 		return;
-	status = auth_request(srv->auth, srv->app,
-	                      &srv->routes[ctx->match.index],
-	                      MHD_lookup_connection_value(
-	                          conn, MHD_HEADER_KIND,
-	                          MHD_HTTP_HEADER_AUTHORIZATION),
-	                      ctx->remote_addr, &ctx->who, ctx->error_msg,
-	                      sizeof(ctx->error_msg));
+	status = auth_request(
+	    srv->auth, srv->app, &srv->routes[ctx->match.index],
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                MHD_HTTP_HEADER_AUTHORIZATION),
+	    ctx->remote_addr, &ctx->who, ctx->error_msg,
+	    sizeof(ctx->error_msg));
 	if (status != 0)
 		ctx->error_status = status;
 }

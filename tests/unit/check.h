@@ -14,39 +14,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_fails;	    /* failed CHECKs in the running test */
-static int check_n_failed;  /* failed tests */
+static int check_fails;    /* failed CHECKs in the running test */
+static int check_n_failed; /* failed tests */
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",        \
-			    __FILE__, __LINE__, #cond);                     \
-			check_fails++;                                      \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+			        __LINE__, #cond);                              \
+			check_fails++;                                         \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                     \
-	do {                                                                \
-		const char *check_a_ = (a), *check_b_ = (b);                \
-		if (check_a_ == NULL || check_b_ == NULL ||                 \
-		    strcmp(check_a_, check_b_) != 0) {                      \
-			fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n",        \
-			    __FILE__, __LINE__,                             \
-			    check_a_ ? check_a_ : "(null)",                 \
-			    check_b_ ? check_b_ : "(null)");                \
-			check_fails++;                                      \
-		}                                                           \
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *check_a_ = (a), *check_b_ = (b);                   \
+		if (check_a_ == NULL || check_b_ == NULL ||                    \
+		    strcmp(check_a_, check_b_) != 0) {                         \
+			fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, \
+			        __LINE__, check_a_ ? check_a_ : "(null)",      \
+			        check_b_ ? check_b_ : "(null)");               \
+			check_fails++;                                         \
+		}                                                              \
 	} while (0)
 
-#define CHECK_NEAR(a, b, eps)                                               \
-	do {                                                                \
-		double check_x_ = (a), check_y_ = (b);                      \
-		if (!(fabs(check_x_ - check_y_) <= (eps))) {                \
-			fprintf(stderr, "%s:%d: %s = %.17g, want %.17g\n",  \
-			    __FILE__, __LINE__, #a, check_x_, check_y_);    \
-			check_fails++;                                      \
-		}                                                           \
+#define CHECK_NEAR(a, b, eps)                                                  \
+	do {                                                                   \
+		double check_x_ = (a), check_y_ = (b);                         \
+		if (!(fabs(check_x_ - check_y_) <= (eps))) {                   \
+			fprintf(stderr, "%s:%d: %s = %.17g, want %.17g\n",     \
+			        __FILE__, __LINE__, #a, check_x_, check_y_);   \
+			check_fails++;                                         \
+		}                                                              \
 	} while (0)
 
 static inline void

@@ -25,7 +25,8 @@ test_expected_period(void)
 	/* ontime_days 0: due the moment the month ends. */
 	CHECK(reporting_expected_period(utc(2026, 11, 1), 0) == oct);
 	/* Across a year end. */
-	CHECK(reporting_expected_period(utc(2027, 1, 20), 15) == 2026 * 12 + 11);
+	CHECK(reporting_expected_period(utc(2027, 1, 20), 15) ==
+	      2026 * 12 + 11);
 }
 
 static void
@@ -46,8 +47,10 @@ test_status(void)
 		int latest, failures;
 		enum report_status want;
 	} cases[] = {
-		{ -1, 0, REPORT_NEVER },    { -1, 3, REPORT_FAILING },
-		{ 2026 * 12 + 9, 0, REPORT_OK }, { 2026 * 12 + 8, 0, REPORT_LATE },
+		{ -1, 0, REPORT_NEVER },
+		{ -1, 3, REPORT_FAILING },
+		{ 2026 * 12 + 9, 0, REPORT_OK },
+		{ 2026 * 12 + 8, 0, REPORT_LATE },
 		{ 2026 * 12 + 9, 1, REPORT_FAILING },
 		{ 2026 * 12 + 10, 0, REPORT_OK },
 	};
@@ -55,7 +58,7 @@ test_status(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK(reporting_status(cases[i].latest, cases[i].failures, now,
-			  15) == cases[i].want);
+		                       15) == cases[i].want);
 	CHECK_STR(reporting_status_name(REPORT_LATE), "late");
 	CHECK_STR(reporting_status_name(REPORT_NEVER), "never");
 }
