@@ -15,6 +15,12 @@ case ${B##*/} in san-*thread*)
 	TSAN_OPTIONS="suppressions=$SRC/tests/tsan.supp ${TSAN_OPTIONS:-}"
 	export TSAN_OPTIONS ;;
 esac
+# AddressSanitizer builds: leaks inside librrd, fontconfig and GnuTLS that
+# our code cannot free (tests/lsan.supp says which and why).
+case ${B##*/} in san-*address*)
+	LSAN_OPTIONS="suppressions=$SRC/tests/lsan.supp ${LSAN_OPTIONS:-}"
+	export LSAN_OPTIONS ;;
+esac
 
 pass=0 fail=0 skip=0
 tally() { # tally NAME STATUS LOGFILE
