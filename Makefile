@@ -53,7 +53,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all check unit clean format format-check lint install uninstall demo bench fuzz
+.PHONY: all check check-all unit clean format format-check lint install uninstall demo bench fuzz
 all: $(B)/kuntamond $(B)/kuntamonctl $(B)/fakemuni $(B)/hostile
 
 $(B)/obj/%.o: %.c
@@ -112,6 +112,10 @@ unit: $(UNIT_BIN) $(FUZZ_REPLAY)
 
 check: all $(UNIT_BIN) $(FUZZ_REPLAY)
 	@sh tests/run.sh $(B)
+
+# What CI runs: check, plain and under ASan+UBSan and TSan, with a total.
+check-all:
+	@sh tests/check-all.sh
 
 bench: all
 	@sh bench/collect
