@@ -518,80 +518,99 @@ copy_text(char *out, size_t size, sqlite3_stmt *st, int col)
 	snprintf(out, size, "%s", s != NULL ? (const char *)s : "");
 }
 
+/* Steps st (bound, lock held) to the end, copying each row with copy_row
+ * into a malloc'd array of `size`-byte rows (*out_rows, the caller frees):
+ * callers call back outside the lock, so fn may use the store. */
+static int
+read_rows(struct store_db *db, sqlite3_stmt *st, size_t size,
+          void (*copy_row)(void *row, sqlite3_stmt *st), char **out_rows,
+          size_t *out_n)
+{
+	char *rows = NULL;
+	size_t n = 0, cap = 0;
+	int step;
+
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			rows = xreallocarray(rows, cap, size);
+		}
+		memset(rows + n * size, 0, size);
+		copy_row(rows + n * size, st);
+		n++;
+	}
+	*out_rows = rows;
+	*out_n = n;
+	if (step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+copy_state(void *row, sqlite3_stmt *st)
+{
+	struct db_endpoint_state *s = row;
+
+	copy_text(s->area, sizeof(s->area), st, 0);
+	s->last_poll = (time_t)sqlite3_column_int64(st, 1);
+	s->last_success = (time_t)sqlite3_column_int64(st, 2);
+	s->last_error_time = (time_t)sqlite3_column_int64(st, 3);
+	copy_text(s->last_error, sizeof(s->last_error), st, 4);
+	s->consecutive_failures = sqlite3_column_int(st, 5);
+	s->latency_ms = sqlite3_column_double(st, 6);
+}
+
 int
 store_db_each_endpoint_state(struct store_db *db, store_db_state_fn fn,
                              void *ctx)
 {
-	struct db_endpoint_state *rows = NULL;
-	size_t n = 0, cap = 0, i;
-	sqlite3_stmt *st;
-	int step, rc = 0;
+	struct db_endpoint_state *rows;
+	char *raw;
+	size_t n, i;
+	int rc;
 
-	/* copied out first: fn runs without the lock, and may call us */
 	pthread_mutex_lock(&db->lock);
-	st = db->stmts[ST_STATES];
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_endpoint_state *s;
-
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		s = &rows[n++];
-		memset(s, 0, sizeof(*s));
-		copy_text(s->area, sizeof(s->area), st, 0);
-		s->last_poll = (time_t)sqlite3_column_int64(st, 1);
-		s->last_success = (time_t)sqlite3_column_int64(st, 2);
-		s->last_error_time = (time_t)sqlite3_column_int64(st, 3);
-		copy_text(s->last_error, sizeof(s->last_error), st, 4);
-		s->consecutive_failures = sqlite3_column_int(st, 5);
-		s->latency_ms = sqlite3_column_double(st, 6);
-	}
-	if (step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
-	sqlite3_reset(st);
+	rc = read_rows(db, db->stmts[ST_STATES], sizeof(*rows), copy_state,
+	               &raw, &n);
+	sqlite3_reset(db->stmts[ST_STATES]);
 	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_endpoint_state *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
-	free(rows);
+	free(raw);
 	return rc;
+}
+
+static void
+copy_report(void *row, sqlite3_stmt *st)
+{
+	struct db_report *r = row;
+
+	copy_text(r->area, sizeof(r->area), st, 0);
+	r->period = sqlite3_column_int(st, 1);
+	r->received = (time_t)sqlite3_column_int64(st, 2);
+	r->last_received = (time_t)sqlite3_column_int64(st, 3);
 }
 
 int
 store_db_each_latest(struct store_db *db, store_db_report_fn fn, void *ctx)
 {
-	struct db_report *rows = NULL;
-	size_t n = 0, cap = 0, i;
-	sqlite3_stmt *st;
-	int step, rc = 0;
+	struct db_report *rows;
+	char *raw;
+	size_t n, i;
+	int rc;
 
 	pthread_mutex_lock(&db->lock);
-	st = db->stmts[ST_LATEST];
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_report *r;
-
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		r = &rows[n++];
-		memset(r, 0, sizeof(*r));
-		copy_text(r->area, sizeof(r->area), st, 0);
-		r->period = sqlite3_column_int(st, 1);
-		r->received = (time_t)sqlite3_column_int64(st, 2);
-		r->last_received = (time_t)sqlite3_column_int64(st, 3);
-	}
-	if (step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
-	sqlite3_reset(st);
+	rc = read_rows(db, db->stmts[ST_LATEST], sizeof(*rows), copy_report,
+	               &raw, &n);
+	sqlite3_reset(db->stmts[ST_LATEST]);
 	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_report *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
-	free(rows);
+	free(raw);
 	return rc;
 }
 
@@ -646,20 +665,18 @@ prepare_once(struct store_db *db, const char *sql)
 	" WHERE area = ?1 ORDER BY time DESC, id DESC LIMIT ?2)"               \
 	" ORDER BY t.rowid DESC"
 
-/* Runs one of the DOCUMENT_ROWS_SQL reads, copying each row with copy_row
- * into a malloc'd array of `size`-byte rows (*out_rows, the caller frees),
- * so callers call back outside the lock and fn may use the store. */
+/* Runs one of the DOCUMENT_ROWS_SQL reads through read_rows. */
 static int
 read_document_rows(struct store_db *db, const char *sql, const char *area,
                    size_t limit, size_t size,
                    void (*copy_row)(void *row, sqlite3_stmt *st),
                    char **out_rows, size_t *out_n)
 {
-	char *rows = NULL;
-	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
-	int step, rc = 0;
+	int rc;
 
+	*out_rows = NULL;
+	*out_n = 0;
 	pthread_mutex_lock(&db->lock);
 	st = prepare_once(db, sql);
 	if (st == NULL) {
@@ -669,23 +686,9 @@ read_document_rows(struct store_db *db, const char *sql, const char *area,
 	bind_text(st, 1, area);
 	sqlite3_bind_int64(st, 2,
 	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			rows = xreallocarray(rows, cap, size);
-		}
-		memset(rows + n * size, 0, size);
-		copy_row(rows + n * size, st);
-		n++;
-	}
-	if (step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
+	rc = read_rows(db, st, size, copy_row, out_rows, out_n);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
-	*out_rows = rows;
-	*out_n = n;
 	return rc;
 }
 
@@ -865,32 +868,29 @@ store_db_token_revoke(struct store_db *db, long long id, time_t now)
 	return rc;
 }
 
+static void
+copy_token(void *row, sqlite3_stmt *st)
+{
+	read_token(st, row);
+}
+
 int
 store_db_each_token(struct store_db *db, store_db_token_fn fn, void *ctx)
 {
-	struct db_token *rows = NULL;
-	size_t n = 0, cap = 0, i;
-	sqlite3_stmt *st;
-	int step, rc = 0;
+	struct db_token *rows;
+	char *raw;
+	size_t n, i;
+	int rc;
 
 	pthread_mutex_lock(&db->lock);
-	st = db->stmts[ST_TOKENS];
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		read_token(st, &rows[n++]);
-	}
-	if (step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
-	sqlite3_reset(st);
+	rc = read_rows(db, db->stmts[ST_TOKENS], sizeof(*rows), copy_token,
+	               &raw, &n);
+	sqlite3_reset(db->stmts[ST_TOKENS]);
 	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_token *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
-	free(rows);
+	free(raw);
 	return rc;
 }
 
@@ -925,14 +925,24 @@ struct period_row {
 	int period;
 };
 
+static void
+copy_period_row(void *row, sqlite3_stmt *st)
+{
+	struct period_row *r = row;
+
+	copy_text(r->area, sizeof(r->area), st, 0);
+	r->period = sqlite3_column_int(st, 1);
+}
+
 int
 store_db_each_report(struct store_db *db, int first, int last,
                      store_db_period_fn fn, void *ctx)
 {
-	struct period_row *rows = NULL;
-	size_t n = 0, cap = 0, i;
+	struct period_row *rows;
 	sqlite3_stmt *st;
-	int step, rc = 0;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
 
 	pthread_mutex_lock(&db->lock);
 	st = prepare_once(db, "SELECT area, period FROM reports"
@@ -944,23 +954,12 @@ store_db_each_report(struct store_db *db, int first, int last,
 	}
 	sqlite3_bind_int(st, 1, first);
 	sqlite3_bind_int(st, 2, last);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 256 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		copy_text(rows[n].area, sizeof(rows[n].area), st, 0);
-		rows[n].period = sqlite3_column_int(st, 1);
-		n++;
-	}
-	if (step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
+	rc = read_rows(db, st, sizeof(*rows), copy_period_row, &raw, &n);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
+	rows = (struct period_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, rows[i].area, rows[i].period);
-	free(rows);
+	free(raw);
 	return rc;
 }
