@@ -29,6 +29,9 @@ wait_cycles $((n0 + 3)) 30
 p1=$(db "select count(*) from polls where area='KU049'")
 check "after recovery polled every cycle ($((p1 - p0)) in 3)" test $((p1 - p0)) -ge 3
 
-stop_daemon
-check_eq "SIGTERM: exit 0" "$D_STATUS" 0
+# SIGINT stops it as SIGTERM does (10_collect and others use SIGTERM).
+kill -INT "$D_PID"
+wait "$D_PID"
+check_eq "SIGINT: exit 0" "$?" 0
+check "SIGINT: stopped logged" grep -q 'msg=stopped' "$T/daemon.log"
 exit 0
