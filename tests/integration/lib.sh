@@ -111,6 +111,26 @@ stop_daemon() {
 	D_STATUS=$?
 }
 
+# rrdtool ...: the real one, retried while the daemon holds the file's
+# lock for a write ("could not lock RRD"), which a slow (sanitizer) build
+# makes likely. Any other failure is returned at once.
+rrdtool() {
+	local _i=0 _out
+	while :; do
+		if _out=$(command rrdtool "$@" 2>&1); then
+			printf '%s\n' "$_out"
+			return 0
+		fi
+		case $_out in *"could not lock"*) ;; *)
+			printf '%s\n' "$_out" >&2
+			return 1 ;;
+		esac
+		_i=$((_i + 1))
+		[ "$_i" -ge 200 ] && { printf '%s\n' "$_out" >&2; return 1; }
+		sleep 0.02
+	done
+}
+
 # rrd_last_value FILE DS: the DS's last written value (rrdtool lastupdate)
 rrd_last_value() {
 	rrdtool lastupdate "$1" | awk -v ds="$2" '
