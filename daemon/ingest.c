@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest.h"
@@ -28,10 +29,11 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
        const char *error)
 {
 	const struct catalog *cat = ctx->cat;
-	struct db_rejection rej[64 + DOCUMENT_MAX_UNKNOWN];
-	const char *viol[32];
+	struct db_rejection *rej = NULL;
+	const char **viol = NULL;
 	struct db_outcome o = { 0 };
 	size_t i, n = 0;
+	int rc;
 
 	o.area = a->code;
 	o.time = now;
@@ -42,31 +44,37 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 	o.period = doc != NULL ? doc->period : -1;
 	o.error = error;
 	if (doc != NULL) {
+		/* every rejection is recorded: one per measure at most, plus
+		 * the unknown keys the document kept by name */
+		rej = xcalloc(doc->n_measures + DOCUMENT_MAX_UNKNOWN,
+		              sizeof(*rej));
+		viol = xcalloc(doc->n_violations + 1, sizeof(*viol));
 		o.n_accepted = doc->n_accepted;
 		o.n_rejected = doc->n_rejected;
-		for (i = 0; i < doc->n_measures && n < 64; i++) {
+		for (i = 0; i < doc->n_measures; i++) {
 			if (doc->status[i] == REJECT_NONE)
 				continue;
 			rej[n].measure = cat->measures[i].id;
 			rej[n].reason = document_reason_name(doc->status[i]);
-			rej[n].detail = NULL;
 			n++;
 		}
 		for (i = 0; i < doc->n_unknown && i < DOCUMENT_MAX_UNKNOWN;
 		     i++) {
 			rej[n].measure = doc->unknown[i];
 			rej[n].reason = document_reason_name(REJECT_UNKNOWN);
-			rej[n].detail = NULL;
 			n++;
 		}
-		for (i = 0; i < doc->n_violations && i < 32; i++)
+		for (i = 0; i < doc->n_violations; i++)
 			viol[i] = cat->rules[doc->violations[i]].text;
-		o.n_violations = i;
+		o.n_violations = doc->n_violations;
 	}
 	o.rejections = rej;
 	o.n_rejections = n;
 	o.violations = viol;
-	return store_db_record(ctx->db, &o);
+	rc = store_db_record(ctx->db, &o);
+	free(viol);
+	free(rej);
+	return rc;
 }
 
 int
