@@ -44,6 +44,32 @@ for t in "$B"/tests/test_*; do
 	tally "unit/$n" $? "$LOGS/$n.log"
 done
 
+# The pure modules' unit tests once more under valgrind (plain build only:
+# sanitizers and valgrind do not mix). Storage, server and chart tests are
+# left to the sanitizer builds: librrd and the font libraries bring
+# reports of their own there.
+case ${B##*/} in san-*) ;; *)
+	if command -v valgrind >/dev/null; then
+		for n in test_aggregate test_catalog test_config test_csv \
+		    test_document test_jsonptr test_query test_reporting \
+		    test_timespec test_cache test_token test_ratelimit test_auth; do
+			[ -x "$B/tests/$n" ] || continue
+			(cd "$LOGS" && valgrind -q --error-exitcode=9 --leak-check=full \
+				--errors-for-leak-kinds=definite "$B/tests/$n") \
+				>"$LOGS/valgrind_$n.log" 2>&1
+			st=$?
+			# one line for the whole binary: its tests are counted above
+			grep -v '^ok ' "$LOGS/valgrind_$n.log" >"$LOGS/valgrind_$n.tmp"
+			if [ "$st" -eq 0 ]; then echo "ok valgrind $n"; else echo "not ok valgrind $n"; fi >>"$LOGS/valgrind_$n.tmp"
+			mv "$LOGS/valgrind_$n.tmp" "$LOGS/valgrind_$n.log"
+			tally "valgrind/$n" 0 "$LOGS/valgrind_$n.log"
+		done
+	else
+		echo "skip valgrind (not installed)" >"$LOGS/valgrind.log"
+		tally "valgrind" 0 "$LOGS/valgrind.log"
+	fi ;;
+esac
+
 for r in "$B"/fuzz/replay_fuzz_*; do
 	[ -x "$r" ] || continue
 	n=${r##*/replay_fuzz_}
