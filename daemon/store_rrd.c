@@ -1084,27 +1084,38 @@ store_rrd_update(struct store_rrd *st, const char *area,
 	return rc;
 }
 
+/* area's file name into path, flushed from rrdcached first if one is
+ * configured, ready for a direct read: 1, or 0 if there is no file, or -1
+ * with err. */
+static int
+readable_path(struct store_rrd *st, const char *area, char *path, size_t size,
+              struct error *err)
+{
+	int rc = 0;
+
+	if (file_path(st, area, path, size, err) < 0)
+		return -1;
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (st->rrdcached != NULL) {
+		lock_writes(st);
+		rc = cached_flush(st, path, area, err);
+		unlock_writes(st);
+	}
+	return rc < 0 ? -1 : 1;
+}
+
 int
 store_rrd_last(struct store_rrd *st, const char *area, time_t *out,
                struct error *err)
 {
 	char path[PATH_MAX];
 	time_t last;
+	int rc;
 
 	*out = 0;
-	if (file_path(st, area, path, sizeof(path), err) < 0)
-		return -1;
-	if (access(path, F_OK) < 0)
-		return 0;
-	if (st->rrdcached != NULL) {
-		int rc;
-
-		lock_writes(st);
-		rc = cached_flush(st, path, area, err);
-		unlock_writes(st);
-		if (rc < 0)
-			return -1;
-	}
+	if ((rc = readable_path(st, area, path, sizeof(path), err)) <= 0)
+		return rc;
 	rrd_clear_error();
 	last = rrd_last_r(path);
 	if (last < 0)
@@ -1362,23 +1373,13 @@ store_rrd_lastupdate(struct store_rrd *st, const char *area,
 	unsigned long n_ds = 0, k;
 	time_t t = 0;
 	size_t i;
+	int rc;
 
 	*out_time = 0;
 	for (i = 0; i < n; i++)
 		out_values[i] = NAN;
-	if (file_path(st, area, path, sizeof(path), err) < 0)
-		return -1;
-	if (access(path, F_OK) < 0)
-		return 0;
-	if (st->rrdcached != NULL) {
-		int rc;
-
-		lock_writes(st);
-		rc = cached_flush(st, path, area, err);
-		unlock_writes(st);
-		if (rc < 0)
-			return -1;
-	}
+	if ((rc = readable_path(st, area, path, sizeof(path), err)) <= 0)
+		return rc;
 	rrd_clear_error();
 	if (rrd_lastupdate_r(path, &t, &n_ds, &names, &last) != 0)
 		return rrd_fail(err, "cannot read", area);
