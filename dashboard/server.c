@@ -49,6 +49,10 @@
  * rrd_graph_v takes under 64 KiB. glibc puts static TLS inside this size,
  * and libtsan's is ~770 KiB, so under TSan ~250 KiB are left: still room.
  * 256 connections reserve address space, not memory. */
+/* libmicrohttpd takes this many connections past max_connections, so
+ * that a client over the limit gets a 503 JSON answer instead of a reset;
+ * past these too, it refuses the connection. */
+#define OVERLOAD_HEADROOM 16u
 #define THREAD_STACK_BYTES (1024 * 1024)
 /* A certificate chain is a few KiB; this only bounds a wrong file. */
 #define PEM_MAX_BYTES (1024 * 1024)
@@ -82,6 +86,7 @@ struct server {
 	size_t *slot_of_route; /* first route with the same pattern */
 	atomic_ulong *counts;  /* [(n_routes + 1) * N_STATUS_SLOTS] */
 	size_t max_body_bytes;
+	unsigned int max_connections; /* beyond: 503 (see OVERLOAD_HEADROOM) */
 	int port;
 
 	pthread_mutex_t lock; /* guards in_flight's zero crossing, stopping */
@@ -382,6 +387,28 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
  * the way is dropped unbuffered and answered 413 at its end, or cut off
  * if it goes on past twice the limit.
  */
+/* Whether more than max_connections are open (/healthz is always
+ * answered: it is how operators see that the daemon lives). */
+static bool
+is_overloaded(struct MHD_Connection *conn, const struct request_ctx *ctx)
+{
+	const struct server *srv = ctx->srv;
+	const union MHD_ConnectionInfo *ci;
+	const union MHD_DaemonInfo *di;
+
+	if (ctx->slot < srv->n_routes &&
+	    srv->routes[ctx->match.index].access == ROUTE_OPEN)
+		return false;
+	/* the connection's daemon, not srv->daemon: that is set by the
+	 * thread that started the server, maybe after this request came */
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+	if (ci == NULL || ci->daemon == NULL)
+		return false;
+	di = MHD_get_daemon_info(ci->daemon,
+	                         MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return di != NULL && di->num_connections > srv->max_connections;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -401,6 +428,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	case CTX_NEW:
 		route_request(ctx, method);
 		authorize(conn, ctx);
+		if (ctx->error_status == 0 && is_overloaded(conn, ctx))
+			set_error(ctx, 503, "the server is busy; try again");
 		ctx->state = CTX_BODY;
 		if (!has_body(conn, max, &is_declared_too_large))
 			return MHD_YES;
@@ -670,7 +699,8 @@ start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
 	    srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, srv,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->max_connections + OVERLOAD_HEADROOM,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)cfg->per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
@@ -733,6 +763,7 @@ server_start_routes(struct app *app, const struct config *cfg,
 	srv->auth = auth_new();
 	srv->routes = routes;
 	srv->n_routes = n_routes;
+	srv->max_connections = (unsigned int)cfg->max_connections;
 	srv->max_body_bytes =
 	    cfg->max_body_bytes > 0 ? (size_t)cfg->max_body_bytes : 0;
 	srv->slot_of_route = xcalloc(n_routes + 1, sizeof(size_t));

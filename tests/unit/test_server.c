@@ -1077,6 +1077,57 @@ test_per_ip_limit(void)
 	server_stop(s, 1000);
 }
 
+/* Past max_connections a request gets a 503 JSON answer, not a reset;
+ * /healthz is answered all the same. */
+static void
+test_overload(void)
+{
+	struct config cfg;
+	struct error err = { 0 };
+	struct server *s;
+	struct reply r;
+	int a, b, i, status = 0;
+
+	test_config(&cfg, "127.0.0.1");
+	cfg.max_connections = 2;
+	cfg.per_ip_connections = 100;
+	s = server_start_routes(&app, &cfg, all_routes, n_all_routes, &err);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* two connections held open, each with a request half sent */
+	a = connect_to(AF_INET, server_port(s));
+	b = connect_to(AF_INET, server_port(s));
+	CHECK(a >= 0 && b >= 0);
+	send_all(a, "GET /healthz HTTP/1.1\r\n", 24);
+	send_all(b, "GET /healthz HTTP/1.1\r\n", 24);
+	/* until the server has taken both (bounded: 2 s) */
+	for (i = 0; i < 200 && status != 503; i++) {
+		get(server_port(s), "GET", "/api/v1/catalog", &r);
+		status = r.status;
+		if (status == 503)
+			CHECK(is_json_error(&r));
+		reply_free(&r);
+		if (status != 503)
+			usleep(10000);
+	}
+	CHECK(status == 503);
+	get(server_port(s), "GET", "/healthz", &r);
+	CHECK(r.status == 200);
+	reply_free(&r);
+	close(a);
+	close(b);
+	for (i = 0, status = 0; i < 200 && status != 200; i++) {
+		get(server_port(s), "GET", "/api/v1/catalog", &r);
+		status = r.status;
+		reply_free(&r);
+		if (status != 200)
+			usleep(10000);
+	}
+	CHECK(status == 200);
+	server_stop(s, 1000);
+}
+
 static void
 test_respond_helpers(void)
 {
@@ -1128,6 +1179,7 @@ main(void)
 	RUN(test_ipv6);
 	RUN(test_start_errors);
 	RUN(test_per_ip_limit);
+	RUN(test_overload);
 	server_stop(srv, 0);
 	teardown();
 	return check_done();
