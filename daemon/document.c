@@ -163,8 +163,9 @@ check_municipality(const cJSON *root, const char *ptr, const char *expected,
 		return error_set(err, 0, "municipality is not a string");
 	if (strcmp(item->valuestring, expected) != 0) {
 		quote(item->valuestring, q, sizeof(q));
-		return error_set(err, 0, "document names %s, expected %s", q,
-		                 expected);
+		error_set(err, 0, "document names %s, expected %s", q,
+		          expected);
+		return DOCUMENT_OTHER_AREA;
 	}
 	return 0;
 }
@@ -370,9 +371,11 @@ document_parse(const struct catalog *cat, int expected_area, int profile,
 		error_set(err, 0, "body is not a JSON object");
 		goto out;
 	}
-	if (check_municipality(root, municipality_ptr,
-	                       cat->areas[expected_area].code, err) < 0 ||
-	    check_period(root, period_ptr, now, &period, err) < 0)
+	if ((rc = check_municipality(root, municipality_ptr,
+	                             cat->areas[expected_area].code, err)) < 0)
+		goto out;
+	rc = -1;
+	if (check_period(root, period_ptr, now, &period, err) < 0)
 		goto out;
 
 	out->area = expected_area;

@@ -46,12 +46,17 @@ struct document {
 	size_t n_accepted, n_rejected; /* n_rejected includes unknown keys */
 };
 
+/* document_parse's answer for a document naming another municipality than
+ * the one expected: a whole reject callers tell apart (a submission with
+ * another municipality's figures is 403, not 400). */
+#define DOCUMENT_OTHER_AREA (-2)
+
 /* Parses and validates body against cat for the municipality expected_area
  * (the endpoint's or the token's), reading figures where profile (index, or
  * -1 for the default layout) says. A period that starts after now is in the
- * future. Returns 0 with *out filled (free with document_reset), or -1 with
- * err->msg when the whole document is rejected (then *out holds nothing to
- * free). */
+ * future. Returns 0 with *out filled (free with document_reset), or -1
+ * (DOCUMENT_OTHER_AREA if it names another municipality) with err->msg
+ * when the whole document is rejected (then *out holds nothing to free). */
 int document_parse(const struct catalog *cat, int expected_area, int profile,
                    const char *body, size_t len, time_t now,
                    struct document *out, struct error *err);

@@ -84,16 +84,19 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 {
 	const struct catalog *cat = ctx->cat;
 	const struct area *a = &cat->areas[area];
-	int profile = -1;
+	struct error ignored = { 0 };
+	time_t last = 0;
+	int profile = -1, rc;
 
 	/* A submission is always in the layout of SPEC §4; a profile
 	 * describes one endpoint's document only. */
 	if (a->endpoint >= 0 && strcmp(meta->source, "poll") == 0)
 		profile = cat->endpoints[a->endpoint].profile;
-	if (document_parse(cat, area, profile, body, len, now, out_doc, err) <
-	    0) {
+	if ((rc = document_parse(cat, area, profile, body, len, now, out_doc,
+	                         err)) < 0) {
 		record(ctx, a, now, meta, len, NULL, err->msg);
-		return -1;
+		return rc == DOCUMENT_OTHER_AREA ? INGEST_OTHER_AREA
+		                                 : INGEST_REJECTED;
 	}
 	if (out_doc->n_accepted > 0) {
 		if (store_rrd_prepare(
@@ -104,11 +107,18 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 		                     err) < 0) {
 			record(ctx, a, now, meta, len, NULL, err->msg);
 			document_reset(out_doc);
-			return -1;
+			/* An RRD file takes one write a second: a poll or
+			 * another submission got there first. Asked only on
+			 * failure, off the hot path. */
+			if (store_rrd_last(ctx->rrd, a->code, &last,
+			                   &ignored) == 0 &&
+			    last >= now)
+				return INGEST_TOO_SOON;
+			return INGEST_STORE_FAILED;
 		}
 	}
 	record(ctx, a, now, meta, len, out_doc, NULL);
-	return 0;
+	return INGEST_TAKEN;
 }
 
 int

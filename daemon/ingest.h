@@ -35,10 +35,20 @@ struct ingest_meta {
  * 40 days if it reports by submission. */
 int ingest_heartbeat(const struct ingest_ctx *ctx, int area);
 
+/* What ingest_document did; callers that answer someone (submissions)
+ * branch on it. */
+enum ingest_result {
+	INGEST_TAKEN = 0,
+	INGEST_REJECTED = -1,                    /* the document, whole */
+	INGEST_OTHER_AREA = DOCUMENT_OTHER_AREA, /* names another one */
+	INGEST_TOO_SOON = -3, /* the file already took a write this second */
+	INGEST_STORE_FAILED = -4,
+};
+
 /* Takes body as area's document at now: writes the accepted measures to its
- * RRD file and records the outcome. Returns 0 with *out_doc filled (the
- * caller calls document_reset) when the document was taken, maybe partly;
- * -1 with err->msg when it was rejected whole or could not be stored (the
+ * RRD file and records the outcome. Returns INGEST_TAKEN with *out_doc
+ * filled (the caller calls document_reset) when the document was taken,
+ * maybe partly; else a negative enum ingest_result with err->msg (the
  * outcome is recorded either way). Thread-safe. */
 int ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
                     size_t len, time_t now, const struct ingest_meta *meta,

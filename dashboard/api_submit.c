@@ -31,9 +31,6 @@
 #include "routes.h"
 #include "timespec.h"
 
-/* document_parse's words for a document naming another municipality. */
-#define OTHER_MUNICIPALITY_MSG "document names "
-
 static bool
 is_ows(char c)
 {
@@ -99,12 +96,18 @@ api_submit_is_json(const char *content_type)
 }
 
 int
-api_submit_reject_status(const char *msg)
+api_submit_refusal_status(int result)
 {
-	return strncmp(msg, OTHER_MUNICIPALITY_MSG,
-	               sizeof(OTHER_MUNICIPALITY_MSG) - 1) == 0
-	           ? 403
-	           : 400;
+	switch (result) {
+	case INGEST_OTHER_AREA:
+		return 403;
+	case INGEST_REJECTED:
+		return 400;
+	case INGEST_TOO_SOON:
+		return 429;
+	default:
+		return 503;
+	}
 }
 
 static void
@@ -173,26 +176,6 @@ count_taken(struct app *app, const struct catalog *cat,
 	app_data_landed(app, cat, doc->area);
 }
 
-/* Why ingest_document refused: the document itself (parsed again the
- * same way; parsing is pure) or the storage. */
-static int
-refusal_status(struct app *app, const struct catalog *cat, int area,
-               const struct request *req, time_t now)
-{
-	struct document doc;
-	struct error err = { 0 };
-	time_t last = 0;
-
-	if (document_parse(cat, area, -1, req->body, req->body_len, now, &doc,
-	                   &err) < 0)
-		return api_submit_reject_status(err.msg);
-	document_reset(&doc);
-	if (store_rrd_last(app->rrd, cat->areas[area].code, &last, &err) == 0 &&
-	    last >= now)
-		return 429;
-	return 503;
-}
-
 void
 api_submissions_post(const struct request *req, struct response *resp)
 {
@@ -206,7 +189,7 @@ api_submissions_post(const struct request *req, struct response *resp)
 	struct error err = { 0 };
 	char detail[300], period[16];
 	time_t now = time(NULL);
-	int area, status;
+	int area, status, rc;
 	cJSON *answer;
 
 	if (who->role != ROLE_MUNICIPALITY) {
@@ -235,9 +218,9 @@ api_submissions_post(const struct request *req, struct response *resp)
 	ictx.rrd = app->rrd;
 	ictx.db = app->db;
 	ictx.interval_s = cfg.interval_s;
-	if (ingest_document(&ictx, area, req->body, req->body_len, now, &meta,
-	                    &doc, &err) < 0) {
-		status = refusal_status(app, cat, area, req, now);
+	if ((rc = ingest_document(&ictx, area, req->body, req->body_len, now,
+	                          &meta, &doc, &err)) < 0) {
+		status = api_submit_refusal_status(rc);
 		if (status == 429)
 			goto busy;
 		if (status != 503)

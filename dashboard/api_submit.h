@@ -17,9 +17,11 @@
  * with parameters of proper syntax and, if a charset is named, UTF-8. */
 bool api_submit_is_json(const char *content_type);
 
-/* The status for a document rejected whole with msg (document_parse's):
- * 403 when it names another municipality than the token's, else 400. */
-int api_submit_reject_status(const char *msg);
+/* The status for a submission ingest_document refused (a negative enum
+ * ingest_result; document_parse's -1 and DOCUMENT_OTHER_AREA mean the
+ * same): 403 for another municipality's document, 400 for a document
+ * rejected whole, 429 when the file took a write this second, else 503. */
+int api_submit_refusal_status(int result);
 
 /* The 202 answer for a document taken: {"area", "period", "accepted":
  * [ids], "rejected": [{"measure", "reason"}], "violations": [rule texts]}.

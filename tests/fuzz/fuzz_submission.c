@@ -104,9 +104,9 @@ check_answer(const struct catalog *cat, const struct document *doc)
 }
 
 static void
-check_refusal(const struct error *err)
+check_refusal(int rc, const struct error *err)
 {
-	int status = api_submit_reject_status(err->msg);
+	int status = api_submit_refusal_status(rc);
 	struct response resp;
 	cJSON *back;
 
@@ -131,6 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t body_len = nl != NULL ? size - ct_len - 1 : 0;
 	struct document doc;
 	struct error err;
+	int rc;
 	char *ct, *body;
 
 	if (size > MAX_INPUT_BYTES)
@@ -147,12 +148,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)api_submit_is_json(ct);
 	memset(&err, 0, sizeof(err));
-	if (document_parse(cat, catalog_find_area(cat, "KU091"), -1, body,
-	                   body_len, NOW, &doc, &err) == 0) {
+	rc = document_parse(cat, catalog_find_area(cat, "KU091"), -1, body,
+	                    body_len, NOW, &doc, &err);
+	if (rc == 0) {
 		check_answer(cat, &doc);
 		document_reset(&doc);
 	} else {
-		check_refusal(&err);
+		check_refusal(rc, &err);
 	}
 	free(body);
 	free(ct);

@@ -395,11 +395,13 @@ test_whole_rejects(void)
 	struct error err = { 0 };
 	size_t i;
 	char *deep;
+	int rc;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&doc, 0x55, sizeof(doc));
 		err.msg[0] = '\0';
-		if (parse_default(cases[i].body, &doc, &err) != -1) {
+		rc = parse_default(cases[i].body, &doc, &err);
+		if (rc >= 0) {
 			fprintf(stderr, "case %zu accepted: %s\n", i,
 			        cases[i].body);
 			CHECK(0);
@@ -407,6 +409,10 @@ test_whole_rejects(void)
 			continue;
 		}
 		CHECK_STR(err.msg, cases[i].msg);
+		/* Another municipality is told apart from other rejects. */
+		CHECK(rc == (strncmp(cases[i].msg, "document names ", 15) == 0
+		                 ? DOCUMENT_OTHER_AREA
+		                 : -1));
 		/* Nothing to free, and reset is still harmless. */
 		CHECK(doc.values == NULL && doc.status == NULL &&
 		      doc.violations == NULL);
@@ -640,7 +646,7 @@ test_duplicates(void)
 	document_reset(&doc);
 	CHECK(parse_default("{\"municipality\":\"KU049\",\"municipality\":"
 	                    "\"KU091\",\"period\":\"2026-10\"}",
-	                    &doc, &err) == -1);
+	                    &doc, &err) == DOCUMENT_OTHER_AREA);
 	CHECK_STR(err.msg, "document names KU049, expected KU091");
 	/* Two "measures" objects: only the first is read. */
 	CHECK(parse_default("{\"municipality\":\"KU091\",\"period\":"
@@ -750,7 +756,7 @@ test_profile(void)
 	CHECK_STR(err.msg, "missing municipality");
 	CHECK(parse_espoo("{\"meta\":{\"kunta\":\"KU091\",\"kausi\":"
 	                  "\"2026-09\"}}",
-	                  &doc, &err) == -1);
+	                  &doc, &err) == DOCUMENT_OTHER_AREA);
 	CHECK_STR(err.msg, "document names KU091, expected KU049");
 	CHECK(parse_espoo("{\"meta\":{\"kunta\":\"KU049\",\"kausi\":"
 	                  "\"2027-09\"}}",
