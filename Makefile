@@ -34,7 +34,7 @@ OPT ?= -O2 -g
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALL_CFLAGS := $(WARN) $(OPT) $(SANFLAGS) -D_GNU_SOURCE -Idaemon -Icollectors \
-	-Idashboard -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS)
+	-Idashboard -Itests -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
@@ -92,20 +92,20 @@ $(B)/fakemuni: $(B)/obj/tests/fakemuni/fakemuni.o $(B)/libkuntamon.a
 $(B)/hostile: $(B)/obj/tests/hostile/hostile.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libkuntamon.a
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/fixture.o $(B)/libkuntamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/libkuntamon.a
+$(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/obj/tests/fixture.o $(B)/libkuntamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer builds (clang): `make fuzz`, then build/fuzz/fuzz_NAME CORPUS_DIR
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) build/gen/assets.c
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fixture.c $(LIB_SRC) build/gen/assets.c
 	@mkdir -p $(dir $@)
 	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Idaemon -Icollectors -Idashboard -Ibuild/gen $(PKG_CFLAGS) \
-		-o $@ $< $(LIB_SRC) build/gen/assets.c $(LIBS)
+		-Idaemon -Icollectors -Idashboard -Itests -Ibuild/gen $(PKG_CFLAGS) \
+		-o $@ $< tests/fixture.c $(LIB_SRC) build/gen/assets.c $(LIBS)
 fuzz: $(FUZZ_BIN)
 
 unit: $(UNIT_BIN) $(FUZZ_REPLAY)

@@ -17,6 +17,7 @@
 
 #include "api_submit.h"
 #include "respond.h"
+#include "fixture.h"
 
 #define MAX_INPUT_BYTES (256 * 1024)
 #define NOW ((time_t)1794744000) /* 2026-11-15 12:00:00 UTC */
@@ -48,24 +49,10 @@ static struct catalog *
 fixed_catalog(void)
 {
 	static struct catalog *cat;
-	struct error err;
 
-	if (cat != NULL)
-		return cat;
-	memset(&err, 0, sizeof(err));
-	cat = catalog_new();
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "fuzz catalog: line %d: %s\n", err.line,
-		        err.msg);
-		abort();
-	}
+	if (cat == NULL)
+		cat = fixture_catalog(regions_csv, municipalities_csv,
+		                      measures_json, NULL);
 	return cat;
 }
 

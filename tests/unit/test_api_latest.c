@@ -11,7 +11,6 @@
  *   KU478 Mariehamn (MK21, endpoint)  reported E, contacts 3: suppressed
  *   KU035 Brändö    (MK21)            never reported
  */
-#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "store_db.h"
 #include "store_rrd.h"
 #include "timespec.h"
+#include "fixture.h"
 
 static const char regions_csv[] = "code,name_fi,name_sv,name_en\n"
                                   "01,Uusimaa,Nyland,Uusimaa\n"
@@ -99,42 +99,17 @@ static const char endpoints_csv[] =
 
 enum { M_OPEN, M_CONTACTS, M_REMOTE, M_LANGS, M_STAFF, M_OUTREACH, N_M };
 
-static char tmp_dir[] = "/tmp/test_api_latest.XXXXXX";
+static char tmp_dir[64];
 static struct app app;
 static int expected;   /* the expected period E */
 static time_t t_write; /* the last time written to any file */
 static char last_body[256 * 1024];
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static struct catalog *
 test_catalog(void)
 {
-	struct catalog *cat = catalog_new();
-	struct error err = { 0 };
-
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(cat, endpoints_csv, strlen(endpoints_csv),
-	                            &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "test catalog: line %d: %s\n", err.line,
-		        err.msg);
-		exit(1);
-	}
-	return cat;
+	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                       endpoints_csv);
 }
 
 /* Writes one sample (NaN: unknown) to area's file at t_write + 1. */
@@ -189,10 +164,7 @@ setup(void)
 	const double v853[N_M] = { 1, 300, 30, 8, 3, 3 };
 	const double v478[N_M] = { 1, 3, 1, 3, 1, 1 };
 
-	if (mkdtemp(tmp_dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(tmp_dir, sizeof(tmp_dir), "test_api_latest");
 	memset(&app, 0, sizeof(app));
 	pthread_mutex_init(&app.lock, NULL);
 	app.cat = test_catalog();
@@ -228,7 +200,7 @@ teardown(void)
 	store_db_close(app.db);
 	catalog_unref(app.cat);
 	pthread_mutex_destroy(&app.lock);
-	nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(tmp_dir);
 }
 
 /* Calls handler with the query string; returns the parsed JSON body (the
@@ -846,27 +818,13 @@ test_health_never_polled(void)
 	static const char more[] = "area,url\n"
 	                           "KU092,https://vantaa.example/x\n";
 	struct catalog *cat, *old;
-	struct error err = { 0 };
 	const cJSON *eps, *r;
 	int status;
 	cJSON *h;
 
 	/* the same areas, and KU092 its only endpoint */
-	cat = catalog_new();
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(cat, more, strlen(more), &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "catalog: %s\n", err.msg);
-		CHECK(0);
-		catalog_unref(cat);
-		return;
-	}
+	cat = fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                      more);
 	old = app.cat;
 	app.cat = cat;
 	h = call(api_health_get, "", NULL, NULL, &status);

@@ -11,6 +11,7 @@
 #include "api_submit.h"
 #include "check.h"
 #include "ingest.h"
+#include "fixture.h"
 
 #define NOW ((time_t)1794744000) /* 2026-11-15 12:00:00 UTC */
 
@@ -36,21 +37,8 @@ static const char measures_json[] =
 static struct catalog *
 small_catalog(void)
 {
-	struct catalog *cat = catalog_new();
-	struct error err = { 0 };
-
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "catalog: line %d: %s\n", err.line, err.msg);
-		exit(1);
-	}
-	return cat;
+	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                       NULL);
 }
 
 static void

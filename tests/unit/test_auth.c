@@ -3,7 +3,6 @@
  * real SQLite database in a temporary folder, tokens made with
  * token_create, and routes of each access kind.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "check.h"
 #include "routes.h"
 #include "token.h"
+#include "fixture.h"
 
 static char root[64];
 static struct app app;
@@ -39,15 +39,6 @@ static const struct route token_route = { "GET", "/secret", nothing,
 static const struct route write_route = { "POST", "/api/v1/submissions",
 	                                  nothing, ROUTE_TOKEN, true };
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
@@ -55,11 +46,7 @@ setup(void)
 	char path[128];
 	long long id;
 
-	snprintf(root, sizeof(root), "/tmp/test_auth.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(root, sizeof(root), "test_auth");
 	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
 	memset(&app, 0, sizeof(app));
 	pthread_mutex_init(&app.lock, NULL);
@@ -83,7 +70,7 @@ teardown(void)
 {
 	store_db_close(app.db);
 	pthread_mutex_destroy(&app.lock);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 }
 
 /* auth_request with "Bearer TOKEN" (token NULL: no header). */

@@ -5,7 +5,6 @@
  * arithmetic); images are checked for their format and size; the handler
  * is called directly for statuses, headers, caching and suppression.
  */
-#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,6 +24,7 @@
 #include "store_db.h"
 #include "store_rrd.h"
 #include "timespec.h"
+#include "fixture.h"
 
 #define STEP 3600
 /* 2023-11-14 22:00 UTC, on a step boundary */
@@ -63,20 +63,10 @@ __lsan_default_suppressions(void)
 	       "leak:vasprintf\n"; /* librrd's, unwound no further */
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 remove_root(void)
 {
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 	root[0] = '\0';
 }
 
@@ -85,11 +75,7 @@ static const char *
 fresh_dir(void)
 {
 	remove_root();
-	snprintf(root, sizeof(root), "/tmp/test_chart.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(root, sizeof(root), "test_chart");
 	return root;
 }
 
@@ -164,23 +150,8 @@ static const char
 static struct catalog *
 small_catalog(void)
 {
-	struct catalog *cat = catalog_new();
-	struct error err;
-
-	memset(&err, 0, sizeof(err));
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, munis_csv, strlen(munis_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(cat, "area,url\n", 9, &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "test catalog: line %d: %s\n", err.line,
-		        err.msg);
-		exit(1);
-	}
-	return cat;
+	return fixture_catalog(regions_csv, munis_csv, measures_json,
+	                       "area,url\n");
 }
 
 /* Writes hours first..last (T0 + h * HOUR) of area with the values of

@@ -12,6 +12,7 @@
 #include "document.h"
 #include "timespec.h"
 #include "xmalloc.h"
+#include "fixture.h"
 
 static struct catalog *cat;
 static int ku091, ku049, espoo; /* area, area, profile */
@@ -62,24 +63,8 @@ static const char endpoints_csv[] =
 static struct catalog *
 make_catalog(void)
 {
-	struct catalog *c = catalog_new();
-	struct error err;
-
-	memset(&err, 0, sizeof(err));
-	if (catalog_parse_regions(c, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(
-	        c, municipalities_csv, strlen(municipalities_csv), &err) < 0 ||
-	    catalog_parse_measures(c, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(c, endpoints_csv, strlen(endpoints_csv),
-	                            &err) < 0 ||
-	    catalog_finish(c, &err) < 0) {
-		fprintf(stderr, "test catalog: line %d: %s\n", err.line,
-		        err.msg);
-		abort();
-	}
-	return c;
+	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                       endpoints_csv);
 }
 
 static int

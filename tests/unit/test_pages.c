@@ -16,6 +16,7 @@
 #include "assets.h"
 #include "check.h"
 #include "routes.h"
+#include "fixture.h"
 
 static const char regions_csv[] = "code,name_fi,name_sv,name_en\n"
                                   "01,Uusimaa,Nyland,Uusimaa\n"
@@ -38,21 +39,8 @@ static struct app app;
 static struct catalog *
 test_catalog(void)
 {
-	struct catalog *cat = catalog_new();
-	struct error err = { 0 };
-
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "test catalog: %d: %s\n", err.line, err.msg);
-		exit(1);
-	}
-	return cat;
+	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                       NULL);
 }
 
 /* GETs path (with query string qs, may be NULL) through the route table's

@@ -13,11 +13,9 @@
  * Every expected value below is worked out by hand from these.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <math.h>
 #include <pthread.h>
@@ -30,6 +28,7 @@
 #include "aggregate.h"
 #include "catalog.h"
 #include "check.h"
+#include "fixture.h"
 #include "series.h"
 #include "store_db.h"
 #include "store_rrd.h"
@@ -129,34 +128,11 @@ static struct catalog *cat;
 static struct store_rrd *rrd;
 static struct store_db *db;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static struct catalog *
 make_catalog(void)
 {
-	struct catalog *c = catalog_new();
-	struct error err = { 0 };
-
-	if (catalog_parse_regions(c, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(c, munis_csv, strlen(munis_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(c, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(c, endpoints_csv, strlen(endpoints_csv),
-	                            &err) < 0 ||
-	    catalog_finish(c, &err) < 0) {
-		fprintf(stderr, "catalog: line %d: %s\n", err.line, err.msg);
-		exit(1);
-	}
-	return c;
+	return fixture_catalog(regions_csv, munis_csv, measures_json,
+	                       endpoints_csv);
 }
 
 /* The value of measure id for area on day d (NaN: unknown). */
@@ -247,11 +223,7 @@ setup(void)
 	char path[128];
 	int p = period_of(T0);
 
-	snprintf(root, sizeof(root), "/tmp/test_series.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(root, sizeof(root), "test_series");
 	cat = make_catalog();
 	rrd = store_rrd_new(root, 3600, NULL, &err);
 	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
@@ -277,7 +249,7 @@ teardown(void)
 	store_db_close(db);
 	store_rrd_free(rrd);
 	catalog_unref(cat);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 }
 
 /* Resolves and computes; the series is empty on failure. */
@@ -998,68 +970,6 @@ test_fetch_threads(void)
 
 /* --- through rrdcached: reads flush first --- */
 
-static const char *const rrdcached_bin = "/usr/bin/rrdcached";
-
-static int
-can_connect(const char *sock)
-{
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		return 0;
-	memcpy(sa.sun_path, sock, strlen(sock));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* rrdcached writing files only every hour: a read sees the samples only
- * if it flushed them. Its pid, or -1. */
-static pid_t
-start_rrdcached(const char *dir, char *addr, size_t addr_size)
-{
-	char sock[160], journal[160], pidf[160], logf[160], listen[170];
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	pid_t pid;
-	int i, status;
-
-	snprintf(sock, sizeof(sock), "%s/cached.sock", dir);
-	snprintf(journal, sizeof(journal), "%s/journal", dir);
-	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
-	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
-	snprintf(listen, sizeof(listen), "unix:%s", sock);
-	snprintf(addr, addr_size, "%s", listen);
-	mkdir(journal, 0755);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(rrdcached_bin, "rrdcached", "-g", "-l", listen, "-j",
-		      journal, "-b", dir, "-p", pidf, "-o", logf, "-w", "3600",
-		      "-f", "7200", "-z", "1", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	for (i = 0; i < 500; i++) { /* at most 5 s */
-		if (can_connect(sock))
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
 static void
 test_fetch_rrdcached(void)
 {
@@ -1073,11 +983,10 @@ test_fetch_rrdcached(void)
 	time_t t;
 	size_t i, n_m = cat->n_measures;
 	pid_t pid;
-	int status;
 
 	snprintf(dir, sizeof(dir), "%s/cached", root);
 	mkdir(dir, 0755);
-	pid = start_rrdcached(dir, addr, sizeof(addr));
+	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
@@ -1104,8 +1013,7 @@ test_fetch_rrdcached(void)
 	CHECK(store_rrd_fetch(st, area, 1, ds, 1, &g, out, &err) == 0);
 	CHECK_NEAR(out[12], 42, 0);
 	store_rrd_free(st);
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	CHECK(fixture_rrdcached_stop(pid));
 }
 
 int
@@ -1125,7 +1033,7 @@ main(void)
 	RUN(test_fetch_matches_xport);
 	RUN(test_fetch_other_step);
 	RUN(test_fetch_threads);
-	if (access(rrdcached_bin, X_OK) == 0)
+	if (fixture_has_rrdcached())
 		RUN(test_fetch_rrdcached);
 	else
 		printf("skip test_fetch_rrdcached (rrdcached not installed)\n");

@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -25,6 +24,7 @@
 #include "check.h"
 #include "routes.h"
 #include "server.h"
+#include "fixture.h"
 
 #define MAX_BODY 1024
 #define REPLY_MAX (1024 * 1024)
@@ -68,7 +68,7 @@ static const char measures_json[] =
 static const char endpoints_csv[] = "area,url\n"
                                     "KU091,http://127.0.0.1:9/ku091\n";
 
-static char tmp_dir[] = "/tmp/test_server.XXXXXX";
+static char tmp_dir[64];
 static struct app app;
 
 /* --- test-only routes ---------------------------------------------------- */
@@ -321,24 +321,8 @@ error_text(const struct reply *r, char *out, size_t size)
 static struct catalog *
 test_catalog(void)
 {
-	struct catalog *cat = catalog_new();
-	struct error err = { 0 };
-
-	if (catalog_parse_regions(cat, regions_csv, strlen(regions_csv), &err) <
-	        0 ||
-	    catalog_parse_municipalities(cat, municipalities_csv,
-	                                 strlen(municipalities_csv),
-	                                 &err) < 0 ||
-	    catalog_parse_measures(cat, measures_json, strlen(measures_json),
-	                           &err) < 0 ||
-	    catalog_parse_endpoints(cat, endpoints_csv, strlen(endpoints_csv),
-	                            &err) < 0 ||
-	    catalog_finish(cat, &err) < 0) {
-		fprintf(stderr, "test catalog: line %d: %s\n", err.line,
-		        err.msg);
-		exit(1);
-	}
-	return cat;
+	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
+	                       endpoints_csv);
 }
 
 static void
@@ -361,10 +345,7 @@ setup(void)
 	struct db_outcome ok = { 0 }, bad = { 0 };
 	size_t i;
 
-	if (mkdtemp(tmp_dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(tmp_dir, sizeof(tmp_dir), "test_server");
 	memset(&app, 0, sizeof(app));
 	pthread_mutex_init(&app.lock, NULL);
 	app.cat = test_catalog();
@@ -410,15 +391,6 @@ setup(void)
 	sem_init(&slow_entered, 0, 0);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
@@ -427,7 +399,7 @@ teardown(void)
 	pthread_mutex_destroy(&app.lock);
 	free(all_routes);
 	sem_destroy(&slow_entered);
-	nftw(tmp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(tmp_dir);
 }
 
 static struct server *

@@ -3,7 +3,6 @@
  * folder. The tests open the file with SQLite too, to see what was
  * written and that the file is sound.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,18 +12,10 @@
 
 #include "check.h"
 #include "store_db.h"
+#include "fixture.h"
 
 static char root[64];
 static char db_path[128];
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* A fresh database for one test; the previous folder is removed. */
 static struct store_db *
@@ -33,13 +24,8 @@ fresh_db(void)
 	struct error err = { 0 };
 	struct store_db *db;
 
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	snprintf(root, sizeof(root), "/tmp/test_store_db.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_rmtree(root);
+	fixture_tmpdir(root, sizeof(root), "test_store_db");
 	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db", root);
 	db = store_db_open(db_path, &err);
 	if (db == NULL)
@@ -542,7 +528,6 @@ main(void)
 	RUN(test_transactions);
 	RUN(test_threads);
 	RUN(test_reopen_keeps_data);
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 	return check_done();
 }

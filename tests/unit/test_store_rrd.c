@@ -5,19 +5,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "store_rrd.h"
 
 #define STEP 3600
@@ -26,26 +25,12 @@
 
 static char root[64];
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* A fresh folder for one test; the previous one is removed. */
 static const char *
 fresh_dir(void)
 {
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	snprintf(root, sizeof(root), "/tmp/test_store_rrd.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_rmtree(root);
+	fixture_tmpdir(root, sizeof(root), "test_store_rrd");
 	return root;
 }
 
@@ -587,70 +572,6 @@ test_xport_threads(void)
 
 /* --- rrdcached --- */
 
-static const char *const rrdcached_bin = "/usr/bin/rrdcached";
-
-static int
-can_connect(const char *sock)
-{
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		return 0;
-	memcpy(sa.sun_path, sock, strlen(sock));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Starts rrdcached in the foreground; its pid, or -1. */
-static pid_t
-start_rrdcached(const char *dir, char *addr, size_t addr_size)
-{
-	char sock[160], journal[160], pidf[160], logf[160], listen[170];
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	pid_t pid;
-	int i, status;
-
-	snprintf(sock, sizeof(sock), "%s/cached.sock", dir);
-	snprintf(journal, sizeof(journal), "%s/journal", dir);
-	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
-	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
-	snprintf(listen, sizeof(listen), "unix:%s", sock);
-	snprintf(addr, addr_size, "%s", listen);
-	mkdir(journal, 0755);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		/* writes every hour only: a test sees data only if reads
-		 * flush first */
-		execl(rrdcached_bin, "rrdcached", "-g", "-l", listen, "-j",
-		      journal, "-b", dir, "-p", pidf, "-o", logf, "-w", "3600",
-		      "-f", "7200", "-z", "1", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	/* bounded: 5 s of polling the socket */
-	for (i = 0; i < 500; i++) {
-		if (can_connect(sock))
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
 static void
 test_rrdcached(void)
 {
@@ -666,11 +587,10 @@ test_rrdcached(void)
 	const char *areas[3] = { "KU091", "KU091", "KU091" },
 	           *ds[3] = { "alpha", "beta", "gamma" };
 	struct rrd_block b;
-	int status;
 	pid_t pid;
 
 	snprintf(dir, sizeof(dir), "%s", fresh_dir());
-	pid = start_rrdcached(dir, addr, sizeof(addr));
+	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
@@ -734,9 +654,8 @@ test_rrdcached(void)
 	rrd_block_reset(&b);
 	/* a restarted daemon: the store's connection is dead, it notices,
 	 * finds that the samples did not arrive, and sends them again */
-	kill(pid, SIGTERM);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	pid = start_rrdcached(dir, addr, sizeof(addr));
+	CHECK(fixture_rrdcached_stop(pid));
+	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
 	CHECK(pid > 0);
 	if (pid <= 0) {
 		store_rrd_free(direct);
@@ -773,8 +692,7 @@ test_rrdcached(void)
 	store_rrd_free(direct);
 	store_rrd_free(st);
 out:
-	kill(pid, SIGTERM);
-	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(fixture_rrdcached_stop(pid));
 }
 
 int
@@ -790,11 +708,10 @@ main(void)
 	RUN(test_stale_tmp_removed);
 	RUN(test_xport_many_columns);
 	RUN(test_xport_threads);
-	if (access(rrdcached_bin, X_OK) == 0)
+	if (fixture_has_rrdcached())
 		check_run("store_rrd_rrdcached", test_rrdcached);
 	else
 		printf("skip store_rrd_rrdcached (rrdcached not installed)\n");
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 	return check_done();
 }

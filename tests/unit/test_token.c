@@ -3,7 +3,6 @@
  * tokens against a real SQLite database in a temporary folder: created,
  * found, revoked, stored only as a hash.
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,12 @@
 #include "check.h"
 #include "store_db.h"
 #include "token.h"
+#include "fixture.h"
 
 #define NOW ((time_t)1794744000)
 
 static char root[64];
 static char db_path[128];
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static struct store_db *
 fresh_db(void)
@@ -34,11 +25,7 @@ fresh_db(void)
 	struct error err = { 0 };
 	struct store_db *db;
 
-	snprintf(root, sizeof(root), "/tmp/test_token.XXXXXX");
-	if (mkdtemp(root) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	fixture_tmpdir(root, sizeof(root), "test_token");
 	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db", root);
 	db = store_db_open(db_path, &err);
 	if (db == NULL)
@@ -50,7 +37,7 @@ static void
 remove_db(struct store_db *db)
 {
 	store_db_close(db);
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rmtree(root);
 }
 
 static void

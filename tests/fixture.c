@@ -1,0 +1,158 @@
+/*
+ * fixture.c: test scaffolding shared by tests/unit and tests/fuzz (see
+ * fixture.h). Owns nothing between calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static const char rrdcached_bin[] = "/usr/bin/rrdcached";
+
+void
+fixture_tmpdir(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "/tmp/%s.XXXXXX", name);
+	if (mkdtemp(out) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+fixture_rmtree(const char *dir)
+{
+	if (dir != NULL && dir[0] != '\0')
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool
+fixture_has_rrdcached(void)
+{
+	return access(rrdcached_bin, X_OK) == 0;
+}
+
+static bool
+can_connect(const char *sock)
+{
+	struct sockaddr_un sa;
+	bool ok;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, sock, strlen(sock));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+pid_t
+fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size)
+{
+	char sock[512], journal[512], pidf[512], logf[512], listen[520];
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	pid_t pid;
+	int i, status;
+
+	snprintf(sock, sizeof(sock), "%s/cached.sock", dir);
+	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
+	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
+	snprintf(listen, sizeof(listen), "unix:%s", sock);
+	snprintf(addr, addr_size, "%s", listen);
+	if (mkdir(journal, 0755) < 0 && errno != EEXIST)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		/* -w 3600: files are written hourly, so data reaches a
+		 * reader only through a flush */
+		execl(rrdcached_bin, "rrdcached", "-g", "-l", listen, "-j",
+		      journal, "-b", dir, "-p", pidf, "-o", logf, "-w", "3600",
+		      "-f", "7200", "-z", "1", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	for (i = 0; i < 500; i++) { /* the socket, polled for at most 5 s */
+		if (can_connect(sock))
+			return pid;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+bool
+fixture_rrdcached_stop(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	return waitpid(pid, &status, 0) == pid;
+}
+
+struct catalog *
+fixture_catalog(const char *regions, const char *municipalities,
+                const char *measures, const char *endpoints)
+{
+	struct catalog *cat = catalog_new();
+	struct error err = { 0 };
+	const char *what = "regions";
+
+	if (catalog_parse_regions(cat, regions, strlen(regions), &err) < 0)
+		goto fail;
+	what = "municipalities";
+	if (catalog_parse_municipalities(cat, municipalities,
+	                                 strlen(municipalities), &err) < 0)
+		goto fail;
+	what = "measures";
+	if (catalog_parse_measures(cat, measures, strlen(measures), &err) < 0)
+		goto fail;
+	what = "endpoints";
+	if (endpoints != NULL &&
+	    catalog_parse_endpoints(cat, endpoints, strlen(endpoints), &err) <
+	        0)
+		goto fail;
+	what = "catalog";
+	if (catalog_finish(cat, &err) < 0)
+		goto fail;
+	return cat;
+fail:
+	fprintf(stderr, "test fixture: %s line %d: %s\n", what, err.line,
+	        err.msg);
+	abort();
+}

@@ -1,0 +1,37 @@
+/*
+ * fixture.h: what the unit tests and fuzz targets share: temporary
+ * folders, a real rrdcached, and small catalogs built from text. Linked
+ * into every test binary; never into the daemon.
+ */
+#ifndef KUNTAMON_FIXTURE_H
+#define KUNTAMON_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "catalog.h"
+
+/* A fresh folder /tmp/NAME.XXXXXX into out; the test exits if it cannot
+ * be made. */
+void fixture_tmpdir(char *out, size_t size, const char *name);
+/* Removes dir and everything below it (a missing dir is fine). */
+void fixture_rmtree(const char *dir);
+
+/* Whether rrdcached is installed (tests that need it print a skip line). */
+bool fixture_has_rrdcached(void);
+/* Starts rrdcached in the foreground on a unix socket in dir, writing files
+ * only hourly, so a value read back proves the reader flushed. Its address
+ * goes into addr. The pid, or -1. Waits for the socket, at most 5 s. */
+pid_t fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size);
+/* SIGTERM and wait: true if it was the child that ended. */
+bool fixture_rrdcached_stop(pid_t pid);
+
+/* A finished catalog from the texts of the catalog files (endpoints may be
+ * NULL). A fixture that does not parse is the test's own mistake: it says
+ * which line and aborts. */
+struct catalog *fixture_catalog(const char *regions,
+                                const char *municipalities,
+                                const char *measures, const char *endpoints);
+
+#endif
