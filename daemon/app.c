@@ -62,7 +62,6 @@ app_data_landed(struct app *app, const struct catalog *cat, int area)
 		atomic_fetch_add(
 		    &app->generation[slot(cat->areas[a->region].code)], 1);
 	atomic_fetch_add(&app->generation[slot(cat->areas[0].code)], 1);
-	atomic_fetch_add(&app->stats.data_generation, 1);
 }
 
 unsigned long

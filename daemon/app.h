@@ -28,7 +28,6 @@ struct app_stats {
 	atomic_ulong last_cycle_end; /* Unix seconds */
 	atomic_ulong cycle_running;  /* 1 while a cycle runs */
 	atomic_ulong cache_hits, cache_misses;
-	atomic_ulong data_generation; /* bumped whenever new data lands */
 };
 
 #define APP_GENERATION_SLOTS 1024
