@@ -13,8 +13,12 @@ done
 
 # ok: KU091, KU049, KU020; failing: KU092 (503); late: KU005 (lag 3);
 # suppressed: KU478 (contacts 3); never: KU009 (no endpoint, no data).
+# Uusimaa's two reporting municipalities report the expected period on
+# any day of the month (fakemuni's default is the previous month, which
+# is not the expected one in a month's first half).
+EXP=$(expected_period)
 start_fakemuni || exit 1
-write_endpoints "$T/endpoints.csv" KU091 KU049 KU020 KU092?status=503 \
+write_endpoints "$T/endpoints.csv" KU091?period=$EXP KU049?period=$EXP KU020 KU092?status=503 \
 	KU005?lag=3 "KU478?set.contacts=3&set.contacts_remote=1"
 MAX_BODY=2048
 INTERVAL=2 TIMEOUT=2 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY"
@@ -126,10 +130,9 @@ check "latest municipalities: sorted by area, every field" jqe '
 row() { jq -c --arg a "$1" '.[] | select(.area == $a)' "$T/body"; }
 field() { row "$1" | jq -r ".$2"; }
 check_eq "KU091: ok" "$(field KU091 status)" ok
-want_contacts=$("$B/fakemuni" -c "$SRC/config/kuntamon.conf" --print KU091 | jq .measures.contacts)
+want_contacts=$("$B/fakemuni" -c "$SRC/config/kuntamon.conf" --print KU091 "$EXP" | jq .measures.contacts)
 check_eq "KU091: value from the latest document" "$(field KU091 value)" "$want_contacts"
-check_eq "KU091: period" "$(field KU091 period)" \
-	"$("$B/fakemuni" -c "$SRC/config/kuntamon.conf" --print KU091 | jq -r .period)"
+check_eq "KU091: period" "$(field KU091 period)" "$EXP"
 check_eq "KU092 (503): failing" "$(field KU092 status)" failing
 check_eq "KU005 (lag 3): late" "$(field KU005 status)" late
 check_eq "KU009 (no endpoint, no data): never" "$(field KU009 status)" never

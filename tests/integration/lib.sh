@@ -57,6 +57,19 @@ fake_knob() {
 	curl -sf -X POST "http://127.0.0.1:$FAKE_PORT/control/$1${2:+?$2}" >/dev/null
 }
 
+# expected_period [ONTIME_DAYS]: the period a municipality should have
+# reported by now (SPEC §5), as YYYY-MM: last month once ONTIME_DAYS
+# (default 15) have passed since it ended, else the month before. Tests
+# that count who reported "the expected period" pin fakemuni's documents
+# to it (knob period=), so they hold on every day of the month.
+expected_period() {
+	_y=$(date -u +%Y) _m=$(date -u +%m) _d=$(date -u +%d)
+	_back=1
+	[ "${_d#0}" -gt "${1:-15}" ] || _back=2
+	_k=$((_y * 12 + ${_m#0} - 1 - _back))
+	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
+}
+
 # write_endpoints FILE AREA[?KNOBS]...: endpoints.csv for fakemuni
 write_endpoints() {
 	_f=$1; shift
