@@ -33,21 +33,23 @@ endif
 OPT ?= -O2 -g
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS := $(WARN) $(OPT) $(SANFLAGS) -D_GNU_SOURCE -Idaemon -Icollectors \
-	-Idashboard -Itests -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS)
+# The folders, top to bottom: each uses only the folders below it.
+DIRS := cmd ctl dashboard figures daemon store collectors model lib
+INC := $(addprefix -I,$(filter-out cmd,$(DIRS)))
+ALL_CFLAGS := $(WARN) $(OPT) $(SANFLAGS) -D_GNU_SOURCE $(INC) \
+	-Itests -Itests/unit -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
-MAINS := daemon/kuntamond.c daemon/kuntamonctl.c
-LIB_SRC := $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c collectors/*.c dashboard/*.c)))
+LIB_SRC := $(sort $(wildcard $(addsuffix /*.c,$(filter-out cmd,$(DIRS)))))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # The dashboard's assets, embedded into the library by a host tool: every
 # file under dashboard/assets/ becomes bytes in $(B)/gen/assets.c.
 ASSET_SRC := $(sort $(shell find dashboard/assets -type f ! -name '.*' 2>/dev/null))
 EMBED := build/tools/embed
 LIB_OBJ += $(B)/obj/gen/assets.o
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BIN := $(addprefix $(B)/tests/,$(notdir $(UNIT_SRC:.c=)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -60,7 +62,7 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(EMBED): dashboard/embed/embed.c
+$(EMBED): tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Wpedantic -O2 -o $@ $<
 
@@ -73,16 +75,16 @@ $(B)/obj/gen/assets.o: $(B)/gen/assets.c $(B)/gen/assets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/obj/dashboard/pages.o $(B)/obj/tests/unit/test_pages.o: $(B)/gen/assets.h
+$(B)/obj/dashboard/pages.o $(B)/obj/tests/unit/dashboard/test_pages.o: $(B)/gen/assets.h
 
 $(B)/libkuntamon.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/kuntamond: $(B)/obj/daemon/kuntamond.o $(B)/libkuntamon.a
+$(B)/kuntamond: $(B)/obj/cmd/kuntamond.o $(B)/libkuntamon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/kuntamonctl: $(B)/obj/daemon/kuntamonctl.o $(B)/libkuntamon.a
+$(B)/kuntamonctl: $(B)/obj/cmd/kuntamonctl.o $(B)/libkuntamon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/fakemuni: $(B)/obj/tests/fakemuni/fakemuni.o $(B)/libkuntamon.a
@@ -92,9 +94,13 @@ $(B)/fakemuni: $(B)/obj/tests/fakemuni/fakemuni.o $(B)/libkuntamon.a
 $(B)/hostile: $(B)/obj/tests/hostile/hostile.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/fixture.o $(B)/libkuntamon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# tests/unit/FOLDER/test_NAME.c -> $(B)/tests/test_NAME
+define unit_rule
+$(B)/tests/$(notdir $(1:.c=)): $(B)/obj/$(1:.c=.o) $(B)/obj/tests/fixture.o $(B)/libkuntamon.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
 $(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/obj/tests/fixture.o $(B)/libkuntamon.a
 	@mkdir -p $(dir $@)
@@ -104,7 +110,7 @@ $(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/ob
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fixture.c $(LIB_SRC) build/gen/assets.c
 	@mkdir -p $(dir $@)
 	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Idaemon -Icollectors -Idashboard -Itests -Ibuild/gen $(PKG_CFLAGS) \
+		$(INC) -Itests -Itests/unit -Ibuild/gen $(PKG_CFLAGS) \
 		-o $@ $< tests/fixture.c $(LIB_SRC) build/gen/assets.c $(LIBS)
 fuzz: $(FUZZ_BIN)
 
@@ -123,7 +129,7 @@ bench: all
 demo: all
 	@sh tests/demo.sh $(B)
 
-FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find daemon collectors dashboard tests -name '*.[ch]')
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find $(DIRS) tools tests -name '*.[ch]')
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
@@ -132,8 +138,8 @@ format-check:
 lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--enable=warning,performance,portability \
-		--suppress=missingIncludeSystem -Idaemon -Icollectors -Idashboard \
-		daemon collectors dashboard tests/fakemuni tests/hostile
+		--suppress=missingIncludeSystem $(INC) \
+		$(DIRS) tests/fakemuni tests/hostile
 
 # Binaries, man pages, the systemd unit, and the config and catalog in
 # $(SYSCONFDIR)/kuntamon. Those are the operator's once installed: one that

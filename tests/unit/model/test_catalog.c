@@ -30,7 +30,7 @@ static void
 find_root(void)
 {
 	const char *env = getenv("SRC");
-	const char *tail = "/tests/unit/test_catalog.c";
+	const char *tail = "/tests/unit/model/test_catalog.c";
 	size_t n = strlen(__FILE__), t = strlen(tail);
 	int up;
 

@@ -1062,7 +1062,7 @@ static void
 find_root(void)
 {
 	const char *env = getenv("SRC");
-	const char *tail = "/tests/unit/test_chart.c";
+	const char *tail = "/tests/unit/dashboard/test_chart.c";
 	size_t n = strlen(__FILE__), t = strlen(tail);
 	int up;
 
