@@ -2,9 +2,11 @@
  * fixture.c: test scaffolding shared by tests/unit and tests/fuzz (see
  * fixture.h). Owns nothing between calls.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +115,96 @@ fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	return -1;
+}
+
+static bool
+can_connect_tcp(int port)
+{
+	struct sockaddr_in sa;
+	bool ok;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A port on 127.0.0.1 that nothing listens on just now; -1 if none. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd, port = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+pid_t
+fixture_rrdcached_start_tcp(const char *dir, char *addr, size_t addr_size)
+{
+	char journal[512], pidf[512], logf[512], listen[64];
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i, status, attempt, port;
+	pid_t pid;
+
+	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
+	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
+	if (mkdir(journal, 0755) < 0 && errno != EEXIST)
+		return -1;
+	/* the port may be taken between free_port and rrdcached's bind */
+	for (attempt = 0; attempt < 5; attempt++) {
+		if ((port = free_port()) < 0)
+			return -1;
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+		snprintf(addr, addr_size, "%s", listen);
+		pid = fork();
+		if (pid == 0) {
+			int fd = open("/dev/null", O_RDWR);
+
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			execl(rrdcached_bin, "rrdcached", "-g", "-l", listen,
+			      "-j", journal, "-B", "-b", dir, "-p", pidf, "-o",
+			      logf, "-w", "3600", "-f", "7200", "-z", "1",
+			      (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0)
+			return -1;
+		for (i = 0; i < 500; i++) { /* at most 5 s */
+			if (can_connect_tcp(port))
+				return pid;
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		if (i == 500) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+	}
 	return -1;
 }
 

@@ -24,6 +24,11 @@ bool fixture_has_rrdcached(void);
  * only hourly, so a value read back proves the reader flushed. Its address
  * goes into addr. The pid, or -1. Waits for the socket, at most 5 s. */
 pid_t fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size);
+/* The same on TCP, 127.0.0.1 and a free port ("127.0.0.1:PORT" into
+ * addr), started as an operator would for kuntamon: -B -b dir (files only
+ * within dir, absolute paths accepted there). */
+pid_t fixture_rrdcached_start_tcp(const char *dir, char *addr,
+                                  size_t addr_size);
 /* SIGTERM and wait: true if it was the child that ended. */
 bool fixture_rrdcached_stop(pid_t pid);
 

@@ -1,27 +1,30 @@
 /*
  * test_store_rrd.c: store_rrd against real librrd files in a temporary
- * folder, and against a real rrdcached when it is installed.
+ * folder, read back with librrd's own rrd_fetch_r and `rrdtool fetch`,
+ * and against a real rrdcached (unix socket and TCP) when it is installed.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdint.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <rrd.h>
+
 #include "check.h"
 #include "fixture.h"
 #include "store_rrd.h"
+#include "timespec.h"
 
-#define STEP 3600
-/* 2023-11-14 22:00 UTC, on a step boundary */
-#define T0 ((time_t)1700000000 - 1700000000 % STEP)
+#define DAY 86400
+#define P2020 (2020 * 12) /* 2020-01 */
+#define U NAN
+#define MAX_PERIODS 8
 
 static char root[64];
 
@@ -46,25 +49,87 @@ measure(const char *id, double min, double max)
 	return m;
 }
 
-static int
-stat_file(const char *area, struct stat *sb)
+static const char *
+path_of(const char *dir, const char *area)
 {
-	char path[256];
+	static char path[256];
 
-	snprintf(path, sizeof(path), "%s/rrd/%s.rrd", root, area);
-	return stat(path, sb);
+	snprintf(path, sizeof(path), "%s/rrd/%s.rrd", dir, area);
+	return path;
 }
 
-/* Number of entries in dir/rrd besides the .rrd files. */
+static bool
+same(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+/* How many days of period p in the file do not hold want for data source
+ * ds, read with rrd_fetch_r at one day; -1 if unreadable or not every day
+ * of the period came back. */
 static int
-count_strays(void)
+period_mismatches(const char *path, const char *ds, int p, double want)
+{
+	time_t ps = period_start(p), pe = period_end(p), start = ps,
+	       end = pe - 1, t;
+	unsigned long step = DAY, n_ds = 0, k, i, n_rows;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	int bad = 0, days = 0;
+	long col = -1;
+
+	rrd_clear_error();
+	if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &n_ds, &names,
+	                &data) != 0) {
+		fprintf(stderr, "fetch %s: %s\n", path, rrd_get_error());
+		return -1;
+	}
+	for (k = 0; k < n_ds; k++)
+		if (strcmp(names[k], ds) == 0)
+			col = (long)k;
+	n_rows = step == DAY ? (unsigned long)(end - start) / step : 0;
+	for (i = 0; i < n_rows && col >= 0; i++) {
+		t = start + (time_t)((i + 1) * step); /* row's end */
+		if (t <= ps || t > pe)
+			continue;
+		days++;
+		if (!same(data[i * n_ds + (unsigned long)col], want)) {
+			if (bad == 0)
+				fprintf(
+				    stderr,
+				    "  %s %s day ending %lld: %g, want %g\n",
+				    path, ds, (long long)t,
+				    data[i * n_ds + (unsigned long)col], want);
+			bad++;
+		}
+	}
+	for (k = 0; k < n_ds; k++)
+		rrd_freemem(names[k]);
+	rrd_freemem(names);
+	rrd_freemem(data);
+	if (col < 0 || days != (int)((pe - ps) / DAY))
+		return -1;
+	return bad;
+}
+
+static time_t
+file_last(const char *path)
+{
+	rrd_clear_error();
+	return rrd_last_r(path);
+}
+
+static int
+count_tmp_files(const char *dir)
 {
 	char path[256];
 	struct dirent *e;
 	DIR *d;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/rrd", root);
+	snprintf(path, sizeof(path), "%s/rrd", dir);
 	if ((d = opendir(path)) == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
@@ -72,646 +137,804 @@ count_strays(void)
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (len < 4 || strcmp(e->d_name + len - 4, ".rrd") != 0 ||
-		    e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || len < 4 ||
+		    strcmp(e->d_name + len - 4, ".rrd") != 0)
 			n++;
 	}
 	closedir(d);
 	return n;
 }
 
-/* The value of column c in the point covering (t - STEP, t]. */
-static double
-at(const struct rrd_block *b, size_t c, time_t t)
-{
-	time_t from = t - (time_t)b->step;
+static const struct measure two[2] = {
+	{ .id = "alpha", .min = 0, .max = 1e9 },
+	{ .id = "beta", .min = NAN, .max = NAN },
+};
 
-	if (from < b->start || (from - b->start) % (time_t)b->step != 0)
-		return -12345.0;
-	if ((size_t)((from - b->start) / (time_t)b->step) >= b->n_points)
-		return -12345.0;
-	return b
-	    ->data[(size_t)((from - b->start) / (time_t)b->step) * b->n_cols +
-	           c];
-}
+/* --- rebuild --- */
 
-static int
-xport1(struct store_rrd *st, const char *area, const char *ds, time_t start,
-       time_t end, struct rrd_block *b)
-{
-	struct error err = { 0 };
-	const char *areas[1] = { area }, *dss[1] = { ds };
-	int rc = store_rrd_xport(st, areas, dss, 1, start, end, STEP, b, &err);
+struct rebuild_case {
+	const char *name;
+	int first;
+	size_t n_periods;
+	double v[MAX_PERIODS][2];
+};
 
-	if (rc < 0)
-		fprintf(stderr, "xport: %s\n", err.msg);
-	return rc;
-}
+static const struct rebuild_case rebuild_cases[] = {
+	{ "contiguous", P2020, 3, { { 1, 10 }, { 2, 20 }, { 3.25, 30 } } },
+	{ "gaps",
+	  P2020 + 5,
+	  5,
+	  { { 1, 10 }, { U, U }, { 3, U }, { U, 40 }, { 5.5e6, -7 } } },
+	{ "one", P2020 + 11, 1, { { 42, 0 } } },
+	{ "none", P2020, 0, { { 0 } } },
+	{ "leap february", 2024 * 12, 2, { { 29, 2.9 }, { 31, 3.1 } } },
+	{ "decade",
+	  2001 * 12,
+	  8,
+	  { { 0, 1 }, { 1e9, 2 }, { 0.1, 3 }, { 7, 4 }, { 8, 5 } } },
+};
 
 static void
-test_create_update_read(void)
+test_rebuild_every_day(void)
 {
-	struct measure m[2] = { measure("alpha", 0, 1e9),
-		                measure("beta", 0, NAN) };
-	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	/* a constant over (T0, T0+STEP] from three writes; one write for the
-	 * next step; unknown beta there */
-	time_t times[4] = { T0 + 1200, T0 + 2400, T0 + 3600, T0 + 7200 };
-	double v[8] = { 12.5, 0.1, 12.5, 0.1, 12.5, 0.1, 1.0 / 3, NAN };
-	const char *areas[2] = { "KU091", "KU091" },
-	           *ds[2] = { "alpha", "beta" };
-	struct rrd_block b;
-	time_t last = 0;
+	size_t c, p, i;
 
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	CHECK(!store_rrd_exists(st, "KU091"));
-	CHECK(store_rrd_last(st, "KU091", &last, &err) == 0 && last == 0);
-	CHECK(store_rrd_prepare(st, "KU091", m, 2, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_exists(st, "KU091"));
-	CHECK(store_rrd_last(st, "KU091", &last, &err) == 0 && last == T0);
-	CHECK(store_rrd_update(st, "KU091", m, 2, times, v, 4, &err) == 0);
-	CHECK(store_rrd_last(st, "KU091", &last, &err) == 0 &&
-	      last == T0 + 7200);
-	CHECK(store_rrd_xport(st, areas, ds, 2, T0, T0 + 3 * STEP, STEP, &b,
-	                      &err) == 0);
-	CHECK(b.step == STEP && b.n_cols == 2 && b.start == T0);
-	CHECK(b.n_points == 3 && b.end == T0 + 3 * STEP);
-	if (b.n_points == 3) {
-		CHECK(at(&b, 0, T0 + 3600) == 12.5);
-		CHECK_NEAR(at(&b, 1, T0 + 3600), 0.1, 1e-16);
-		CHECK(at(&b, 0, T0 + 7200) == 1.0 / 3);
-		CHECK(isnan(at(&b, 1, T0 + 7200)));
-		CHECK(isnan(at(&b, 0, T0 + 10800)));
-		CHECK(isnan(at(&b, 1, T0 + 10800)));
+	for (c = 0; c < sizeof(rebuild_cases) / sizeof(rebuild_cases[0]); c++) {
+		const struct rebuild_case *rc = &rebuild_cases[c];
+		struct error err = { 0 };
+		const char *dir = fresh_dir();
+		struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+		double vals[MAX_PERIODS * 2], last[2];
+		int q, last_p = -2, fails = check_fails;
+
+		CHECK(st != NULL);
+		if (st == NULL)
+			return;
+		for (p = 0; p < rc->n_periods; p++)
+			for (i = 0; i < 2; i++)
+				vals[p * 2 + i] = rc->v[p][i];
+		CHECK(store_rrd_rebuild(st, "KU091", two, 2, rc->first,
+		                        rc->n_periods, vals, &err) == 0);
+		CHECK(store_rrd_exists(st, "KU091"));
+		/* the periods around it too: unknown, never a neighbour's */
+		for (q = rc->first - 2; q < rc->first + (int)rc->n_periods + 2;
+		     q++) {
+			bool inside = q >= rc->first &&
+			              q < rc->first + (int)rc->n_periods;
+
+			for (i = 0; i < 2; i++)
+				CHECK(period_mismatches(
+				          path_of(dir, "KU091"), two[i].id, q,
+				          inside ? rc->v[q - rc->first][i]
+				                 : U) == 0);
+		}
+		CHECK(store_rrd_last_period(st, "KU091", two, 2, &last_p, last,
+		                            &err) == 0);
+		if (rc->n_periods > 0) {
+			CHECK(last_p == rc->first + (int)rc->n_periods - 1);
+			for (i = 0; i < 2; i++)
+				CHECK(
+				    same(last[i], rc->v[rc->n_periods - 1][i]));
+		} else {
+			CHECK(last_p == -1);
+			CHECK(isnan(last[0]) && isnan(last[1]));
+		}
+		CHECK(count_tmp_files(dir) == 0);
+		if (check_fails != fails)
+			fprintf(stderr, "  in case \"%s\"\n", rc->name);
+		store_rrd_free(st);
 	}
-	rrd_block_reset(&b);
-	CHECK(b.data == NULL && b.n_points == 0);
-	CHECK(count_strays() == 0);
+}
+
+/* The month now: its end is in the future, which librrd takes. */
+static void
+test_rebuild_current_month(void)
+{
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, "", &err);
+	int now = period_of(time(NULL)), last_p;
+	double vals[4] = { 1, 2, 3, 4 }, last[2];
+
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, now - 1, 2, vals, &err) ==
+	      0);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "alpha", now - 1, 1) ==
+	      0);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "beta", now, 4) == 0);
+	CHECK(file_last(path_of(dir, "KU091")) == period_end(now));
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &last_p, last, &err) ==
+	      0);
+	CHECK(last_p == now);
+	CHECK(last[0] == 3 && last[1] == 4);
 	store_rrd_free(st);
 }
 
+/* What SPEC §5 promises, with the command it names. */
 static void
-test_out_of_order_refused(void)
+test_rrdtool_fetch_command(void)
 {
-	struct measure m[1] = { measure("alpha", 0, 100) };
 	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, NULL, &err);
-	time_t t1[2] = { T0 + 3600, T0 + 7200 };
-	double v1[2] = { 1, 2 };
-	static const struct {
-		time_t times[3];
-		size_t n;
-		time_t named; /* the time the error must name */
-	} bad[] = {
-		{ { T0 + 7200 }, 1, T0 + 7200 }, /* equal to the last */
-		{ { T0 + 3600 }, 1, T0 + 3600 }, /* before the last */
-		{ { T0 + 9000, T0 + 9000 }, 2, T0 + 9000 }, /* repeated */
-		{ { T0 + 9000, T0 + 10800, T0 + 9999 }, 3, T0 + 9999 },
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double vals[6] = { 5, 50, U, U, 7, 70 };
+	char cmd[512], line[256];
+	int p, rows, bad;
+	FILE *f;
+
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 3, vals, &err) ==
+	      0);
+	for (p = P2020; p < P2020 + 3; p++) {
+		snprintf(cmd, sizeof(cmd),
+		         "rrdtool fetch %s AVERAGE -r 86400 -s %lld -e %lld",
+		         path_of(dir, "KU091"), (long long)period_start(p),
+		         (long long)period_end(p) - 1);
+		f = popen(cmd, "r");
+		CHECK(f != NULL);
+		if (f == NULL)
+			break;
+		rows = bad = 0;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			long long t;
+			double a, b;
+			char sa[64], sb[64];
+
+			if (sscanf(line, "%lld: %63s %63s", &t, sa, sb) != 3)
+				continue;
+			a = strcmp(sa, "-nan") == 0 || strcmp(sa, "nan") == 0
+			        ? U
+			        : strtod(sa, NULL);
+			b = strcmp(sb, "-nan") == 0 || strcmp(sb, "nan") == 0
+			        ? U
+			        : strtod(sb, NULL);
+			rows++;
+			if (!same(a, vals[(p - P2020) * 2]) ||
+			    !same(b, vals[(p - P2020) * 2 + 1]))
+				bad++;
+		}
+		CHECK(pclose(f) == 0);
+		CHECK(rows == (int)((period_end(p) - period_start(p)) / DAY));
+		CHECK(bad == 0);
+	}
+	store_rrd_free(st);
+}
+
+/* Rebuild is a new file renamed over the old: another inode each time,
+ * nothing left beside it, readable by others. */
+static void
+test_rebuild_atomic(void)
+{
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double vals[2] = { 1, 2 }, revised[2] = { 3, 4 };
+	struct stat a, b;
+	int fd;
+
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 1, vals, &err) ==
+	      0);
+	CHECK(stat(path_of(dir, "KU091"), &a) == 0);
+	/* a reader holding the old file keeps reading it whole */
+	fd = open(path_of(dir, "KU091"), O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 1, revised, &err) ==
+	      0);
+	CHECK(stat(path_of(dir, "KU091"), &b) == 0);
+	CHECK(a.st_ino != b.st_ino);
+	CHECK((b.st_mode & 0777) == 0644);
+	CHECK(a.st_size == b.st_size);
+	CHECK(count_tmp_files(dir) == 0);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "alpha", P2020, 3) == 0);
+	if (fd >= 0) {
+		struct stat o;
+
+		CHECK(fstat(fd, &o) == 0 && o.st_ino == a.st_ino &&
+		      o.st_size == a.st_size);
+		close(fd);
+	}
+	store_rrd_free(st);
+}
+
+/* A file of 120 periods x 16 measures, the size of kuntamon's catalog. */
+static void
+test_rebuild_speed(void)
+{
+	struct measure m[16];
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double *vals = calloc(120 * 16, sizeof(double)), best = 1e9, sum = 0,
+	       ms;
+	struct timespec t0, t1;
+	size_t i;
+	int run;
+
+	for (i = 0; i < 16; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "m%zu", i);
+		m[i] = measure(id, 0, NAN);
+	}
+	for (i = 0; i < 120 * 16; i++)
+		vals[i] = (i % 7 == 0) ? U : (double)i * 1.5;
+	for (run = 0; run < 10; run++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(store_rrd_rebuild(st, "KU091", m, 16, 2015 * 12, 120,
+		                        vals, &err) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		sum += ms;
+		if (ms < best)
+			best = ms;
+	}
+	printf("# rebuild of 120 periods x 16 measures: best %.2f ms, "
+	       "mean %.2f ms (incl. fsync)\n",
+	       best, sum / 10);
+	CHECK(best < 1000);
+	for (i = 0; i < 16; i += 5)
+		CHECK(period_mismatches(path_of(dir, "KU091"), m[i].id,
+		                        2015 * 12 + 119,
+		                        vals[119 * 16 + i]) == 0);
+	free(vals);
+	store_rrd_free(st);
+}
+
+/* --- append --- */
+
+struct append_step {
+	const char *what;
+	const char *area;
+	size_t n;   /* measures: two[0 .. n), or three when 3 */
+	int period; /* after P2020 */
+	double v[3];
+	int want;
+};
+
+static const struct measure three[3] = {
+	{ .id = "alpha", .min = 0, .max = 1e9 },
+	{ .id = "beta", .min = NAN, .max = NAN },
+	{ .id = "gamma", .min = NAN, .max = NAN },
+};
+
+static void
+test_append(void)
+{
+	/* KU091 is rebuilt with P2020+0 and +1 first */
+	static const struct append_step steps[] = {
+		{ "the next period", "KU091", 2, 2, { 3, 30 }, 0 },
+		{ "after a gap of two", "KU091", 2, 5, { 6, U }, 0 },
+		{ "the same again", "KU091", 2, 5, { 7, 70 }, 1 },
+		{ "an earlier one", "KU091", 2, 4, { 5, 50 }, 1 },
+		{ "a data source it lacks", "KU091", 3, 6, { 1, 1, 1 }, 1 },
+		{ "some of its data sources", "KU091", 1, 6, { 8 }, 0 },
+		{ "no file", "KU092", 2, 6, { 1, 1 }, 1 },
 	};
-	struct rrd_block b;
+	/* what each period then holds */
+	static const double want[8][2] = { { 1, 10 }, { 2, 20 }, { 3, 30 },
+		                           { U, U },  { U, U },  { 6, U },
+		                           { 8, U },  { U, U } };
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double vals[4] = { 1, 10, 2, 20 }, last[2];
+	time_t before;
 	size_t i;
+	int p, last_p;
 
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	CHECK(store_rrd_prepare(st, "KU049", m, 1, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_update(st, "KU049", m, 1, t1, v1, 2, &err) == 0);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		double v[3] = { 50, 60, 70 };
-		time_t last = 0;
-		char named[32];
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 2, vals, &err) ==
+	      0);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const struct append_step *s = &steps[i];
+		int rc;
 
-		snprintf(named, sizeof(named), "time %lld ",
-		         (long long)bad[i].named);
-		err.msg[0] = '\0';
-		CHECK(store_rrd_update(st, "KU049", m, 1, bad[i].times, v,
-		                       bad[i].n, &err) == -1);
-		CHECK(strstr(err.msg, named) != NULL);
-		CHECK(store_rrd_last(st, "KU049", &last, &err) == 0 &&
-		      last == T0 + 7200);
+		before = file_last(path_of(dir, "KU091"));
+		rc = store_rrd_append(st, s->area, s->n == 3 ? three : two,
+		                      s->n, P2020 + s->period, s->v, &err);
+		CHECK(rc == s->want);
+		if (rc != s->want)
+			fprintf(stderr, "  append %s: %d (%s)\n", s->what, rc,
+			        err.msg);
+		if (s->want == 1) /* nothing written */
+			CHECK(file_last(path_of(dir, "KU091")) == before);
 	}
-	/* nothing of the refused batches reached the file */
-	CHECK(xport1(st, "KU049", "alpha", T0, T0 + 4 * STEP, &b) == 0);
-	CHECK(at(&b, 0, T0 + 3600) == 1 && at(&b, 0, T0 + 7200) == 2);
-	CHECK(isnan(at(&b, 0, T0 + 10800)));
-	rrd_block_reset(&b);
-	/* an unprepared area cannot be written */
-	CHECK(store_rrd_update(st, "KU050", m, 1, t1, v1, 2, &err) == -1);
-	CHECK(!store_rrd_exists(st, "KU050"));
+	CHECK(!store_rrd_exists(st, "KU092"));
+	for (p = 0; p < 8; p++)
+		for (i = 0; i < 2; i++)
+			CHECK(period_mismatches(path_of(dir, "KU091"),
+			                        two[i].id, P2020 + p,
+			                        want[p][i]) == 0);
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &last_p, last, &err) ==
+	      0);
+	CHECK(last_p == P2020 + 6);
+	CHECK(last[0] == 8 && isnan(last[1]));
 	store_rrd_free(st);
 }
 
+/* A file of no period takes this month; one that ends inside a period
+ * holds part of it already. */
 static void
-test_add_ds_keeps_data(void)
+test_append_edges(void)
 {
-	struct measure m[3] = { measure("alpha", 0, 100),
-		                measure("beta", 0, 100),
-		                measure("gamma", -5, 5) };
 	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	time_t t1[3] = { T0 + 3600, T0 + 7200, T0 + 10800 };
-	double v1[3] = { 7, 8, 9 };
-	time_t t2[1] = { T0 + 14400 };
-	double v2[3] = { 10, 20, -3 };
-	const char *areas[3] = { "KU091", "KU091", "KU091" },
-	           *ds[3] = { "alpha", "beta", "gamma" };
-	struct stat before, after;
-	struct rrd_block b;
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	int now = period_of(time(NULL)), last_p;
+	double v[2] = { 9, 90 }, last[2];
+	char sample[64];
+	const char *argv[1] = { sample };
 
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	CHECK(store_rrd_prepare(st, "KU091", m, 1, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_update(st, "KU091", m, 1, t1, v1, 3, &err) == 0);
-	CHECK(stat_file("KU091", &before) == 0);
-	CHECK(store_rrd_prepare(st, "KU091", m, 3, 2 * STEP, T0, &err) == 0);
-	CHECK(stat_file("KU091", &after) == 0);
-	CHECK(before.st_ino != after.st_ino); /* rewritten and renamed */
-	CHECK(count_strays() == 0);
-	CHECK(store_rrd_update(st, "KU091", m, 3, t2, v2, 1, &err) == 0);
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0, T0 + 5 * STEP, STEP, &b,
-	                      &err) == 0);
-	if (b.n_points == 5) {
-		CHECK(at(&b, 0, T0 + 3600) == 7);
-		CHECK(at(&b, 0, T0 + 7200) == 8);
-		CHECK(at(&b, 0, T0 + 10800) == 9);
-		CHECK(at(&b, 0, T0 + 14400) == 10);
-		CHECK(isnan(at(&b, 1, T0 + 3600)));
-		CHECK(isnan(at(&b, 2, T0 + 10800)));
-		CHECK(at(&b, 1, T0 + 14400) == 20);
-		CHECK(at(&b, 2, T0 + 14400) == -3);
-	} else {
-		CHECK(b.n_points == 5);
-	}
-	rrd_block_reset(&b);
-	/* the rewritten file keeps its last update: the past stays closed */
-	CHECK(store_rrd_update(st, "KU091", m, 3, t1, v2, 1, &err) == -1);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, 0, 0, NULL, &err) == 0);
+	CHECK(store_rrd_append(st, "KU091", two, 2, now - 1, v, &err) == 1);
+	CHECK(store_rrd_append(st, "KU091", two, 2, now, v, &err) == 0);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "beta", now, 90) == 0);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "beta", now - 1, U) ==
+	      0);
+
+	CHECK(store_rrd_rebuild(st, "KU092", two, 2, P2020, 1, v, &err) == 0);
+	snprintf(sample, sizeof(sample), "%lld:1:1",
+	         (long long)period_start(P2020 + 1) + 3 * DAY);
+	rrd_clear_error();
+	CHECK(rrd_update_r(path_of(dir, "KU092"), NULL, 1, argv) == 0);
+	CHECK(store_rrd_append(st, "KU092", two, 2, P2020 + 1, v, &err) == 1);
+	CHECK(store_rrd_last_period(st, "KU092", two, 2, &last_p, last, &err) ==
+	      0);
+	CHECK(last_p == -1); /* no period ends there */
+	CHECK(isnan(last[0]) && isnan(last[1]));
+	CHECK(store_rrd_append(st, "KU092", two, 2, P2020 + 2, v, &err) == 0);
+	CHECK(period_mismatches(path_of(dir, "KU092"), "alpha", P2020 + 2, 9) ==
+	      0);
 	store_rrd_free(st);
 }
 
-static void
-test_prepare_unchanged_is_free(void)
-{
-	struct measure m[2] = { measure("alpha", 0, 100),
-		                measure("beta", 0, 1) };
-	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err), *st2;
-	struct stat s1, s2;
-	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char path[256];
-	time_t t[1] = { T0 + 3600 };
-	double v[2] = { 5, 1 };
-	struct rrd_block b;
-	int i;
+/* --- last_period --- */
 
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	CHECK(store_rrd_prepare(st, "KU020", m, 2, 2 * STEP, T0, &err) == 0);
-	/* an old mtime shows any write, however fast the test runs */
-	snprintf(path, sizeof(path), "%s/rrd/KU020.rrd", root);
-	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
-	CHECK(stat_file("KU020", &s1) == 0);
-	for (i = 0; i < 3; i++)
-		CHECK(store_rrd_prepare(st, "KU020", m, 2, 2 * STEP, T0 + i,
-		                        &err) == 0);
-	/* a new store knows nothing yet: it reads the file, writes nothing */
-	st2 = store_rrd_new(root, STEP, "", &err);
-	CHECK(store_rrd_prepare(st2, "KU020", m, 2, 2 * STEP, T0, &err) == 0);
-	CHECK(stat_file("KU020", &s2) == 0);
-	CHECK(s1.st_ino == s2.st_ino && s2.st_mtime == 1000000000);
-	/* a changed heartbeat or max is written, data kept */
-	CHECK(store_rrd_update(st, "KU020", m, 2, t, v, 1, &err) == 0);
-	CHECK(stat_file("KU020", &s1) == 0);
-	m[1].max = 2;
-	CHECK(store_rrd_prepare(st2, "KU020", m, 2, 3 * STEP, T0, &err) == 0);
-	CHECK(stat_file("KU020", &s2) == 0);
-	CHECK(s1.st_ino != s2.st_ino);
-	CHECK(stat_file("KU020", &s1) == 0);
-	CHECK(store_rrd_prepare(st2, "KU020", m, 2, 3 * STEP, T0, &err) == 0);
-	CHECK(stat_file("KU020", &s2) == 0);
-	CHECK(s1.st_ino == s2.st_ino);
-	/* the new max admits 2 (the old one, 1, would make it unknown) */
-	t[0] = T0 + 7200;
-	v[1] = 2;
-	CHECK(store_rrd_update(st2, "KU020", m, 2, t, v, 1, &err) == 0);
-	CHECK(xport1(st2, "KU020", "beta", T0, T0 + 2 * STEP, &b) == 0);
-	CHECK(at(&b, 0, T0 + 3600) == 1 && at(&b, 0, T0 + 7200) == 2);
-	rrd_block_reset(&b);
-	CHECK(count_strays() == 0);
-	store_rrd_free(st2);
+static void
+test_last_period(void)
+{
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double vals[4] = { 1, 10, 0.1, U }, last[3] = { 5, 5, 5 };
+	int p = 7;
+
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &p, last, &err) == 0);
+	CHECK(p == -1 && isnan(last[0]) && isnan(last[1]));
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 2, vals, &err) ==
+	      0);
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &p, last, &err) == 0);
+	CHECK(p == P2020 + 1);
+	CHECK(last[0] == 0.1 && isnan(last[1])); /* exactly: %.17g */
+	/* measures in another order, or fewer */
+	CHECK(store_rrd_last_period(st, "KU091", two + 1, 1, &p, last, &err) ==
+	      0);
+	CHECK(p == P2020 + 1 && isnan(last[0]));
+	CHECK(store_rrd_last_period(st, "KU091", three, 3, &p, last, &err) ==
+	      1);
+	CHECK(store_rrd_last_period(st, "ku091", two, 2, &p, last, &err) == -1);
 	store_rrd_free(st);
 }
 
-static void
-test_xport_missing_files(void)
-{
-	struct measure m[1] = { measure("alpha", 0, 100) };
-	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	time_t t[2] = { T0 + 3600, T0 + 7200 };
-	double v[2] = { 3, 4 };
-	const char *areas[3] = { "KU999", "KU091", "KU998" },
-	           *ds[3] = { "alpha", "alpha", "alpha" };
-	struct rrd_block b;
-	size_t i;
-
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	/* no file at all: the range at the requested step, all unknown */
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0 + 100, T0 + 4 * STEP, STEP,
-	                      &b, &err) == 0);
-	CHECK(b.start == T0 && b.step == STEP && b.n_cols == 3);
-	CHECK(b.n_points == 4 && b.end == T0 + 4 * STEP);
-	for (i = 0; i < b.n_points * b.n_cols; i++)
-		CHECK(isnan(b.data[i]));
-	rrd_block_reset(&b);
-	CHECK(store_rrd_prepare(st, "KU091", m, 1, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_update(st, "KU091", m, 1, t, v, 2, &err) == 0);
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0, T0 + 2 * STEP, STEP, &b,
-	                      &err) == 0);
-	CHECK(b.n_cols == 3 && b.n_points == 2);
-	if (b.n_points == 2) {
-		CHECK(isnan(at(&b, 0, T0 + 3600)) &&
-		      isnan(at(&b, 0, T0 + 7200)));
-		CHECK(at(&b, 1, T0 + 3600) == 3 && at(&b, 1, T0 + 7200) == 4);
-		CHECK(isnan(at(&b, 2, T0 + 3600)) &&
-		      isnan(at(&b, 2, T0 + 7200)));
-	}
-	rrd_block_reset(&b);
-	/* a data source a file lacks (a measure not yet added) is unknown
-	 * too, and does not blank the other columns */
-	areas[0] = "KU091";
-	ds[0] = "nosuch";
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0, T0 + 2 * STEP, STEP, &b,
-	                      &err) == 0);
-	CHECK(b.n_cols == 3 && b.n_points == 2);
-	if (b.n_points == 2) {
-		CHECK(isnan(at(&b, 0, T0 + 3600)) &&
-		      isnan(at(&b, 0, T0 + 7200)));
-		CHECK(at(&b, 1, T0 + 3600) == 3 && at(&b, 1, T0 + 7200) == 4);
-		CHECK(isnan(at(&b, 2, T0 + 3600)));
-	}
-	rrd_block_reset(&b);
-	ds[1] = "nosuch";
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0, T0 + 2 * STEP, STEP, &b,
-	                      &err) == 0);
-	CHECK(b.n_cols == 3 && b.step == STEP && b.n_points == 2);
-	for (i = 0; i < b.n_points * b.n_cols; i++)
-		CHECK(isnan(b.data[i]));
-	rrd_block_reset(&b);
-	store_rrd_free(st);
-}
+/* --- refusals --- */
 
 static void
-test_bad_names_refused(void)
+test_v1_dir_refused(void)
 {
-	static const char *const bad_areas[] = { "",          "ku091",
-		                                 "../KU091",  "KU091/",
-		                                 "KU 91",     "ABCDEFGH",
-		                                 "KU091.rrd", "K:1" };
-	static const char *const bad_ds[] = { "",    "Alpha", "1a",
-		                              "a:b", "a-b",   "a b" };
-	struct measure m[1] = { measure("alpha", 0, 100) };
+	const char *dir = fresh_dir();
+	const char *argv[2] = { "DS:contacts:GAUGE:600:0:U",
+		                "RRA:AVERAGE:0.5:1:100" };
 	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	time_t t[1] = { T0 + 3600 }, last;
-	double v[1] = { 1 };
-	struct rrd_block b;
-	size_t i;
+	struct store_rrd *st;
+	char rrd[256];
 
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	for (i = 0; i < sizeof(bad_areas) / sizeof(bad_areas[0]); i++) {
-		const char *a[1] = { bad_areas[i] }, *d[1] = { "alpha" };
-
-		CHECK(store_rrd_prepare(st, bad_areas[i], m, 1, STEP, T0,
-		                        &err) == -1);
-		CHECK(strstr(err.msg, "bad area code") != NULL);
-		CHECK(store_rrd_update(st, bad_areas[i], m, 1, t, v, 1, &err) ==
-		      -1);
-		CHECK(store_rrd_last(st, bad_areas[i], &last, &err) == -1);
-		CHECK(!store_rrd_exists(st, bad_areas[i]));
-		CHECK(store_rrd_xport(st, a, d, 1, T0, T0 + STEP, STEP, &b,
-		                      &err) == -1);
-	}
-	for (i = 0; i < sizeof(bad_ds) / sizeof(bad_ds[0]); i++) {
-		const char *a[1] = { "KU091" }, *d[1] = { bad_ds[i] };
-		struct measure bm = measure(bad_ds[i], 0, 1);
-
-		CHECK(store_rrd_prepare(st, "KU091", &bm, 1, STEP, T0, &err) ==
-		      -1);
-		CHECK(store_rrd_xport(st, a, d, 1, T0, T0 + STEP, STEP, &b,
-		                      &err) == -1);
-	}
-	{
-		const char *a[1] = { "KU091" },
-		           *d[1] = { "abcdefghijklmnopqrstu" }; /* > 19 */
-
-		CHECK(store_rrd_xport(st, a, d, 1, T0, T0 + STEP, STEP, &b,
-		                      &err) == -1);
-	}
-	CHECK(count_strays() == 0);
-	/* the good codes of the catalog */
-	CHECK(store_rrd_prepare(st, "SSS", m, 1, STEP, T0, &err) == 0);
-	CHECK(store_rrd_prepare(st, "MK01", m, 1, STEP, T0, &err) == 0);
-	CHECK(store_rrd_prepare(st, "KU091", m, 1, STEP, T0, &err) == 0);
-	/* config errors */
-	CHECK(store_rrd_new(root, 0, "", &err) == NULL);
-	CHECK(store_rrd_new(root, STEP, "localhost:42217", &err) == NULL);
+	snprintf(rrd, sizeof(rrd), "%s/rrd", dir);
+	CHECK(mkdir(rrd, 0755) == 0);
+	rrd_clear_error();
+	CHECK(rrd_create_r2(path_of(dir, "KU091"), 300, 1700000000, 0, NULL,
+	                    NULL, 2, argv) == 0);
+	st = store_rrd_new(dir, NULL, &err);
+	CHECK(st == NULL);
+	CHECK(strstr(err.msg, "/rrd/KU091.rrd has a step of 300 s") != NULL);
+	CHECK(strstr(err.msg, "kuntamon v1") != NULL);
+	CHECK(strstr(err.msg, "kuntamonctl import") != NULL);
 	store_rrd_free(st);
-	store_rrd_free(NULL);
+	/* a v2 file beside it changes nothing; without it, all is well */
+	CHECK(unlink(path_of(dir, "KU091")) == 0);
+	rrd_clear_error();
+	CHECK(rrd_create_r2(path_of(dir, "KU092"), 86400, 1700000000, 0, NULL,
+	                    NULL, 2, argv) == 0);
+	st = store_rrd_new(dir, NULL, &err);
+	CHECK(st != NULL);
+	store_rrd_free(st);
 }
 
 static void
 test_stale_tmp_removed(void)
 {
+	static const char *const names[] = { ".KU091.rrd.ab12cd",
+		                             ".KU091.rrd.ab12cdXY34ZW",
+		                             ".tmp-KU091.77.0.rrd",
+		                             "KU091.rrdQ1w2E3" };
+	const char *dir = fresh_dir();
 	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	char stale[256], fresh[256];
-	int fd;
+	struct timeval old[2] = { { time(NULL) - 7200, 0 },
+		                  { time(NULL) - 7200, 0 } };
+	char path[300];
+	size_t i;
+	int fresh_n = 0;
 
-	store_rrd_free(st);
-	snprintf(stale, sizeof(stale), "%s/rrd/.tmp-KU091.1.1.rrd", root);
-	snprintf(fresh, sizeof(fresh), "%s/rrd/.tmp-KU091.1.2.rrd", root);
-	fd = open(stale, O_WRONLY | O_CREAT, 0644);
-	CHECK(fd >= 0);
-	close(fd);
-	CHECK(utimensat(AT_FDCWD, stale, old, 0) == 0);
-	fd = open(fresh, O_WRONLY | O_CREAT, 0644);
-	close(fd);
-	st = store_rrd_new(root, STEP, "", &err);
-	CHECK(st != NULL);
-	CHECK(access(stale, F_OK) < 0 && errno == ENOENT);
-	CHECK(access(fresh, F_OK) == 0); /* maybe another writer's */
-	store_rrd_free(st);
-}
+	snprintf(path, sizeof(path), "%s/rrd", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	for (i = 0; i < 4; i++) {
+		int fd;
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* All 308 municipalities x 2 data sources in one read. */
-static void
-test_xport_many_columns(void)
-{
-	struct measure m[2] = { measure("alpha", 0, 1e6),
-		                measure("beta", 0, 1e6) };
-	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	enum { N_AREAS = 308, N_COLS = 2 * N_AREAS };
-	static char codes[N_AREAS][8];
-	const char *areas[N_COLS], *ds[N_COLS];
-	struct rrd_block b;
-	double t_ms;
-	size_t i, bad = 0;
-
-	CHECK(st != NULL);
-	if (st == NULL)
-		return;
-	for (i = 0; i < N_AREAS; i++) {
-		time_t t[2] = { T0 + 3600, T0 + 7200 };
-		double v[4] = { (double)i, (double)i + 0.5, (double)i * 2,
-			        NAN };
-
-		snprintf(codes[i], sizeof(codes[i]), "KU%03zu", i + 5);
-		areas[2 * i] = areas[2 * i + 1] = codes[i];
-		ds[2 * i] = "alpha";
-		ds[2 * i + 1] = "beta";
-		if (i % 10 == 9)
-			continue; /* some without a file */
-		if (store_rrd_prepare(st, codes[i], m, 2, 2 * STEP, T0, &err) <
-		        0 ||
-		    store_rrd_update(st, codes[i], m, 2, t, v, 2, &err) < 0)
-			bad++;
-	}
-	CHECK(bad == 0);
-	t_ms = now_ms();
-	CHECK(store_rrd_xport(st, areas, ds, N_COLS, T0, T0 + 48 * STEP, STEP,
-	                      &b, &err) == 0);
-	t_ms = now_ms() - t_ms;
-	fprintf(stderr, "xport of %d columns x %zu points: %.1f ms\n", N_COLS,
-	        b.n_points, t_ms);
-	CHECK(b.n_cols == N_COLS && b.n_points == 48 && b.step == STEP);
-	for (i = 0; i < N_AREAS && b.n_points == 48; i++) {
-		if (i % 10 == 9) {
-			CHECK(isnan(at(&b, 2 * i, T0 + 3600)));
-			continue;
+		/* an old one, and a fresh one another writer may own */
+		snprintf(path, sizeof(path), "%s/rrd/%s", dir, names[i]);
+		fd = open(path, O_CREAT | O_WRONLY, 0644);
+		CHECK(fd >= 0 && close(fd) == 0);
+		CHECK(utimes(path, old) == 0);
+		snprintf(path, sizeof(path), "%s/rrd/%s.fresh", dir, names[i]);
+		if (names[i][0] == '.') {
+			fd = open(path, O_CREAT | O_WRONLY, 0644);
+			CHECK(fd >= 0 && close(fd) == 0);
+			fresh_n++;
 		}
-		CHECK(at(&b, 2 * i, T0 + 3600) == (double)i);
-		CHECK(at(&b, 2 * i + 1, T0 + 3600) == (double)i + 0.5);
-		CHECK(at(&b, 2 * i, T0 + 7200) == (double)i * 2);
-		CHECK(isnan(at(&b, 2 * i + 1, T0 + 7200)));
-		CHECK(isnan(at(&b, 2 * i, T0 + 10800)));
 	}
-	rrd_block_reset(&b);
+	store_rrd_free(store_rrd_new(dir, NULL, &err));
+	CHECK(count_tmp_files(dir) == fresh_n);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/rrd/%s", dir, names[i]);
+		CHECK(access(path, F_OK) < 0);
+	}
+}
+
+static void
+test_bad_input(void)
+{
+	static const char *const bad_areas[] = { "", "ku091", "KU0911234",
+		                                 "KU/91", "../X" };
+	static const char *const bad_addrs[] = { "unix:",     "unix:relative",
+		                                 "host:0",    "host:65536",
+		                                 "[::1",      "[::1]x",
+		                                 "host:12ab", ":42217" };
+	static const char *const good_addrs[] = {
+		"unix:/x/y.sock", "/x/y",  "127.0.0.1:42217",
+		"[::1]:1",        "[::1]", "localhost"
+	};
+	struct measure bad_ds[2] = { measure("Alpha", 0, 1),
+		                     measure("a-b", 0, 1) };
+	struct measure twice[2] = { measure("alpha", 0, 1),
+		                    measure("alpha", 0, 1) };
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double v[2] = { 1, 2 }, last[2];
+	size_t i;
+	int p;
+
+	for (i = 0; i < sizeof(bad_areas) / sizeof(bad_areas[0]); i++) {
+		CHECK(store_rrd_rebuild(st, bad_areas[i], two, 2, P2020, 1, v,
+		                        &err) == -1);
+		CHECK(store_rrd_append(st, bad_areas[i], two, 2, P2020, v,
+		                       &err) == -1);
+		CHECK(store_rrd_last_period(st, bad_areas[i], two, 2, &p, last,
+		                            &err) == -1);
+		CHECK(!store_rrd_exists(st, bad_areas[i]));
+	}
+	CHECK(store_rrd_rebuild(st, "KU091", bad_ds, 1, P2020, 1, v, &err) ==
+	      -1);
+	CHECK(store_rrd_rebuild(st, "KU091", bad_ds + 1, 1, P2020, 1, v,
+	                        &err) == -1);
+	CHECK(store_rrd_rebuild(st, "KU091", twice, 2, P2020, 1, v, &err) ==
+	      -1);
+	CHECK(strstr(err.msg, "twice") != NULL);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 0, P2020, 1, v, &err) == -1);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, 1970 * 12, 1, v, &err) ==
+	      -1);
+	CHECK(store_rrd_append(st, "KU091", two, 2, -1, v, &err) == -1);
+	CHECK(!store_rrd_exists(st, "KU091"));
+	CHECK(count_tmp_files(dir) == 0);
+	store_rrd_free(st);
+	for (i = 0; i < sizeof(bad_addrs) / sizeof(bad_addrs[0]); i++) {
+		st = store_rrd_new(dir, bad_addrs[i], &err);
+		CHECK(st == NULL);
+		if (st != NULL)
+			fprintf(stderr, "  took \"%s\"\n", bad_addrs[i]);
+		store_rrd_free(st);
+	}
+	for (i = 0; i < sizeof(good_addrs) / sizeof(good_addrs[0]); i++) {
+		st = store_rrd_new(dir, good_addrs[i], &err);
+		CHECK(st != NULL); /* connected only when written through */
+		if (st == NULL)
+			fprintf(stderr, "  \"%s\": %s\n", good_addrs[i],
+			        err.msg);
+		store_rrd_free(st);
+	}
+}
+
+/* --- charts --- */
+
+static void
+test_graph(void)
+{
+	struct error err = { 0 };
+	const char *dir = fresh_dir();
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+	double vals[6] = { 4, 1, 4, 2, 4, 3 };
+	struct rrd_graph_def defs[3] = { { "a", "KU091", "alpha" },
+		                         { "b", "KU091", "gamma" },
+		                         { "c", "KU092", "alpha" } };
+	char from[32], to[32];
+	const char *args[] = { "--start",
+		               from,
+		               "--end",
+		               to,
+		               "VDEF:avg=a,AVERAGE",
+		               "PRINT:avg:%.3lf",
+		               "LINE1:a#ff0000",
+		               "LINE1:b#00ff00",
+		               "LINE1:c#0000ff" };
+	const char *svg[] = { "--imgformat", "SVG", "--start",       from,
+		              "--end",       to,    "LINE1:a#ff0000" };
+	/* a frame of no data, as charts draw before any file exists */
+	const char *frame[] = { "--start",         "end-1d",
+		                "--lower-limit",   "0",
+		                "--upper-limit",   "1",
+		                "HRULE:0#FFFFFF00" };
+	struct rrd_image img = { 0 };
+
+	snprintf(from, sizeof(from), "%lld", (long long)period_start(P2020));
+	snprintf(to, sizeof(to), "%lld", (long long)period_end(P2020 + 2));
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 3, vals, &err) ==
+	      0);
+	/* alpha is 4 throughout; gamma is no data source of the file and
+	 * KU092 no file: both draw as unknown */
+	CHECK(store_rrd_graph(st, defs, 3, args, 9, &img, &err) == 0);
+	CHECK(img.len > 8 && memcmp(img.data, "\x89PNG", 4) == 0);
+	CHECK(img.width > 0 && img.height > 0);
+	CHECK(img.n_prints == 1);
+	if (img.n_prints == 1)
+		CHECK_STR(img.prints[0], "4.000");
+	rrd_image_reset(&img);
+	CHECK(img.data == NULL && img.n_prints == 0);
+	CHECK(store_rrd_graph(st, defs, 1, svg, 7, &img, &err) == 0);
+	CHECK(img.len > 5 && memcmp(img.data, "<?xml", 5) == 0);
+	rrd_image_reset(&img);
+	CHECK(store_rrd_graph(st, defs + 2, 1, svg, 7, &img, &err) == 1);
+	CHECK(store_rrd_graph(NULL, NULL, 0, frame, 7, &img, &err) == 0);
+	CHECK(img.len > 0);
+	rrd_image_reset(&img);
 	store_rrd_free(st);
 }
 
-struct reader {
+/* --- threads --- */
+
+struct worker {
 	struct store_rrd *st;
-	int n_bad;
+	char area[8];
+	int failures;
 };
 
 static void *
-read_loop(void *arg)
+work(void *arg)
 {
-	struct reader *r = arg;
-	int i;
+	struct worker *w = arg;
+	struct error err = { 0 };
+	double v[2 * 12], last[2];
+	struct rrd_graph_def def = { "a", "", "alpha" };
+	const char *args[] = { "--start", "end-3y", "LINE1:a#ff0000" };
+	struct rrd_image img;
+	int i, p;
 
-	for (i = 0; i < 200; i++) {
-		struct rrd_block b;
-
-		if (xport1(r->st, "KU091", "alpha", T0, T0 + 3 * STEP, &b) <
-		        0 ||
-		    at(&b, 0, T0 + 3600) != 42)
-			r->n_bad++;
-		rrd_block_reset(&b);
+	snprintf(def.area, sizeof(def.area), "%s", w->area);
+	for (i = 0; i < 24; i++)
+		v[i] = i;
+	for (i = 0; i < 10; i++) {
+		if (store_rrd_rebuild(w->st, w->area, two, 2, P2020, 12, v,
+		                      &err) != 0 ||
+		    store_rrd_append(w->st, w->area, two, 2, P2020 + 12, v,
+		                     &err) != 0 ||
+		    store_rrd_last_period(w->st, w->area, two, 2, &p, last,
+		                          &err) != 0 ||
+		    p != P2020 + 12)
+			w->failures++;
+		if (i % 3 == 0) {
+			if (store_rrd_graph(w->st, &def, 1, args, 3, &img,
+			                    &err) != 0)
+				w->failures++;
+			rrd_image_reset(&img);
+		}
 	}
+	if (w->failures > 0)
+		fprintf(stderr, "  %s: %s\n", w->area, err.msg);
 	return NULL;
 }
 
-/* rrd_xport keeps its time parser's state in statics: readers on several
- * threads must not trample each other (run under ASan/TSan to see). */
 static void
-test_xport_threads(void)
+run_workers(struct store_rrd *st)
 {
-	struct measure m[1] = { measure("alpha", 0, 100) };
-	struct error err = { 0 };
-	struct store_rrd *st = store_rrd_new(fresh_dir(), STEP, "", &err);
-	time_t t[1] = { T0 + 3600 };
-	double v[1] = { 42 };
-	struct reader r[3];
-	pthread_t th[3];
+	struct worker w[4];
+	pthread_t t[4];
 	int i;
 
-	CHECK(store_rrd_prepare(st, "KU091", m, 1, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_update(st, "KU091", m, 1, t, v, 1, &err) == 0);
-	for (i = 0; i < 3; i++) {
-		r[i].st = st;
-		r[i].n_bad = 0;
-		pthread_create(&th[i], NULL, read_loop, &r[i]);
+	for (i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].st = st;
+		snprintf(w[i].area, sizeof(w[i].area), "KU%03u",
+		         (unsigned)i % 1000);
+		CHECK(pthread_create(&t[i], NULL, work, &w[i]) == 0);
 	}
-	for (i = 0; i < 3; i++) {
-		pthread_join(th[i], NULL);
-		CHECK(r[i].n_bad == 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(w[i].failures == 0);
 	}
+}
+
+static void
+test_threads(void)
+{
+	struct error err = { 0 };
+	struct store_rrd *st = store_rrd_new(fresh_dir(), NULL, &err);
+
+	run_workers(st);
+	CHECK(count_tmp_files(root) == 0);
 	store_rrd_free(st);
 }
 
 /* --- rrdcached --- */
 
+/* Writes through the daemon at addr: it writes files only hourly, so a
+ * value found in a file proves the store flushed. */
 static void
-test_rrdcached(void)
+through_rrdcached(const char *dir, const char *addr)
 {
-	struct measure m[2] = { measure("alpha", 0, 100),
-		                measure("beta", 0, 100) };
 	struct error err = { 0 };
-	struct store_rrd *st, *direct = NULL, *other;
-	char addr[200], dir[64];
-	time_t t1[3] = { T0 + 1800, T0 + 3600, T0 + 7200 }, last = 0;
-	double v1[6] = { 10, NAN, 10, 1, 20, 2 };
-	time_t t2[1] = { T0 + 10800 };
-	double v2[3] = { 30, 3, 33 };
-	const char *areas[3] = { "KU091", "KU091", "KU091" },
-	           *ds[3] = { "alpha", "beta", "gamma" };
-	struct rrd_block b;
-	pid_t pid;
+	struct store_rrd *st = store_rrd_new(dir, addr, &err);
+	double vals[4] = { 1, 10, 2, 20 }, v3[2] = { 3, 30 }, last[2];
+	double revised[8] = { 1, 11, 2, 22, 3, 33, 4, 44 };
+	struct rrd_graph_def def = { "a", "KU091", "alpha" };
+	const char *args[] = { "--start", "end-20y", "LINE1:a#ff0000" };
+	struct rrd_image img = { 0 };
+	struct stat a, b;
+	int p;
 
-	snprintf(dir, sizeof(dir), "%s", fresh_dir());
-	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
+	CHECK(st != NULL);
+	if (st == NULL) {
+		fprintf(stderr, "  %s\n", err.msg);
+		return;
+	}
+	/* a rebuild lands whole: CREATE, BATCH, FLUSH */
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 2, vals, &err) ==
+	      0);
+	if (err.msg[0] != '\0')
+		fprintf(stderr, "  rebuild: %s\n", err.msg);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "beta", P2020 + 1, 20) ==
+	      0);
+	CHECK(file_last(path_of(dir, "KU091")) == period_end(P2020 + 1));
+	/* an append stays in the daemon until a reader flushes */
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 2, v3, &err) == 0);
+	CHECK(file_last(path_of(dir, "KU091")) == period_end(P2020 + 1));
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &p, last, &err) == 0);
+	CHECK(p == P2020 + 2 && last[0] == 3 && last[1] == 30);
+	CHECK(period_mismatches(path_of(dir, "KU091"), "alpha", P2020 + 2, 3) ==
+	      0);
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 2, v3, &err) == 1);
+	CHECK(store_rrd_append(st, "KU091", three, 3, P2020 + 3, v3, &err) ==
+	      1);
+	CHECK(store_rrd_append(st, "KU099", two, 2, P2020 + 3, v3, &err) == 1);
+	/* a rebuild over updates the daemon still holds */
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 3, v3, &err) == 0);
+	CHECK(stat(path_of(dir, "KU091"), &a) == 0);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 4, revised, &err) ==
+	      0);
+	CHECK(stat(path_of(dir, "KU091"), &b) == 0);
+	CHECK(a.st_ino != b.st_ino);
+	for (p = 0; p < 4; p++)
+		CHECK(period_mismatches(path_of(dir, "KU091"), "beta",
+		                        P2020 + p, revised[p * 2 + 1]) == 0);
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &p, last, &err) == 0);
+	CHECK(p == P2020 + 3 && last[1] == 44);
+	/* and a chart sees what the daemon holds */
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 5, v3, &err) == 0);
+	CHECK(store_rrd_graph(st, &def, 1, args, 3, &img, &err) == 0);
+	CHECK(file_last(path_of(dir, "KU091")) == period_end(P2020 + 5));
+	rrd_image_reset(&img);
+	/* an empty file through the daemon */
+	CHECK(store_rrd_rebuild(st, "KU092", two, 2, 0, 0, NULL, &err) == 0);
+	CHECK(store_rrd_last_period(st, "KU092", two, 2, &p, last, &err) == 0);
+	CHECK(p == -1);
+	run_workers(st);
+	CHECK(count_tmp_files(dir) == 0);
+	store_rrd_free(st);
+}
+
+static void
+test_rrdcached_unix(void)
+{
+	const char *dir = fresh_dir();
+	struct error err = { 0 };
+	double v[2] = { 5, 50 }, last[2];
+	char addr[600];
+	struct store_rrd *st;
+	pid_t pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
+	int p;
+
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
-	st = store_rrd_new(dir, STEP, addr, &err);
-	CHECK(st != NULL);
-	if (st == NULL)
-		goto out;
-	CHECK(store_rrd_prepare(st, "KU091", m, 2, 2 * STEP, T0, &err) == 0);
-	CHECK(store_rrd_update(st, "KU091", m, 2, t1, v1, 3, &err) == 0);
-	/* the daemon holds them (it writes hourly): reads flush first */
-	direct = store_rrd_new(dir, STEP, "", &err);
-	CHECK(store_rrd_last(direct, "KU091", &last, &err) == 0);
-	CHECK(last == T0);
-	CHECK(store_rrd_xport(st, areas, ds, 2, T0, T0 + 3 * STEP, STEP, &b,
-	                      &err) == 0);
-	if (b.n_points == 3) {
-		CHECK(at(&b, 0, T0 + 3600) == 10);
-		/* half the step unknown still makes a known point */
-		CHECK(at(&b, 1, T0 + 3600) == 1);
-		CHECK(at(&b, 0, T0 + 7200) == 20 && at(&b, 1, T0 + 7200) == 2);
-	} else {
-		CHECK(b.n_points == 3);
-	}
-	rrd_block_reset(&b);
-	CHECK(store_rrd_last(direct, "KU091", &last, &err) == 0);
-	CHECK(last == T0 + 7200);
-	t1[0] = T0 + 8000;
-	CHECK(store_rrd_update(st, "KU091", m, 2, t1, v1, 1, &err) == 0);
-	CHECK(store_rrd_last(direct, "KU091", &last, &err) == 0);
-	CHECK(last == T0 + 7200);
-	CHECK(store_rrd_last(st, "KU091", &last, &err) == 0);
-	CHECK(last == T0 + 8000);
-	/* the past is refused before the daemon sees it */
-	CHECK(store_rrd_update(st, "KU091", m, 2, t1 + 2, v1, 1, &err) == -1);
-	CHECK(strstr(err.msg, "time 1700006400 ") != NULL);
-	/* pending samples survive a data source being added */
-	t1[0] = T0 + 9000;
-	CHECK(store_rrd_update(st, "KU091", m, 2, t1, v1, 1, &err) == 0);
-	m[1].max = 50;
-	{
-		struct measure m3[3] = { m[0], m[1], measure("gamma", 0, 99) };
-
-		CHECK(store_rrd_prepare(st, "KU091", m3, 3, 2 * STEP, T0,
-		                        &err) == 0);
-		CHECK(store_rrd_update(st, "KU091", m3, 3, t2, v2, 1, &err) ==
-		      0);
-	}
-	CHECK(store_rrd_xport(st, areas, ds, 3, T0, T0 + 3 * STEP, STEP, &b,
-	                      &err) == 0);
-	if (b.n_points == 3) {
-		CHECK(at(&b, 0, T0 + 3600) == 10);
-		CHECK(at(&b, 0, T0 + 7200) == 20);
-		/* (T0+7200, T0+8000] 10, (T0+8000, T0+9000] 10,
-		 * (T0+9000, T0+10800] 30 */
-		CHECK(at(&b, 0, T0 + 10800) == 20);
-		CHECK(isnan(at(&b, 2, T0 + 7200)));
-		CHECK(at(&b, 2, T0 + 10800) == 33);
-	} else {
-		CHECK(b.n_points == 3);
-	}
-	rrd_block_reset(&b);
-	/* a restarted daemon: the store's connection is dead, it notices,
-	 * finds that the samples did not arrive, and sends them again */
+	through_rrdcached(dir, addr);
+	/* the same address, without "unix:" */
+	st = store_rrd_new(dir, addr + 5, &err);
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 6, v, &err) == 0);
+	/* a daemon restarted between two writes: the store reconnects */
 	CHECK(fixture_rrdcached_stop(pid));
 	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
 	CHECK(pid > 0);
-	if (pid <= 0) {
-		store_rrd_free(direct);
-		store_rrd_free(st);
-		return;
-	}
-	t2[0] = T0 + 14400;
-	v2[0] = 40;
-	{
-		struct measure m3[3] = { m[0], m[1], measure("gamma", 0, 99) };
-
-		CHECK(store_rrd_update(st, "KU091", m3, 3, t2, v2, 1, &err) ==
-		      0);
-	}
-	CHECK(xport1(st, "KU091", "alpha", T0, T0 + 4 * STEP, &b) == 0);
-	CHECK(at(&b, 0, T0 + 14400) == 40);
-	rrd_block_reset(&b);
-	/* a second writer the store does not know of: the daemon refuses
-	 * what is older than what it holds, and says why */
-	other = store_rrd_new(dir, STEP, addr, &err);
-	t2[0] = T0 + 18000;
-	CHECK(store_rrd_update(other, "KU091", m, 2, t2, v2, 1, &err) == 0);
-	t2[0] = T0 + 16000;
-	CHECK(store_rrd_update(st, "KU091", m, 2, t2, v2, 1, &err) == -1);
-	CHECK(strstr(err.msg, "illegal attempt") != NULL);
-	/* after that the store asks the file, and refuses by itself */
-	t2[0] = T0 + 17000;
-	CHECK(store_rrd_update(st, "KU091", m, 2, t2, v2, 1, &err) == -1);
-	CHECK(strstr(err.msg, "after the last update 1700017200") != NULL);
-	t2[0] = T0 + 19000;
-	CHECK(store_rrd_update(st, "KU091", m, 2, t2, v2, 1, &err) == 0);
-	store_rrd_free(other);
-	CHECK(count_strays() == 0);
-	store_rrd_free(direct);
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 7, v, &err) == 0);
+	if (err.msg[0] != '\0')
+		fprintf(stderr, "  after restart: %s\n", err.msg);
+	CHECK(store_rrd_last_period(st, "KU091", two, 2, &p, last, &err) == 0);
+	CHECK(p == P2020 + 7);
+	/* a daemon gone: an error that says so, and no file touched */
+	if (pid > 0)
+		CHECK(fixture_rrdcached_stop(pid));
+	err.msg[0] = '\0';
+	CHECK(store_rrd_append(st, "KU091", two, 2, P2020 + 8, v, &err) == -1);
+	CHECK(strstr(err.msg, "rrdcached") != NULL);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 1, v, &err) == -1);
+	CHECK(file_last(path_of(dir, "KU091")) == period_end(P2020 + 7));
 	store_rrd_free(st);
-out:
+}
+
+static void
+test_rrdcached_tcp(void)
+{
+	const char *dir = fresh_dir();
+	char addr[64], outside[64];
+	struct error err = { 0 };
+	double v[2] = { 5, 50 };
+	struct store_rrd *st;
+	pid_t pid = fixture_rrdcached_start_tcp(dir, addr, sizeof(addr));
+
+	CHECK(pid > 0);
+	if (pid <= 0)
+		return;
+	through_rrdcached(dir, addr);
+	/* started with -B -b: a storage dir outside the base is refused */
+	fixture_tmpdir(outside, sizeof(outside), "test_store_rrd_out");
+	st = store_rrd_new(outside, addr, &err);
+	CHECK(st != NULL);
+	CHECK(store_rrd_rebuild(st, "KU091", two, 2, P2020, 1, v, &err) == -1);
+	CHECK(strstr(err.msg, "Permission denied") != NULL);
+	store_rrd_free(st);
+	fixture_rmtree(outside);
 	CHECK(fixture_rrdcached_stop(pid));
 }
 
 int
 main(void)
 {
-	signal(SIGPIPE, SIG_IGN); /* as kuntamond does */
-	RUN(test_create_update_read);
-	RUN(test_out_of_order_refused);
-	RUN(test_add_ds_keeps_data);
-	RUN(test_prepare_unchanged_is_free);
-	RUN(test_xport_missing_files);
-	RUN(test_bad_names_refused);
+	/* a data dir's rrdcached is [storage] rrdcached, never this */
+	unsetenv("RRDCACHED_ADDRESS");
+	RUN(test_rebuild_every_day);
+	RUN(test_rebuild_current_month);
+	RUN(test_rrdtool_fetch_command);
+	RUN(test_rebuild_atomic);
+	RUN(test_rebuild_speed);
+	RUN(test_append);
+	RUN(test_append_edges);
+	RUN(test_last_period);
+	RUN(test_v1_dir_refused);
 	RUN(test_stale_tmp_removed);
-	RUN(test_xport_many_columns);
-	RUN(test_xport_threads);
-	if (fixture_has_rrdcached())
-		check_run("store_rrd_rrdcached", test_rrdcached);
-	else
-		printf("skip store_rrd_rrdcached (rrdcached not installed)\n");
+	RUN(test_bad_input);
+	RUN(test_graph);
+	RUN(test_threads);
+	if (fixture_has_rrdcached()) {
+		RUN(test_rrdcached_unix);
+		RUN(test_rrdcached_tcp);
+	} else {
+		printf("skip test_rrdcached_unix (rrdcached not installed)\n");
+		printf("skip test_rrdcached_tcp (rrdcached not installed)\n");
+	}
 	fixture_rmtree(root);
 	return check_done();
 }
