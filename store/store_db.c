@@ -27,7 +27,10 @@
 #include "store_db.h"
 #include "xmalloc.h"
 
-#define SCHEMA_VERSION 1
+/* 1: kuntamon v1, which filed figures in RRD files by arrival time and
+ * kept none here; such a database is refused, not migrated (its files
+ * hold no periods to migrate from). */
+#define SCHEMA_VERSION 2
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS polls ("
@@ -88,6 +91,27 @@ static const char schema[] =
     " outcome TEXT NOT NULL,"
     " detail TEXT);"
     "CREATE INDEX IF NOT EXISTS audit_time ON audit(time);"
+    "CREATE TABLE IF NOT EXISTS figures ("
+    " area TEXT NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " measure TEXT NOT NULL,"
+    " value REAL NOT NULL,"
+    " received INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " token_id INTEGER," /* a submission's token */
+    " PRIMARY KEY (area, period, measure)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS history ("
+    " area TEXT NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " measure TEXT NOT NULL,"
+    " value REAL NOT NULL,"
+    " received INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " token_id INTEGER,"
+    " replaced INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS history_area ON history(area, period);"
+    "CREATE TABLE IF NOT EXISTS rrd_dirty ("
+    " area TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS audit_area_time ON audit(area, time);";
 
 enum stmt {
@@ -113,6 +137,14 @@ enum stmt {
 	ST_TOKEN_REVOKE,
 	ST_TOKENS,
 	ST_AUDIT,
+	ST_FIG_HISTORY,
+	ST_FIG_PUT,
+	ST_DIRTY,
+	ST_CLEAN,
+	ST_DIRTIES,
+	ST_FIGURES,
+	ST_REVISIONS,
+	ST_DATA_VERSION,
 	N_STMTS
 };
 
@@ -175,13 +207,44 @@ static const char *const stmt_sql[N_STMTS] = {
 	              " revoked FROM tokens ORDER BY id",
 	[ST_AUDIT] = "INSERT INTO audit (time, token_id, remote, area,"
 	             " outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_FIG_HISTORY] = "INSERT INTO history (area, period, measure,"
+	                   " value, received, source, token_id, replaced)"
+	                   " SELECT area, period, measure, value, received,"
+	                   " source, token_id, ?4 FROM figures WHERE"
+	                   " area = ?1 AND period = ?2 AND measure = ?3",
+	[ST_FIG_PUT] = "INSERT INTO figures (area, period, measure, value,"
+	               " received, source, token_id)"
+	               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	               " ON CONFLICT (area, period, measure) DO UPDATE SET"
+	               " value = excluded.value,"
+	               " received = excluded.received,"
+	               " source = excluded.source,"
+	               " token_id = excluded.token_id",
+	[ST_DIRTY] = "INSERT OR IGNORE INTO rrd_dirty (area) VALUES (?1)",
+	[ST_CLEAN] = "DELETE FROM rrd_dirty WHERE area = ?1",
+	[ST_DIRTIES] = "SELECT area FROM rrd_dirty ORDER BY area",
+	[ST_FIGURES] = "SELECT f.area, f.period, f.measure, f.value,"
+	               " COALESCE(r.received, f.received) FROM figures f"
+	               " LEFT JOIN reports r USING (area, period)"
+	               " ORDER BY f.area, f.period",
+	[ST_REVISIONS] = "SELECT period, measure, value, received, source,"
+	                 " token_id, 0 FROM figures WHERE area = ?1"
+	                 " AND (?2 < 0 OR period = ?2)"
+	                 " AND (?3 IS NULL OR measure = ?3)"
+	                 " UNION ALL SELECT period, measure, value, received,"
+	                 " source, token_id, replaced FROM history"
+	                 " WHERE area = ?1 AND (?2 < 0 OR period = ?2)"
+	                 " AND (?3 IS NULL OR measure = ?3)"
+	                 " ORDER BY 4 DESC, 7, 1 DESC, 2 LIMIT ?4",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[N_STMTS];
 	pthread_mutex_t lock;
-	bool in_tx; /* inside store_db_begin .. store_db_commit */
+	bool in_tx;     /* inside store_db_begin .. store_db_commit */
+	bool is_atomic; /* ... and all of it or nothing (an import) */
 };
 
 /* Runs a statement that returns no rows; SQLITE_DONE or the error. */
@@ -261,6 +324,13 @@ migrate(sqlite3 *h, struct error *err)
 	if (pragma_text(h, "PRAGMA user_version", v, sizeof(v), err) < 0)
 		goto fail;
 	version = strtol(v, NULL, 10);
+	if (version == 1) {
+		error_set(err, 0,
+		          "the database was written by kuntamon v1, which filed "
+		          "figures by arrival time: start v2 on a new [storage] "
+		          "dir and re-import the history with kuntamonctl import");
+		goto fail;
+	}
 	if (version > SCHEMA_VERSION) {
 		error_set(
 		    err, 0,
@@ -352,6 +422,28 @@ store_db_close(struct store_db *db)
 }
 
 int
+store_db_begin_atomic(struct store_db *db)
+{
+	int rc = store_db_begin(db);
+
+	pthread_mutex_lock(&db->lock);
+	db->is_atomic = rc == 0;
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_rollback(struct store_db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	if (db->in_tx)
+		run(db, ST_ROLLBACK);
+	db->in_tx = db->is_atomic = false;
+	pthread_mutex_unlock(&db->lock);
+	return 0;
+}
+
+int
 store_db_begin(struct store_db *db)
 {
 	int rc = 0;
@@ -388,8 +480,39 @@ store_db_commit(struct store_db *db)
 	} else {
 		db->in_tx = false;
 	}
+	db->is_atomic = false;
 	pthread_mutex_unlock(&db->lock);
 	return rc;
+}
+
+/* One figure of o: the value it replaces goes to the history first. */
+static int
+put_figure(struct store_db *db, const struct db_outcome *o,
+           const struct db_change *c)
+{
+	sqlite3_stmt *st;
+
+	if (c->is_revision) {
+		st = db->stmts[ST_FIG_HISTORY];
+		bind_text(st, 1, o->area);
+		sqlite3_bind_int(st, 2, o->period);
+		bind_text(st, 3, c->measure);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)o->time);
+		if (run(db, ST_FIG_HISTORY) != SQLITE_DONE)
+			return -1;
+	}
+	st = db->stmts[ST_FIG_PUT];
+	bind_text(st, 1, o->area);
+	sqlite3_bind_int(st, 2, o->period);
+	bind_text(st, 3, c->measure);
+	sqlite3_bind_double(st, 4, c->value);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)o->time);
+	bind_text(st, 6, o->source != NULL ? o->source : "poll");
+	if (o->token_id > 0)
+		sqlite3_bind_int64(st, 7, o->token_id);
+	else
+		sqlite3_bind_null(st, 7);
+	return run(db, ST_FIG_PUT) == SQLITE_DONE ? 0 : -1;
 }
 
 /* The rows of one outcome; the caller holds the lock and a transaction. */
@@ -448,6 +571,15 @@ write_outcome(struct store_db *db, const struct db_outcome *o)
 		if (run(db, ST_SEEN) != SQLITE_DONE)
 			return -1;
 	}
+	for (i = 0; i < o->n_changes; i++)
+		if (put_figure(db, o, &o->changes[i]) < 0)
+			return -1;
+	if (o->n_changes > 0) {
+		st = db->stmts[ST_DIRTY];
+		bind_text(st, 1, o->area);
+		if (run(db, ST_DIRTY) != SQLITE_DONE)
+			return -1;
+	}
 	if (o->source != NULL && strcmp(o->source, "poll") == 0) {
 		enum stmt s = o->error == NULL ? ST_STATE_OK : ST_STATE_FAIL;
 
@@ -503,6 +635,21 @@ store_db_record(struct store_db *db, const struct db_outcome *o)
 		if (own_tx)
 			run(db, ST_ROLLBACK);
 		goto out;
+	}
+	/* Figures are committed before the caller writes the RRD file
+	 * (derived from them) or answers 202: a batch is committed with
+	 * them and goes on in a new transaction. */
+	if (!own_tx && !db->is_atomic && o->n_changes > 0) {
+		if (run(db, ST_COMMIT) != SQLITE_DONE) {
+			log_db("database commit failed", o->area, db);
+			run(db, ST_ROLLBACK);
+			db->in_tx = false;
+			goto out;
+		}
+		if (run(db, ST_BEGIN) != SQLITE_DONE) {
+			log_db("database begin failed", o->area, db);
+			db->in_tx = false;
+		}
 	}
 	rc = 0;
 out:
@@ -961,5 +1108,131 @@ store_db_each_report(struct store_db *db, int first, int last,
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, rows[i].area, rows[i].period);
 	free(raw);
+	return rc;
+}
+
+int
+store_db_each_figure(struct store_db *db, store_db_figure_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	struct db_figure f;
+	int step, rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_FIGURES];
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		copy_text(f.area, sizeof(f.area), st, 0);
+		f.period = sqlite3_column_int(st, 1);
+		copy_text(f.measure, sizeof(f.measure), st, 2);
+		f.value = sqlite3_column_double(st, 3);
+		f.received = (time_t)sqlite3_column_int64(st, 4);
+		rc = fn(ctx, &f);
+	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		log_db("database read failed", NULL, db);
+		rc = -1;
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+static void
+copy_revision(void *row, sqlite3_stmt *st)
+{
+	struct db_revision *r = row;
+
+	r->period = sqlite3_column_int(st, 0);
+	copy_text(r->measure, sizeof(r->measure), st, 1);
+	r->value = sqlite3_column_double(st, 2);
+	r->received = (time_t)sqlite3_column_int64(st, 3);
+	copy_text(r->source, sizeof(r->source), st, 4);
+	r->token_id = sqlite3_column_int64(st, 5);
+	r->replaced = (time_t)sqlite3_column_int64(st, 6);
+}
+
+int
+store_db_each_revision(struct store_db *db, const char *area, int period,
+                       const char *measure, size_t limit,
+                       store_db_revision_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	struct db_revision *rows;
+	char *raw;
+	size_t n, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_REVISIONS];
+	bind_text(st, 1, area);
+	sqlite3_bind_int(st, 2, period);
+	bind_text(st, 3, measure);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	rc = read_rows(db, st, sizeof(*rows), copy_revision, &raw, &n);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_revision *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
+	return rc;
+}
+
+static void
+copy_area(void *row, sqlite3_stmt *st)
+{
+	copy_text(row, AREA_CODE_BYTES, st, 0);
+}
+
+int
+store_db_each_dirty(struct store_db *db, store_db_area_fn fn, void *ctx)
+{
+	char *raw;
+	size_t n, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	rc = read_rows(db, db->stmts[ST_DIRTIES], AREA_CODE_BYTES, copy_area,
+	               &raw, &n);
+	sqlite3_reset(db->stmts[ST_DIRTIES]);
+	pthread_mutex_unlock(&db->lock);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, raw + i * AREA_CODE_BYTES);
+	free(raw);
+	return rc;
+}
+
+int
+store_db_clean(struct store_db *db, const char *area)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&db->lock);
+	bind_text(db->stmts[ST_CLEAN], 1, area);
+	if (run(db, ST_CLEAN) != SQLITE_DONE) {
+		log_db("database write failed", area, db);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_data_version(struct store_db *db, long long *out)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_DATA_VERSION];
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		log_db("database read failed", NULL, db);
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&db->lock);
 	return rc;
 }

@@ -1,8 +1,10 @@
 /*
- * store_db.h: the only user of SQLite (WAL). Holds every poll's and
- * submission's outcome, rejected measures, rule violations, which period
- * each municipality reported and when, per-endpoint collection state,
- * hashed tokens and the audit log of submissions.
+ * store_db.h: the only user of SQLite (WAL). Holds the figures - (area,
+ * period, measure) -> value with when and how it arrived - and every value
+ * they replaced (the history); every poll's and submission's outcome,
+ * rejected measures, rule violations, which period each municipality
+ * reported and when, per-endpoint collection state, hashed tokens and the
+ * audit log of submissions.
  *
  * One connection per store, serialised by a mutex: any thread may call.
  */
@@ -26,6 +28,20 @@ void store_db_close(struct store_db *db);
  * not supported. Records outside begin/commit are committed one by one. */
 int store_db_begin(struct store_db *db);
 int store_db_commit(struct store_db *db);
+/* A batch that is all or nothing (an import): records with changes do not
+ * commit it early; store_db_rollback drops it whole. */
+int store_db_begin_atomic(struct store_db *db);
+int store_db_rollback(struct store_db *db);
+
+#define AREA_CODE_BYTES 8
+
+/* A figure a document sets: new, or replacing the period's value (which
+ * goes to the history). */
+struct db_change {
+	const char *measure;
+	double value;
+	bool is_revision;
+};
 
 struct db_rejection {
 	const char *measure;
@@ -48,13 +64,19 @@ struct db_outcome {
 	size_t n_rejections;
 	const char *const *violations; /* rule texts */
 	size_t n_violations;
+	long long token_id; /* a submission's token; 0: none */
+	const struct db_change *changes; /* figures of o->period it sets */
+	size_t n_changes;
 };
 
 /* Records o: a poll row, its rejections and violations; if the document was
  * taken with at least one accepted measure, that area reported period at
- * o->time (the first receipt of a period is kept); for source "poll" the
- * endpoint's state (last success or error, consecutive failures, latency).
- */
+ * o->time (the first receipt of a period is kept); its changes to the
+ * figures (the replaced values into the history) and the area marked for
+ * an RRD rewrite (store_db_clean); for source "poll" the endpoint's state
+ * (last success or error, consecutive failures, latency). All or nothing.
+ * A record with changes is committed when this returns 0, inside a
+ * store_db_begin batch too (the batch is committed with it and goes on). */
 int store_db_record(struct store_db *db, const struct db_outcome *o);
 
 struct db_endpoint_state {
@@ -163,5 +185,49 @@ typedef int (*store_db_period_fn)(void *ctx, const char *area, int period);
  * by period and then area (series: reporting_rate). */
 int store_db_each_report(struct store_db *db, int first, int last,
                          store_db_period_fn fn, void *ctx);
+
+/* ---- figures ---- */
+
+struct db_figure {
+	char area[AREA_CODE_BYTES];
+	int period;
+	char measure[24];
+	double value;
+	time_t received; /* the period's first receipt */
+};
+
+typedef int (*store_db_figure_fn)(void *ctx, const struct db_figure *f);
+/* Calls fn for every figure, by area and period, with the store locked:
+ * fn must not use the store. */
+int store_db_each_figure(struct store_db *db, store_db_figure_fn fn,
+                         void *ctx);
+
+struct db_revision {
+	int period;
+	char measure[24];
+	double value;
+	time_t received;
+	char source[16];
+	long long token_id; /* 0: none */
+	time_t replaced;    /* 0: the current value */
+};
+
+typedef int (*store_db_revision_fn)(void *ctx, const struct db_revision *r);
+/* Calls fn for every value area's figures have had (period -1: any;
+ * measure NULL: any), newest first, at most limit. */
+int store_db_each_revision(struct store_db *db, const char *area, int period,
+                           const char *measure, size_t limit,
+                           store_db_revision_fn fn, void *ctx);
+
+typedef int (*store_db_area_fn)(void *ctx, const char *area);
+/* Calls fn for each area whose figures changed since its RRD file was
+ * last written (a crash between the two writes). */
+int store_db_each_dirty(struct store_db *db, store_db_area_fn fn, void *ctx);
+/* Area's RRD file is in line with its figures. */
+int store_db_clean(struct store_db *db, const char *area);
+
+/* PRAGMA data_version: changes when another connection (kuntamonctl
+ * import) commits. */
+int store_db_data_version(struct store_db *db, long long *out);
 
 #endif

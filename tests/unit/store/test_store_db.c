@@ -148,7 +148,7 @@ test_open_wal_schema(void)
 	if (db == NULL)
 		return;
 	CHECK_STR(query_text("PRAGMA journal_mode", mode, sizeof(mode)), "wal");
-	CHECK(query_int("PRAGMA user_version") == 1);
+	CHECK(query_int("PRAGMA user_version") == 2);
 	CHECK(query_int("SELECT COUNT(*) FROM sqlite_schema WHERE type = "
 	                "'table' AND name IN ('polls', 'rejections', "
 	                "'violations', 'reports', 'areas_seen', "
@@ -517,6 +517,177 @@ test_reopen_keeps_data(void)
 	CHECK(store_db_open(db_path, &err) == NULL);
 }
 
+struct figs {
+	struct db_figure f[16];
+	size_t n;
+};
+
+static int
+collect_figure(void *ctx, const struct db_figure *f)
+{
+	struct figs *c = ctx;
+
+	if (c->n < 16)
+		c->f[c->n++] = *f;
+	return 0;
+}
+
+struct revs {
+	struct db_revision r[16];
+	size_t n;
+};
+
+static int
+collect_revision(void *ctx, const struct db_revision *r)
+{
+	struct revs *c = ctx;
+
+	if (c->n < 16)
+		c->r[c->n++] = *r;
+	return 0;
+}
+
+static int
+collect_dirty(void *ctx, const char *area)
+{
+	int *n = ctx;
+
+	(*n)++;
+	return strcmp(area, "KU091") == 0 ? 0 : 5;
+}
+
+/* A figure, revised: the history keeps the old value with when it was
+ * replaced; revisions list both, newest first; the area is marked for its
+ * RRD file until cleaned. */
+static void
+test_figures_and_history(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_change c[2] = { { "contacts", 50, false },
+		                  { "staff_fte", 2.5, false } };
+	struct db_outcome o = poll_ok("KU091", 100, 24321, 2);
+	struct figs f;
+	struct revs r;
+	int n_dirty = 0;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o.changes = c;
+	o.n_changes = 2;
+	CHECK(store_db_record(db, &o) == 0);
+	c[0].value = 10;
+	c[0].is_revision = true;
+	o = poll_ok("KU091", 200, 24321, 1);
+	o.source = "submission";
+	o.token_id = 0;
+	o.changes = c;
+	o.n_changes = 1;
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 2);
+	CHECK(query_int("SELECT value FROM figures WHERE measure = "
+	                "'contacts'") == 10);
+	CHECK(query_int("SELECT COUNT(*) FROM history") == 1);
+	CHECK(query_int("SELECT value FROM history") == 50);
+	CHECK(query_int("SELECT replaced FROM history") == 200);
+	memset(&f, 0, sizeof(f));
+	CHECK(store_db_each_figure(db, collect_figure, &f) == 0);
+	CHECK(f.n == 2);
+	/* a figure carries its period's first receipt */
+	CHECK(f.n == 2 && f.f[0].received == 100 && f.f[1].received == 100);
+	CHECK(f.n == 2 && f.f[0].period == 24321);
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_revision(db, "KU091", -1, "contacts", 100,
+	                             collect_revision, &r) == 0);
+	CHECK(r.n == 2);
+	CHECK(r.n == 2 && r.r[0].value == 10 && r.r[0].replaced == 0);
+	CHECK_STR(r.r[0].source, "submission");
+	CHECK(r.n == 2 && r.r[1].value == 50 && r.r[1].replaced == 200);
+	CHECK_STR(r.r[1].source, "poll");
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_revision(db, "KU091", 24320, NULL, 100,
+	                             collect_revision, &r) == 0);
+	CHECK(r.n == 0);
+	CHECK(store_db_each_dirty(db, collect_dirty, &n_dirty) == 0);
+	CHECK(n_dirty == 1);
+	CHECK(store_db_clean(db, "KU091") == 0);
+	n_dirty = 0;
+	CHECK(store_db_each_dirty(db, collect_dirty, &n_dirty) == 0);
+	CHECK(n_dirty == 0);
+	store_db_close(db);
+}
+
+/* Changes inside a batch are committed when recorded; an atomic batch
+ * (an import) is all or nothing. */
+static void
+test_batches(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_change c = { "contacts", 7, false };
+	struct db_outcome o = poll_ok("KU049", 100, 24321, 1);
+	long long v0 = 0, v1 = 0;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o.changes = &c;
+	o.n_changes = 1;
+	CHECK(store_db_data_version(db, &v0) == 0);
+	CHECK(store_db_begin(db) == 0);
+	CHECK(store_db_record(db, &o) == 0);
+	/* seen from another connection before the batch ends */
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 1);
+	CHECK(store_db_commit(db) == 0);
+	CHECK(store_db_begin_atomic(db) == 0);
+	o = poll_ok("KU020", 100, 24321, 1);
+	o.source = "import";
+	o.changes = &c;
+	o.n_changes = 1;
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 1);
+	CHECK(store_db_rollback(db) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 1);
+	CHECK(query_int("SELECT COUNT(*) FROM polls WHERE source = "
+	                "'import'") == 0);
+	/* our own commits do not move the data version; another's do */
+	CHECK(store_db_data_version(db, &v1) == 0);
+	CHECK(v1 == v0);
+	{
+		sqlite3 *h;
+
+		CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+		CHECK(sqlite3_exec(h, "DELETE FROM rrd_dirty", NULL, NULL,
+		                   NULL) == SQLITE_OK);
+		sqlite3_close(h);
+	}
+	CHECK(store_db_data_version(db, &v1) == 0);
+	CHECK(v1 != v0);
+	store_db_close(db);
+}
+
+/* A v1 database (figures filed by arrival time) is refused, saying what
+ * to do. */
+static void
+test_v1_refused(void)
+{
+	struct store_db *db = fresh_db();
+	struct error err = { 0 };
+	sqlite3 *h;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	store_db_close(db);
+	CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(h);
+	CHECK(store_db_open(db_path, &err) == NULL);
+	CHECK(strstr(err.msg, "kuntamon v1") != NULL);
+	CHECK(strstr(err.msg, "kuntamonctl import") != NULL);
+	CHECK(query_int("PRAGMA user_version") == 1);
+}
+
 int
 main(void)
 {
@@ -528,6 +699,9 @@ main(void)
 	RUN(test_transactions);
 	RUN(test_threads);
 	RUN(test_reopen_keeps_data);
+	RUN(test_figures_and_history);
+	RUN(test_batches);
+	RUN(test_v1_refused);
 	fixture_rmtree(root);
 	return check_done();
 }
