@@ -18,6 +18,11 @@ struct collect_target {
 	int area;              /* passed back in the result */
 	const char *area_code; /* for logs */
 	const char *url;
+	/* Validators of the endpoint's last stored answer, borrowed, NULL for
+	 * none: sent as If-None-Match and If-Modified-Since, so an unchanged
+	 * document costs a 304 instead of a whole body. */
+	const char *etag;
+	const char *last_modified;
 };
 
 struct collect_result {
@@ -28,7 +33,15 @@ struct collect_result {
 	const char
 	    *body; /* borrowed during emit; NUL-terminated; NULL on error */
 	size_t body_len;
-	const char *error; /* NULL on success (2xx with a complete body) */
+	/* NULL on success: a 2xx with a complete body, or a 304 */
+	const char *error;
+	/* The response's ETag and Last-Modified, borrowed during emit; only
+	 * for a 2xx with a complete body, NULL if absent or not well formed
+	 * (the daemon stores them with the document and passes them back) */
+	const char *etag, *last_modified;
+	/* 304 to our validators: a successful poll of an unchanged document
+	 * (http_status 304, error and body NULL) */
+	bool is_not_modified;
 	bool
 	    is_cancelled; /* stopped by shutdown: not a failure of the endpoint */
 };

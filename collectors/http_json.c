@@ -11,6 +11,13 @@
  * one target and is added to the multi handle; every target is emitted
  * exactly once, by completion, by cancellation or by a failure to start;
  * a body never holds more than max_body_bytes.
+ *
+ * Conditional requests: a target's validators are sent only if well formed
+ * (they reach a header line verbatim), and a 304 counts as a success only
+ * when we sent one. The validators reported are those of the last response
+ * of a transfer (a redirect's are forgotten), from its headers, not its
+ * trailers; one that repeats, folds onto a second line or is malformed is
+ * dropped rather than guessed at.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -19,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +39,14 @@
 #define CONNECT_TIMEOUT_MAX_MS 5000L
 #define CANCEL_POLL_MS 100         /* how late a cancel may be noticed */
 #define KEEP_BUF_BYTES (64 * 1024) /* larger bodies give their storage back */
+#define ACCEPT_HEADER "Accept: application/json"
+
+/* A validator header of the response in progress. */
+struct validator {
+	char value[HTTP_JSON_VALIDATOR_MAX + 1];
+	bool is_seen;    /* the header came, usable or not */
+	bool is_dropped; /* malformed, too long, repeated or folded */
+};
 
 struct slot {
 	CURL *easy;
@@ -38,8 +54,13 @@ struct slot {
 	size_t target; /* index into the running cycle's targets */
 	bool is_busy;
 	struct buf body;
-	size_t n_bytes;    /* received, including what did not fit */
-	bool is_too_large; /* the write callback refused a chunk */
+	size_t n_bytes;             /* received, including what did not fit */
+	bool is_too_large;          /* the write callback refused a chunk */
+	struct curl_slist *headers; /* this transfer's own, with validators */
+	bool is_conditional;        /* we sent a validator: a 304 is fine */
+	bool is_past_headers;       /* what comes now are trailers */
+	enum http_json_validator last_header; /* for folded lines */
+	struct validator etag, last_modified;
 	char curl_error[CURL_ERROR_SIZE];
 	char error[CURL_ERROR_SIZE + 64];
 };
@@ -64,6 +85,180 @@ void
 http_json_global_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 entity-tag: [W/] DQUOTE *etagc DQUOTE, etagc limited to visible
+ * ASCII without DQUOTE. obs-text is refused: the value is stored as text
+ * and goes back out in a header line. */
+static bool
+etag_is_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 2 && s[0] == 'W' && s[1] == '/')
+		i = 2;
+	if (n - i < 2 || s[i] != '"' || s[n - 1] != '"')
+		return false;
+	for (i++; i < n - 1; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"')
+			return false;
+	return true;
+}
+
+static bool
+is_digits(const char *s, size_t n, int min, int max)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= min && v <= max;
+}
+
+static bool
+is_one_of(const char *s, const char *list)
+{
+	const char *p;
+
+	for (p = list; *p != '\0'; p += 3)
+		if (memcmp(s, p, 3) == 0)
+			return true;
+	return false;
+}
+
+/* IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT": the only form RFC 9110
+ * lets a server send. The obsolete forms are dropped: the poll is then
+ * unconditional, never wrong. */
+static bool
+http_date_is_valid(const char *s, size_t n)
+{
+	return n == 29 && is_one_of(s, "MonTueWedThuFriSatSun") &&
+	       memcmp(s + 3, ", ", 2) == 0 && is_digits(s + 5, 2, 1, 31) &&
+	       s[7] == ' ' &&
+	       is_one_of(s + 8, "JanFebMarAprMayJunJulAugSepOctNovDec") &&
+	       s[11] == ' ' && is_digits(s + 12, 4, 0, 9999) && s[16] == ' ' &&
+	       is_digits(s + 17, 2, 0, 23) && s[19] == ':' &&
+	       is_digits(s + 20, 2, 0, 59) && s[22] == ':' &&
+	       is_digits(s + 23, 2, 0, 60) && memcmp(s + 25, " GMT", 4) == 0;
+}
+
+static bool
+is_name(const char *line, size_t n, const char *name)
+{
+	return n == strlen(name) && strncasecmp(line, name, n) == 0;
+}
+
+enum http_json_validator
+http_json_parse_validator(const char *line, size_t len,
+                          char out[HTTP_JSON_VALIDATOR_MAX + 1])
+{
+	enum http_json_validator kind;
+	const char *colon = memchr(line, ':', len), *v, *end = line + len;
+	bool is_valid;
+
+	out[0] = '\0';
+	if (colon == NULL)
+		return HTTP_JSON_NOT_VALIDATOR;
+	/* no blank before the colon: RFC 9110 calls that line malformed */
+	if (is_name(line, (size_t)(colon - line), "ETag"))
+		kind = HTTP_JSON_ETAG;
+	else if (is_name(line, (size_t)(colon - line), "Last-Modified"))
+		kind = HTTP_JSON_LAST_MODIFIED;
+	else
+		return HTTP_JSON_NOT_VALIDATOR;
+	if (end > colon + 1 && end[-1] == '\n')
+		end--;
+	if (end > colon + 1 && end[-1] == '\r')
+		end--;
+	for (v = colon + 1; v < end && is_blank(*v); v++)
+		;
+	while (end > v && is_blank(end[-1]))
+		end--;
+	if ((size_t)(end - v) > HTTP_JSON_VALIDATOR_MAX)
+		return kind;
+	is_valid = kind == HTTP_JSON_ETAG
+	               ? etag_is_valid(v, (size_t)(end - v))
+	               : http_date_is_valid(v, (size_t)(end - v));
+	if (is_valid) {
+		memcpy(out, v, (size_t)(end - v));
+		out[end - v] = '\0';
+	}
+	return kind;
+}
+
+static void
+validator_take(struct validator *v, const char *value)
+{
+	/* RFC 9110 allows one of each; two leave us unsure which is right */
+	if (v->is_seen || value[0] == '\0')
+		v->is_dropped = true;
+	else
+		snprintf(v->value, sizeof(v->value), "%s", value);
+	v->is_seen = true;
+}
+
+static const char *
+validator_get(const struct validator *v)
+{
+	return v->is_seen && !v->is_dropped ? v->value : NULL;
+}
+
+static void
+validators_clear(struct slot *s)
+{
+	memset(&s->etag, 0, sizeof(s->etag));
+	memset(&s->last_modified, 0, sizeof(s->last_modified));
+	s->last_header = HTTP_JSON_NOT_VALIDATOR;
+	s->is_past_headers = false;
+}
+
+/* Every header line of every response of the transfer, in order. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct slot *s = arg;
+	size_t n = size * nmemb;
+	char value[HTTP_JSON_VALIDATOR_MAX + 1];
+	enum http_json_validator kind;
+
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		/* a new response: a redirect's or a 1xx's validators are
+		 * not the document's */
+		validators_clear(s);
+		return n;
+	}
+	if (s->is_past_headers)
+		return n;
+	if (n == 0 || data[0] == '\r' || data[0] == '\n') {
+		s->is_past_headers = true;
+		return n;
+	}
+	if (is_blank(data[0])) {
+		/* obs-fold: the value goes on; we never saw all of it */
+		if (s->last_header == HTTP_JSON_ETAG)
+			s->etag.is_dropped = true;
+		else if (s->last_header == HTTP_JSON_LAST_MODIFIED)
+			s->last_modified.is_dropped = true;
+		return n;
+	}
+	kind = http_json_parse_validator(data, n, value);
+	if (kind == HTTP_JSON_ETAG)
+		validator_take(&s->etag, value);
+	else if (kind == HTTP_JSON_LAST_MODIFIED)
+		validator_take(&s->last_modified, value);
+	s->last_header = kind;
+	return n;
 }
 
 /* Appends into the slot's bounded buffer; returning short makes curl abort
@@ -98,6 +293,8 @@ slot_init(struct http_json *hj, struct slot *s)
 	rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
 	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (o->timeout_ms > 0)
@@ -143,7 +340,7 @@ http_json_new(const struct collect_options *opts)
 	        : CONNECT_TIMEOUT_MAX_MS;
 	hj->multi = curl_multi_init();
 	/* no Accept-Encoding: max_body then limits the bytes we parse */
-	hj->headers = curl_slist_append(NULL, "Accept: application/json");
+	hj->headers = curl_slist_append(NULL, ACCEPT_HEADER);
 	hj->slots = xcalloc(n, sizeof(*hj->slots));
 	hj->free_slots = xcalloc(n, sizeof(*hj->free_slots));
 	if (hj->multi == NULL || hj->headers == NULL)
@@ -169,6 +366,7 @@ http_json_free(struct http_json *hj)
 	for (i = 0; i < (size_t)hj->opts.concurrency; i++) {
 		if (hj->slots[i].easy != NULL)
 			curl_easy_cleanup(hj->slots[i].easy);
+		curl_slist_free_all(hj->slots[i].headers);
 		buf_reset(&hj->slots[i].body);
 	}
 	if (hj->multi != NULL)
@@ -202,10 +400,80 @@ emit_unstarted(struct cycle *c, size_t target, const char *error,
 	c->emit(c->ctx, &res);
 }
 
+/* Back to the shared headers, so the handle never points at a freed
+ * list. */
+static void
+drop_own_headers(struct http_json *hj, struct slot *s)
+{
+	if (s->headers == NULL)
+		return;
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, hj->headers);
+	curl_slist_free_all(s->headers);
+	s->headers = NULL;
+}
+
+/* Frees list if the append fails, so a chain of appends leaks nothing. */
+static struct curl_slist *
+append(struct curl_slist *list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	if (l == NULL)
+		curl_slist_free_all(list);
+	return l;
+}
+
+/* The shared Accept header, or a list of this transfer's own with the
+ * target's validators. One that is not well formed is not sent: it cannot
+ * have come from a result we reported, and it must never smuggle a header
+ * line in. */
+static int
+set_request_headers(struct http_json *hj, struct slot *s,
+                    const struct collect_target *t)
+{
+	char line[HTTP_JSON_VALIDATOR_MAX + 32];
+	size_t n_etag = 0, n_date = 0;
+	bool is_etag, is_date;
+	struct curl_slist *h;
+
+	drop_own_headers(hj, s);
+	if (t->etag != NULL)
+		n_etag = strnlen(t->etag, HTTP_JSON_VALIDATOR_MAX + 1);
+	if (t->last_modified != NULL)
+		n_date = strnlen(t->last_modified, HTTP_JSON_VALIDATOR_MAX + 1);
+	is_etag =
+	    n_etag <= HTTP_JSON_VALIDATOR_MAX && etag_is_valid(t->etag, n_etag);
+	is_date = n_date <= HTTP_JSON_VALIDATOR_MAX &&
+	          http_date_is_valid(t->last_modified, n_date);
+	s->is_conditional = is_etag || is_date;
+	if (!s->is_conditional)
+		return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER,
+		                        hj->headers) == CURLE_OK
+		           ? 0
+		           : -1;
+	h = append(NULL, ACCEPT_HEADER);
+	if (h != NULL && is_etag) {
+		snprintf(line, sizeof(line), "If-None-Match: %s", t->etag);
+		h = append(h, line);
+	}
+	if (h != NULL && is_date) {
+		snprintf(line, sizeof(line), "If-Modified-Since: %s",
+		         t->last_modified);
+		h = append(h, line);
+	}
+	if (h == NULL)
+		return -1;
+	s->headers = h;
+	return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, h) == CURLE_OK
+	           ? 0
+	           : -1;
+}
+
 static void
 release(struct cycle *c, struct slot *s)
 {
 	curl_multi_remove_handle(c->hj->multi, s->easy);
+	drop_own_headers(c->hj, s);
 	s->is_busy = false;
 	if (s->body.cap > KEEP_BUF_BYTES)
 		buf_reset(&s->body);
@@ -229,8 +497,10 @@ fill_slots(struct cycle *c)
 		s->n_bytes = 0;
 		s->is_too_large = false;
 		s->curl_error[0] = '\0';
+		validators_clear(s);
 		buf_clear(&s->body);
-		if (curl_easy_setopt(s->easy, CURLOPT_URL, c->targets[t].url) !=
+		if (set_request_headers(hj, s, &c->targets[t]) < 0 ||
+		    curl_easy_setopt(s->easy, CURLOPT_URL, c->targets[t].url) !=
 		        CURLE_OK ||
 		    curl_multi_add_handle(hj->multi, s->easy) != CURLM_OK) {
 			emit_unstarted(c, t, "cannot start the transfer",
@@ -255,7 +525,8 @@ describe(struct slot *s, CURLcode code, long status)
 
 	switch (code) {
 	case CURLE_OK:
-		snprintf(s->error, sizeof(s->error), "HTTP %ld", status);
+		snprintf(s->error, sizeof(s->error), "HTTP %ld%s", status,
+		         status == 304 ? " to an unconditional request" : "");
 		break;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
@@ -324,6 +595,10 @@ finish(struct cycle *c, struct slot *s, CURLcode code)
 	if (code == CURLE_OK && status >= 200 && status < 300) {
 		res.body = s->body.data != NULL ? s->body.data : "";
 		res.body_len = s->body.len;
+		res.etag = validator_get(&s->etag);
+		res.last_modified = validator_get(&s->last_modified);
+	} else if (code == CURLE_OK && status == 304 && s->is_conditional) {
+		res.is_not_modified = true;
 	} else {
 		res.error = describe(s, code, status);
 	}

@@ -4,10 +4,13 @@
  * from BUILD/test-logs), its configuration as $FAKEMUNI_CONFIG or
  * $SRC/config/kuntamon.conf; without them the tests that need it print
  * "skip". fakemuni dies with us: atexit, and PR_SET_PDEATHSIG for crashes.
+ * Exact header bytes (what we send, odd ETags fakemuni never makes) come
+ * from a canned server in a thread of this process.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +53,9 @@ struct record {
 	size_t body_len;
 	char *body;
 	char *error;
+	char *etag;
+	char *last_modified;
+	bool is_not_modified;
 	bool is_cancelled;
 	bool is_other_thread;
 	double at_ms; /* when emitted, since the cycle started */
@@ -241,9 +247,15 @@ on_emit(void *ctx, const struct collect_result *res)
 	rec->at_ms = now_ms() - r->start_ms;
 	free(rec->body);
 	free(rec->error);
+	free(rec->etag);
+	free(rec->last_modified);
 	rec->body =
 	    res->body != NULL ? xstrndup(res->body, res->body_len) : NULL;
 	rec->error = res->error != NULL ? xstrdup(res->error) : NULL;
+	rec->etag = res->etag != NULL ? xstrdup(res->etag) : NULL;
+	rec->last_modified =
+	    res->last_modified != NULL ? xstrdup(res->last_modified) : NULL;
+	rec->is_not_modified = res->is_not_modified;
 	pthread_mutex_lock(&r->lock);
 	r->n_done++;
 	pthread_cond_broadcast(&r->cond);
@@ -270,6 +282,8 @@ recorder_free(struct recorder *r)
 	for (i = 0; i < r->n; i++) {
 		free(r->rec[i].body);
 		free(r->rec[i].error);
+		free(r->rec[i].etag);
+		free(r->rec[i].last_modified);
 	}
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
@@ -794,6 +808,527 @@ test_throughput(void)
 	targets_free(ts);
 }
 
+/* A quoted ETag of exactly n bytes (heap). */
+static char *
+long_etag(size_t n)
+{
+	char *e = xmalloc(n + 1);
+
+	memset(e, 'a', n);
+	e[0] = '"';
+	e[n - 1] = '"';
+	e[n] = '\0';
+	return e;
+}
+
+static void
+check_parse(const char *line, size_t len, enum http_json_validator want,
+            const char *want_value)
+{
+	char out[HTTP_JSON_VALIDATOR_MAX + 1];
+	enum http_json_validator got;
+
+	memset(out, 'z', sizeof(out));
+	got = http_json_parse_validator(line, len, out);
+	if (got != want || strcmp(out, want_value) != 0) {
+		fprintf(stderr,
+		        "parse \"%.*s\": kind %d \"%s\", want %d \"%s\"\n",
+		        (int)len, line, (int)got, out, (int)want, want_value);
+		check_fails++;
+	}
+}
+
+/* The header-line parser alone: names, blanks, and values kept or
+ * dropped ("" means the header came and its value is unusable). */
+static void
+test_parse_validator(void)
+{
+	static const struct {
+		const char *line;
+		enum http_json_validator kind;
+		const char *value;
+	} cases[] = {
+		{ "ETag: \"abc\"\r\n", HTTP_JSON_ETAG, "\"abc\"" },
+		{ "etag:\"abc\"\n", HTTP_JSON_ETAG, "\"abc\"" },
+		{ "ETAG: \t W/\"x-1\" \t\r\n", HTTP_JSON_ETAG, "W/\"x-1\"" },
+		{ "ETag: \"\"\r\n", HTTP_JSON_ETAG, "\"\"" },
+		{ "ETag: \"a!#~\"", HTTP_JSON_ETAG, "\"a!#~\"" },
+		{ "ETag: abc\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"a b\"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"a\"b\"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"a\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: W/abc\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: w/\"a\"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"\xc3\xa4\"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"a\"\r\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \"a\", \"b\"\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag:\r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag: \r\n", HTTP_JSON_ETAG, "" },
+		{ "ETag : \"a\"\r\n", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "ETags: \"a\"\r\n", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "X-ETag: \"a\"\r\n", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "Content-Type: application/json\r\n", HTTP_JSON_NOT_VALIDATOR,
+		  "" },
+		{ "HTTP/1.1 200 OK\r\n", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "\r\n", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "", HTTP_JSON_NOT_VALIDATOR, "" },
+		{ "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "Sun, 06 Nov 1994 08:49:37 GMT" },
+		{ "last-modified:Tue, 29 Feb 2028 23:59:60 GMT",
+		  HTTP_JSON_LAST_MODIFIED, "Tue, 29 Feb 2028 23:59:60 GMT" },
+		{ "Last-Modified: Sunday, 06-Nov-94 08:49:37 GMT\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun Nov  6 08:49:37 1994\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun, 06 Nov 1994 24:00:00 GMT\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun, 32 Nov 1994 08:49:37 GMT\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun, 06 Nox 1994 08:49:37 GMT\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun, 06 Nov 1994 08:49:37 UTC\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT x\r\n",
+		  HTTP_JSON_LAST_MODIFIED, "" },
+		{ "Last-Modified: 784111777\r\n", HTTP_JSON_LAST_MODIFIED, "" },
+	};
+	char line[HTTP_JSON_VALIDATOR_MAX + 64];
+	char *e;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_parse(cases[i].line, strlen(cases[i].line), cases[i].kind,
+		            cases[i].value);
+	/* not NUL-terminated: only len counts */
+	check_parse("ETag: \"ab\"X", 10, HTTP_JSON_ETAG, "\"ab\"");
+	/* a NUL inside the value */
+	check_parse("ETag: \"a\0b\"\r\n", 13, HTTP_JSON_ETAG, "");
+	/* exactly the limit is kept; one byte more is dropped, not cut */
+	e = long_etag(HTTP_JSON_VALIDATOR_MAX);
+	snprintf(line, sizeof(line), "ETag: %s\r\n", e);
+	check_parse(line, strlen(line), HTTP_JSON_ETAG, e);
+	free(e);
+	e = long_etag(HTTP_JSON_VALIDATOR_MAX + 1);
+	snprintf(line, sizeof(line), "ETag: %s\r\n", e);
+	check_parse(line, strlen(line), HTTP_JSON_ETAG, "");
+	free(e);
+	/* ... even when the first HTTP_JSON_VALIDATOR_MAX bytes would make
+	 * a well-formed ETag */
+	e = long_etag(HTTP_JSON_VALIDATOR_MAX);
+	snprintf(line, sizeof(line), "ETag: %sb\r\n", e);
+	check_parse(line, strlen(line), HTTP_JSON_ETAG, "");
+	snprintf(line, sizeof(line), "ETag: %s \r\n", e); /* blanks trim */
+	check_parse(line, strlen(line), HTTP_JSON_ETAG, e);
+	free(e);
+}
+
+/* Against fakemuni: a 200 brings validators, and sending them back brings
+ * a 304 that is a success without a body; either validator alone works;
+ * a stale one brings the document; validators=0 turns it all off. */
+static void
+test_not_modified(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	char *etag = NULL, *date = NULL, *want = NULL;
+	size_t i;
+
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU091?validators=0", fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 2, 10000, 1 << 20, NULL, NULL);
+	want = print_document("KU091");
+	CHECK(r->rec[0].http_status == 200);
+	CHECK(r->rec[0].error == NULL);
+	CHECK(!r->rec[0].is_not_modified);
+	CHECK_STR(r->rec[0].body, want);
+	CHECK(r->rec[0].etag != NULL && r->rec[0].etag[0] == '"');
+	CHECK(r->rec[0].last_modified != NULL &&
+	      strlen(r->rec[0].last_modified) == 29);
+	CHECK(r->rec[1].http_status == 200);
+	CHECK_STR(r->rec[1].body, want);
+	CHECK(r->rec[1].etag == NULL);
+	CHECK(r->rec[1].last_modified == NULL);
+	if (r->rec[0].etag == NULL || r->rec[0].last_modified == NULL)
+		goto out;
+	etag = xstrdup(r->rec[0].etag);
+	date = xstrdup(r->rec[0].last_modified);
+	recorder_free(r);
+	targets_free(ts);
+
+	ts = targets_new();
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port); /* both */
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port); /* ETag */
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port); /* date */
+	target_add(ts, "http://127.0.0.1:%d/KU091", fake_port); /* stale */
+	target_add(ts, "http://127.0.0.1:%d/KU091?validators=0", fake_port);
+	target_add(ts, "http://127.0.0.1:%d/KU091?delay_ms=50", fake_port);
+	ts->t[0].etag = etag;
+	ts->t[0].last_modified = date;
+	ts->t[1].etag = etag;
+	ts->t[2].last_modified = date;
+	ts->t[3].etag = "\"0000000000000000\"";
+	ts->t[3].last_modified = date; /* ignored beside If-None-Match */
+	ts->t[4].etag = etag;
+	ts->t[5].etag = etag;
+	r = recorder_new(ts->n);
+	run(ts, r, 3, 10000, 1 << 20, NULL, NULL);
+	for (i = 0; i < ts->n; i++) {
+		CHECK(r->rec[i].n_emits == 1);
+		CHECK(r->rec[i].error == NULL);
+		CHECK(!r->rec[i].is_cancelled);
+	}
+	for (i = 0; i < ts->n; i++) {
+		if (i == 3 || i == 4)
+			continue;
+		CHECK(r->rec[i].is_not_modified);
+		CHECK(r->rec[i].http_status == 304);
+		CHECK(r->rec[i].body == NULL);
+		CHECK(r->rec[i].body_len == 0);
+		CHECK(r->rec[i].etag == NULL);
+		CHECK(r->rec[i].last_modified == NULL);
+	}
+	CHECK(!r->rec[3].is_not_modified);
+	CHECK(r->rec[3].http_status == 200);
+	CHECK_STR(r->rec[3].body, want);
+	CHECK_STR(r->rec[3].etag, etag);
+	CHECK(!r->rec[4].is_not_modified);
+	CHECK(r->rec[4].http_status == 200);
+	CHECK_STR(r->rec[4].body, want);
+	CHECK(r->rec[4].etag == NULL);
+out:
+	free(etag);
+	free(date);
+	free(want);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* A document that changes gets a new ETag, so the old one brings it. */
+static void
+test_changed_document(void)
+{
+	struct targets *ts = targets_new();
+	struct recorder *r;
+	char *etag = NULL;
+
+	target_add(ts, "http://127.0.0.1:%d/KU049", fake_port);
+	r = recorder_new(ts->n);
+	run(ts, r, 1, 10000, 1 << 20, NULL, NULL);
+	CHECK(r->rec[0].etag != NULL);
+	if (r->rec[0].etag == NULL)
+		goto out;
+	etag = xstrdup(r->rec[0].etag);
+	free(ts->urls[0]);
+	ts->n = 0;
+	target_add(ts, "http://127.0.0.1:%d/KU049?set.contacts=7", fake_port);
+	ts->t[0].etag = etag;
+	run(ts, r, 1, 10000, 1 << 20, NULL, NULL);
+	CHECK(r->rec[0].http_status == 200);
+	CHECK(!r->rec[0].is_not_modified);
+	CHECK(r->rec[0].body != NULL &&
+	      strstr(r->rec[0].body, "\"contacts\":7") != NULL);
+	CHECK(r->rec[0].etag != NULL && strcmp(r->rec[0].etag, etag) != 0);
+out:
+	free(etag);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/*
+ * The canned server: answers GET PATH with cases[i].response for the case
+ * whose path it is, byte for byte, then closes; keeps the request it got.
+ * One connection at a time, which is all a concurrency-1 cycle opens.
+ */
+#define MAX_CANNED 16
+
+struct canned {
+	const char *path;
+	char *response; /* heap */
+	char request[4096];
+};
+
+struct canned_server {
+	int fd;
+	int port;
+	struct canned *cases;
+	size_t n;
+	atomic_bool is_stopping;
+	pthread_mutex_t lock; /* guards cases[].request */
+	pthread_t thread;
+};
+
+static void
+canned_serve_one(struct canned_server *cs, int c)
+{
+	char req[4096], path[256];
+	const char *resp = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+	                   "Connection: close\r\n\r\n";
+	size_t len = 0, i, n;
+	ssize_t k;
+	struct timeval tv = { .tv_sec = 2 };
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (len < sizeof(req) - 1) {
+		k = read(c, req + len, sizeof(req) - 1 - len);
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	req[len] = '\0';
+	if (sscanf(req, "GET %255s ", path) != 1)
+		path[0] = '\0';
+	for (i = 0; i < cs->n; i++) {
+		if (strcmp(cs->cases[i].path, path) != 0)
+			continue;
+		pthread_mutex_lock(&cs->lock);
+		snprintf(cs->cases[i].request, sizeof(cs->cases[i].request),
+		         "%s", req);
+		pthread_mutex_unlock(&cs->lock);
+		resp = cs->cases[i].response;
+		break;
+	}
+	for (n = 0; n < strlen(resp); n += (size_t)k) {
+		k = write(c, resp + n, strlen(resp) - n);
+		if (k <= 0)
+			break;
+	}
+	shutdown(c, SHUT_WR);
+	close(c);
+}
+
+static void *
+canned_main(void *arg)
+{
+	struct canned_server *cs = arg;
+	struct pollfd p;
+	int c;
+
+	while (!atomic_load(&cs->is_stopping)) {
+		p.fd = cs->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		c = accept(cs->fd, NULL, NULL);
+		if (c >= 0)
+			canned_serve_one(cs, c);
+	}
+	return NULL;
+}
+
+static bool
+canned_start(struct canned_server *cs, struct canned *cases, size_t n)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	memset(cs, 0, sizeof(*cs));
+	cs->cases = cases;
+	cs->n = n;
+	atomic_init(&cs->is_stopping, false);
+	pthread_mutex_init(&cs->lock, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cs->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cs->fd < 0 ||
+	    bind(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(cs->fd, 16) != 0 ||
+	    getsockname(cs->fd, (struct sockaddr *)&sa, &len) != 0 ||
+	    pthread_create(&cs->thread, NULL, canned_main, cs) != 0) {
+		if (cs->fd >= 0)
+			close(cs->fd);
+		pthread_mutex_destroy(&cs->lock);
+		return false;
+	}
+	cs->port = ntohs(sa.sin_port);
+	return true;
+}
+
+static void
+canned_stop(struct canned_server *cs)
+{
+	atomic_store(&cs->is_stopping, true);
+	pthread_join(cs->thread, NULL);
+	close(cs->fd);
+	pthread_mutex_destroy(&cs->lock);
+}
+
+static char *
+canned_response(const char *headers)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+	         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	         "%sContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+	         headers);
+	return xstrdup(text);
+}
+
+static bool
+has_line(const char *request, const char *line)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+	return strstr(request, want) != NULL;
+}
+
+/* The exact header lines we send, and what we make of odd answers. */
+static void
+test_validator_headers(void)
+{
+	enum {
+		C_SENT,
+		C_UNCONDITIONAL,
+		C_WEAK_SENT,
+		C_BAD_NOT_SENT,
+		C_OVERLONG,
+		C_LIMIT,
+		C_TWICE,
+		C_REDIRECT,
+		C_MALFORMED,
+		C_TRAILER,
+		C_FOLDED,
+		C_REDIRECT_TO, /* reached through C_REDIRECT, no target */
+		N_CASES
+	};
+	static const char *const paths[N_CASES] = {
+		"/sent",      "/unconditional", "/weak",   "/bad",
+		"/long",      "/limit",         "/twice",  "/redirect",
+		"/malformed", "/trailer",       "/folded", "/target",
+	};
+	static const char date[] = "Sun, 06 Nov 1994 08:49:37 GMT";
+	struct canned cases[N_CASES];
+	struct canned_server cs;
+	struct targets *ts = targets_new();
+	struct recorder *r = NULL;
+	char headers[1024], *overlong, *limit;
+	const char *req;
+	size_t i;
+
+	memset(cases, 0, sizeof(cases));
+	for (i = 0; i < N_CASES; i++)
+		cases[i].path = paths[i];
+	overlong = long_etag(HTTP_JSON_VALIDATOR_MAX + 1);
+	limit = long_etag(HTTP_JSON_VALIDATOR_MAX);
+	cases[C_SENT].response =
+	    xstrdup("HTTP/1.1 304 Not Modified\r\nETag: \"new\"\r\n"
+	            "Connection: close\r\n\r\n");
+	cases[C_UNCONDITIONAL].response =
+	    xstrdup("HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
+	cases[C_WEAK_SENT].response =
+	    canned_response("etag: W/\"w2\"\r\nlast-modified: "
+	                    "Mon, 07 Nov 1994 08:49:37 GMT\r\n");
+	cases[C_BAD_NOT_SENT].response = canned_response("");
+	snprintf(headers, sizeof(headers), "ETag: %s\r\nLast-Modified: %s\r\n",
+	         overlong, date);
+	cases[C_OVERLONG].response = canned_response(headers);
+	snprintf(headers, sizeof(headers), "ETag: %s\r\n", limit);
+	cases[C_LIMIT].response = canned_response(headers);
+	cases[C_TWICE].response =
+	    canned_response("ETag: \"a\"\r\nETag: \"a\"\r\nLast-Modified: "
+	                    "Sun, 06 Nov 1994 08:49:37 GMT\r\n");
+	cases[C_REDIRECT].response = xstrdup(
+	    "HTTP/1.1 302 Found\r\nLocation: /target\r\nETag: \"redirect\"\r\n"
+	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	cases[C_REDIRECT_TO].response = canned_response("");
+	cases[C_MALFORMED].response = canned_response(
+	    "ETag: unquoted\r\nLast-Modified: Sunday, 06-Nov-94 08:49:37 "
+	    "GMT\r\n");
+	cases[C_TRAILER].response =
+	    xstrdup("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	            "Trailer: ETag\r\nConnection: close\r\n\r\n"
+	            "2\r\n{}\r\n0\r\nETag: \"trailer\"\r\n\r\n");
+	cases[C_FOLDED].response =
+	    canned_response("ETag: \"a\"\r\n \"b\"\r\nX-Other: 1\r\n");
+	if (!canned_start(&cs, cases, N_CASES)) {
+		CHECK(!"canned server starts");
+		goto out;
+	}
+	for (i = 0; i < C_REDIRECT_TO; i++)
+		target_add(ts, "http://127.0.0.1:%d%s", cs.port, paths[i]);
+	ts->t[C_SENT].etag = "\"abc\"";
+	ts->t[C_SENT].last_modified = date;
+	ts->t[C_WEAK_SENT].etag = "W/\"w\"";
+	ts->t[C_BAD_NOT_SENT].etag = "\"a\"\r\nX-Injected: 1";
+	ts->t[C_BAD_NOT_SENT].last_modified = overlong;
+	r = recorder_new(ts->n);
+	run(ts, r, 1, 5000, 1 << 20, NULL, NULL);
+	canned_stop(&cs);
+
+	for (i = 0; i < ts->n; i++)
+		CHECK(r->rec[i].n_emits == 1);
+	req = cases[C_SENT].request;
+	CHECK(has_line(req, "If-None-Match: \"abc\""));
+	CHECK(
+	    has_line(req, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"));
+	CHECK(has_line(req, "Accept: application/json"));
+	CHECK(r->rec[C_SENT].is_not_modified);
+	CHECK(r->rec[C_SENT].http_status == 304);
+	CHECK(r->rec[C_SENT].error == NULL);
+	CHECK(r->rec[C_SENT].body == NULL);
+	CHECK(r->rec[C_SENT].etag == NULL);
+
+	/* the same slot next: the last transfer's validators are gone, and a
+	 * 304 we did not ask for is no success */
+	req = cases[C_UNCONDITIONAL].request;
+	CHECK(req[0] != '\0' && strstr(req, "If-None-Match") == NULL &&
+	      strstr(req, "If-Modified-Since") == NULL);
+	CHECK(has_line(req, "Accept: application/json"));
+	CHECK(!r->rec[C_UNCONDITIONAL].is_not_modified);
+	CHECK_STR(r->rec[C_UNCONDITIONAL].error,
+	          "HTTP 304 to an unconditional request");
+
+	CHECK(has_line(cases[C_WEAK_SENT].request, "If-None-Match: W/\"w\""));
+	CHECK(strstr(cases[C_WEAK_SENT].request, "If-Modified-Since") == NULL);
+	CHECK_STR(r->rec[C_WEAK_SENT].etag, "W/\"w2\"");
+	CHECK_STR(r->rec[C_WEAK_SENT].last_modified,
+	          "Mon, 07 Nov 1994 08:49:37 GMT");
+
+	req = cases[C_BAD_NOT_SENT].request;
+	CHECK(req[0] != '\0' && strstr(req, "X-Injected") == NULL &&
+	      strstr(req, "If-None-Match") == NULL &&
+	      strstr(req, "If-Modified-Since") == NULL);
+	CHECK(r->rec[C_BAD_NOT_SENT].error == NULL);
+
+	CHECK(r->rec[C_OVERLONG].error == NULL);
+	CHECK(r->rec[C_OVERLONG].etag == NULL);
+	CHECK_STR(r->rec[C_OVERLONG].last_modified, date);
+	CHECK_STR(r->rec[C_LIMIT].etag, limit);
+	CHECK(r->rec[C_TWICE].etag == NULL);
+	CHECK_STR(r->rec[C_TWICE].last_modified, date);
+
+	/* the redirect's validators are not the document's */
+	CHECK(cases[C_REDIRECT_TO].request[0] != '\0');
+	CHECK(r->rec[C_REDIRECT].error == NULL);
+	CHECK_STR(r->rec[C_REDIRECT].body, "{}");
+	CHECK(r->rec[C_REDIRECT].etag == NULL);
+	CHECK(r->rec[C_REDIRECT].last_modified == NULL);
+
+	CHECK(r->rec[C_MALFORMED].error == NULL);
+	CHECK(r->rec[C_MALFORMED].etag == NULL);
+	CHECK(r->rec[C_MALFORMED].last_modified == NULL);
+	CHECK(r->rec[C_TRAILER].error == NULL);
+	CHECK_STR(r->rec[C_TRAILER].body, "{}");
+	CHECK(r->rec[C_TRAILER].etag == NULL);
+	CHECK(r->rec[C_FOLDED].etag == NULL);
+out:
+	for (i = 0; i < N_CASES; i++)
+		free(cases[i].response);
+	free(overlong);
+	free(limit);
+	if (r != NULL)
+		recorder_free(r);
+	targets_free(ts);
+}
+
 /* Tests that need fakemuni say "skip" without it, never "ok". */
 #define RUN_FAKE(fn)                                                           \
 	do {                                                                   \
@@ -812,7 +1347,9 @@ main(void)
 		check_n_failed++;
 		fake_port = 0;
 	}
+	RUN(test_parse_validator);
 	RUN(test_connection_refused);
+	RUN(test_validator_headers);
 	RUN_FAKE(test_one_emit_per_target);
 	RUN_FAKE(test_plain_document_matches_print);
 	RUN_FAKE(test_max_body_boundary);
@@ -824,6 +1361,8 @@ main(void)
 	RUN_FAKE(test_redirect_protocols);
 	RUN_FAKE(test_cancel);
 	RUN_FAKE(test_reuse_across_cycles);
+	RUN_FAKE(test_not_modified);
+	RUN_FAKE(test_changed_document);
 	RUN_FAKE(test_throughput);
 	stop_fakemuni();
 	http_json_global_cleanup();
