@@ -78,12 +78,14 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+/* Brings the RRD files in line with the figures (and with measures the
+ * catalog added since). */
 static void
-prepare_files(struct app *app, struct catalog *cat, const struct config *cfg)
+repair_files(struct app *app, struct catalog *cat)
 {
-	struct ingest_ctx ctx = { cat, app->rrd, app->db, cfg->interval_s };
+	struct ingest_ctx ctx = { cat, app->rrd, app->db, &app->figures };
 
-	ingest_prepare_all(&ctx);
+	ingest_repair(&ctx);
 }
 
 static void
@@ -106,7 +108,6 @@ reload(struct app *app, const char *path)
 	    cfg.listen_port != old.listen_port ||
 	    strcmp(cfg.storage_dir, old.storage_dir) != 0 ||
 	    strcmp(cfg.rrdcached, old.rrdcached) != 0 ||
-	    cfg.step_s != old.step_s ||
 	    strcmp(cfg.tls_cert_path, old.tls_cert_path) != 0 ||
 	    strcmp(cfg.tls_key_path, old.tls_key_path) != 0)
 		log_warn("listen, TLS, storage and rrdcached changes take "
@@ -119,10 +120,15 @@ reload(struct app *app, const char *path)
 	snprintf(cfg.storage_dir, sizeof(cfg.storage_dir), "%s",
 	         old.storage_dir);
 	snprintf(cfg.rrdcached, sizeof(cfg.rrdcached), "%s", old.rrdcached);
-	cfg.step_s = old.step_s;
 	memcpy(cfg.tls_cert_path, old.tls_cert_path, sizeof(cfg.tls_cert_path));
 	memcpy(cfg.tls_key_path, old.tls_key_path, sizeof(cfg.tls_key_path));
-	prepare_files(app, cat, &cfg);
+	if (ingest_figures_reload(&app->figures, cat, app->db, &err) < 0) {
+		log_error("reload refused, keeping the old configuration",
+		          "error=%s", log_quote(err.msg, q, sizeof(q)));
+		catalog_unref(cat);
+		return;
+	}
+	repair_files(app, cat);
 	log_info("reloaded", "municipalities=%zu measures=%zu endpoints=%zu",
 	         cat->n_areas - cat->first_municipality, cat->n_measures,
 	         cat->n_endpoints);
@@ -193,13 +199,17 @@ main(int argc, char **argv)
 	         app.cfg.storage_dir);
 	if (http_json_global_init() < 0 ||
 	    (app.db = store_db_open(db_path, &err)) == NULL ||
-	    (app.rrd = store_rrd_new(app.cfg.storage_dir, app.cfg.step_s,
-	                             app.cfg.rrdcached, &err)) == NULL) {
+	    (app.rrd = store_rrd_new(app.cfg.storage_dir, app.cfg.rrdcached,
+	                             &err)) == NULL ||
+	    ingest_figures_init(&app.figures, cat, app.db, &err) < 0) {
+		/* a v1 data directory is refused here, and says why */
 		log_error("cannot open storage", "dir=%s err=%s",
-		          app.cfg.storage_dir, err.msg);
+		          app.cfg.storage_dir, log_quote(err.msg, msg, sizeof(msg)));
+		fprintf(stderr, "kuntamond: %s: %s\n", app.cfg.storage_dir,
+		        err.msg);
 		goto out;
 	}
-	prepare_files(&app, cat, &app.cfg);
+	repair_files(&app, cat);
 	chart_init(); /* loads the fonts now, not on the first request */
 	if ((srv = server_start(&app, &app.cfg, &err)) == NULL) {
 		log_error("cannot start the HTTP server", "err=%s", err.msg);
@@ -229,6 +239,7 @@ out:
 	scheduler_free(sched);
 	if (srv != NULL)
 		server_stop(srv, DRAIN_MS);
+	ingest_figures_reset(&app.figures);
 	store_rrd_free(app.rrd);
 	store_db_close(app.db);
 	catalog_unref(app.cat);

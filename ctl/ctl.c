@@ -23,8 +23,8 @@ ctl_open_stores(struct ctl *c)
 	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db",
 	         c->cfg.storage_dir);
 	if ((c->db = store_db_open(db_path, &err)) == NULL ||
-	    (c->rrd = store_rrd_new(c->cfg.storage_dir, c->cfg.step_s,
-	                            c->cfg.rrdcached, &err)) == NULL) {
+	    (c->rrd = store_rrd_new(c->cfg.storage_dir, c->cfg.rrdcached,
+	                            &err)) == NULL) {
 		fprintf(stderr, "%s: %s\n", c->cfg.storage_dir, err.msg);
 		return -1;
 	}

@@ -25,6 +25,10 @@ int ctl_open_stores(struct ctl *c);
 /* kuntamonctl export --area A --indicator I [--start S] [--end E]
  *   [--format csv|json]; argv[0] is "export". Returns the exit status. */
 int ctl_export(struct ctl *c, int argc, char **argv);
+/* kuntamonctl import FILE.csv (area,period,measure,value); argv[0] is
+ * "import". All rows or none: a bad row is printed as FILE:LINE: what is
+ * wrong and nothing is written. Returns the exit status. */
+int ctl_import(struct ctl *c, int argc, char **argv);
 /* kuntamonctl token create AREA|--ministry | list | revoke ID; argv[0] is
  * "token". Returns the exit status. */
 int ctl_token(struct ctl *c, int argc, char **argv);

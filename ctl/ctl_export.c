@@ -1,11 +1,12 @@
 /*
  * ctl_export.c: `kuntamonctl export`, a series as CSV or JSON from the
- * files, with or without the daemon running.
+ * figures in the database, with or without the daemon running.
  *
- * It goes through series.c like GET /api/v1/series, so the bytes are the
- * API's for the same question, except that the operator reads small
- * counts unsuppressed (as a ministry token would). The JSON has no
- * trailing newline, as the API's; one is added only on a terminal.
+ * It loads the figures as the daemon does (ingest_load) and goes through
+ * series.c like GET /api/v1/series, so the bytes are the API's for the
+ * same question asked with a ministry token: the operator reads small
+ * counts unsuppressed. The JSON has no trailing newline, as the API's; one
+ * is added only on a terminal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ingest.h"
+#include "matrix.h"
 #include "series.h"
-#include "xmalloc.h"
 
 static int
 usage(const char *why)
@@ -23,9 +25,12 @@ usage(const char *why)
 	fprintf(stderr,
 	        "kuntamonctl export: %s\n"
 	        "usage: kuntamonctl export --area A --indicator I "
-	        "[--start S] [--end E] [--step SECONDS] [--format csv|json]\n"
+	        "[--start S] [--end E] [--step month|SECONDS] "
+	        "[--format csv|json]\n"
 	        "  times: now, -30d, -12h, Unix seconds or YYYY-MM "
-	        "(default -1y to now)\n",
+	        "(default -1y to now;\n"
+	        "  YYYY-MM as --end includes the month); step: month "
+	        "(default) or seconds\n",
 	        why);
 	return 2;
 }
@@ -36,6 +41,7 @@ ctl_export(struct ctl *c, int argc, char **argv)
 	struct series_params p = { 0 };
 	struct series_spec spec;
 	struct series s;
+	struct matrix *mx;
 	struct error err = { 0 };
 	const char *format = "csv";
 	char *text;
@@ -78,7 +84,7 @@ ctl_export(struct ctl *c, int argc, char **argv)
 		return usage("--indicator is required");
 	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
 		return usage("--format must be csv or json");
-	rc = series_resolve(c->cat, c->cfg.step_s, &p, time(NULL), &spec, &err);
+	rc = series_resolve(c->cat, &p, time(NULL), &spec, &err);
 	if (rc != SERIES_OK) {
 		/* "parameter start: ..." reads as "--start: ..." here */
 		const char *msg = err.msg;
@@ -90,10 +96,14 @@ ctl_export(struct ctl *c, int argc, char **argv)
 	}
 	if (ctl_open_stores(c) < 0)
 		return 1;
-	if (series_compute(c->cat, c->rrd, c->db, &spec, true, &s, &err) < 0) {
+	/* the catalog resolved against is the one the figures are indexed
+	 * by, as the daemon's readers' */
+	if ((mx = ingest_load(c->cat, c->db, &err)) == NULL) {
 		fprintf(stderr, "kuntamonctl export: %s\n", err.msg);
 		return 1;
 	}
+	series_compute(c->cat, mx, &spec, true, &s);
+	matrix_free(mx);
 	text = strcmp(format, "json") == 0 ? series_format_json(&s, &len)
 	                                   : series_format_csv(&s, &len);
 	series_reset(&s);

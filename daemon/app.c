@@ -3,6 +3,7 @@
  * the lock and work without it; SIGHUP swaps the pointer under the lock.
  */
 #include "app.h"
+#include "log.h"
 
 struct catalog *
 app_catalog(struct app *app)
@@ -68,4 +69,25 @@ unsigned long
 app_generation(struct app *app, const char *area_code)
 {
 	return atomic_load(&app->generation[slot(area_code)]);
+}
+
+void
+app_check_figures(struct app *app)
+{
+	struct error err = { 0 };
+	size_t i;
+	char q[300];
+
+	switch (ingest_figures_reload(&app->figures, NULL, app->db, &err)) {
+	case 1:
+		/* imported figures may touch any area */
+		for (i = 0; i < APP_GENERATION_SLOTS; i++)
+			atomic_fetch_add(&app->generation[i], 1);
+		log_info("figures reloaded: another program wrote some", NULL);
+		break;
+	case -1:
+		log_warn("cannot reload the figures", "err=%s",
+		         log_quote(err.msg, q, sizeof(q)));
+		break;
+	}
 }

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "document.h"
+#include "ingest.h"
 #include "store_db.h"
 #include "store_rrd.h"
 
@@ -38,6 +39,7 @@ struct app {
 	struct config cfg;
 	struct store_rrd *rrd;
 	struct store_db *db;
+	struct ingest_figures figures; /* what every reader computes from */
 	struct app_stats stats;
 	/* Data generations by hash of area code: bumped for a municipality,
 	 * its region and the country when new data lands, so cached series
@@ -57,6 +59,10 @@ void app_swap(struct app *app, struct catalog *cat, const struct config *cfg);
 
 /* New data landed for municipality area (index into cat). */
 void app_data_landed(struct app *app, const struct catalog *cat, int area);
+/* Reloads the figures if another program (kuntamonctl import) committed
+ * some, and makes every cached answer stale then. Cheap when nothing
+ * changed: one PRAGMA. */
+void app_check_figures(struct app *app);
 /* The data generation of an area, for cache keys. */
 unsigned long app_generation(struct app *app, const char *area_code);
 

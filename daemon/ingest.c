@@ -1,8 +1,17 @@
 /*
- * ingest.c: the one path from a municipal document to storage. Polled and
- * submitted documents both come here: parse -> validate -> write the
- * accepted measures to the area's RRD file -> record the outcome in SQLite.
- * It holds no state of its own; the stores serialise their writes.
+ * ingest.c: the one path from a municipal document to storage, and the one
+ * writer of the figures in memory.
+ *
+ * Order of writes: SQLite first (the figures, their history and a mark
+ * that the area's RRD file must follow), committed; then the matrix; then
+ * the RRD file, and the mark cleared. A crash between leaves the mark, and
+ * ingest_repair rebuilds the file on the next start. A document whose
+ * figures are all as held writes nothing but its poll row: no history, no
+ * RRD write, and a rejected measure is recorded once per period and run.
+ *
+ * Documents are taken one at a time (fig->write): classification reads the
+ * matrix and the write that follows must not race another document of the
+ * same area. Readers are held off only while the matrix itself changes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,19 +23,32 @@
 #include "timespec.h"
 #include "xmalloc.h"
 
-int
-ingest_heartbeat(const struct ingest_ctx *ctx, int area)
+/* Rejections noted per (area, period): bit m for measure m < 63, bit 63
+ * for unknown keys. Measures past 62 are recorded every time. */
+#define NOTE_UNKNOWN ((uint64_t)1 << 63)
+
+static const char *const kind_names[] = { "new", "revision", "late",
+	                                  "unchanged" };
+
+const char *
+ingest_kind_name(enum ingest_kind kind)
 {
-	if (ctx->cat->areas[area].endpoint >= 0)
-		return 3 * ctx->interval_s;
-	return SUBMISSION_HEARTBEAT_S;
+	return kind_names[kind];
 }
 
-/* The record of a document that was taken, with its rejections. */
+static uint64_t
+note_bit(size_t m)
+{
+	return m < 63 ? (uint64_t)1 << m : 0;
+}
+
+/* Records the outcome of area's document (doc NULL: none taken), with the
+ * rejections not yet noted (all when noted is 0) and the changes. */
 static int
 record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
        const struct ingest_meta *meta, size_t len, const struct document *doc,
-       const char *error)
+       uint64_t noted, bool with_violations, const struct db_change *changes,
+       size_t n_changes, const char *error)
 {
 	const struct catalog *cat = ctx->cat;
 	struct db_rejection *rej = NULL;
@@ -40,33 +62,37 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 	o.source = meta->source;
 	o.http_status = meta->http_status;
 	o.latency_ms = meta->latency_ms;
+	o.token_id = meta->token_id;
 	o.n_bytes = len;
 	o.period = doc != NULL ? doc->period : -1;
 	o.error = error;
+	o.changes = changes;
+	o.n_changes = n_changes;
 	if (doc != NULL) {
-		/* every rejection is recorded: one per measure at most, plus
-		 * the unknown keys the document kept by name */
+		/* one per measure at most, plus the unknown keys kept */
 		rej = xcalloc(doc->n_measures + DOCUMENT_MAX_UNKNOWN,
 		              sizeof(*rej));
 		viol = xcalloc(doc->n_violations + 1, sizeof(*viol));
 		o.n_accepted = doc->n_accepted;
 		o.n_rejected = doc->n_rejected;
 		for (i = 0; i < doc->n_measures; i++) {
-			if (doc->status[i] == REJECT_NONE)
+			if (doc->status[i] == REJECT_NONE ||
+			    (noted & note_bit(i)) != 0)
 				continue;
 			rej[n].measure = cat->measures[i].id;
 			rej[n].reason = document_reason_name(doc->status[i]);
 			n++;
 		}
-		for (i = 0; i < doc->n_unknown && i < DOCUMENT_MAX_UNKNOWN;
+		for (i = 0; i < doc->n_unknown && i < DOCUMENT_MAX_UNKNOWN &&
+		            (noted & NOTE_UNKNOWN) == 0;
 		     i++) {
 			rej[n].measure = doc->unknown[i];
 			rej[n].reason = document_reason_name(REJECT_UNKNOWN);
 			n++;
 		}
-		for (i = 0; i < doc->n_violations; i++)
-			viol[i] = cat->rules[doc->violations[i]].text;
-		o.n_violations = doc->n_violations;
+		for (i = 0; with_violations && i < doc->n_violations; i++)
+			viol[o.n_violations++] =
+			    cat->rules[doc->violations[i]].text;
 	}
 	o.rejections = rej;
 	o.n_rejections = n;
@@ -77,16 +103,81 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 	return rc;
 }
 
+static int reload_locked(struct ingest_figures *fig, struct catalog *cat,
+                         struct store_db *db, struct error *err);
+
+/* The bits of doc's rejections. */
+static uint64_t
+rejection_bits(const struct document *doc)
+{
+	uint64_t bits = doc->n_unknown > 0 ? NOTE_UNKNOWN : 0;
+	size_t i;
+
+	for (i = 0; i < doc->n_measures; i++)
+		if (doc->status[i] != REJECT_NONE)
+			bits |= note_bit(i);
+	return bits;
+}
+
+/* The index in the figures' catalog of ctx->cat's measure i. */
+static int
+fig_measure(const struct ingest_ctx *ctx, const struct catalog *fcat,
+            size_t i)
+{
+	if (fcat == ctx->cat)
+		return (int)i;
+	return catalog_find_measure(fcat, ctx->cat->measures[i].id);
+}
+
+/* Writes area's file after its figures changed in period: the newest
+ * period is appended, anything else rebuilds the file. The caller holds
+ * fig->write. */
+static void
+write_file(const struct ingest_ctx *ctx, int fa, int period, bool is_append)
+{
+	const struct catalog *fcat = ctx->fig->cat;
+	const char *code = fcat->areas[fa].code;
+	struct error err = { 0 };
+	double *row;
+	size_t m;
+	int rc = 1;
+	char q[300];
+
+	if (is_append) {
+		row = xcalloc(fcat->n_measures + 1, sizeof(*row));
+		for (m = 0; m < fcat->n_measures; m++)
+			row[m] = matrix_get(ctx->fig->mx, fa, period, (int)m);
+		rc = store_rrd_append(ctx->rrd, code, fcat->measures,
+		                      fcat->n_measures, period, row, &err);
+		free(row);
+	}
+	if (rc == 1)
+		rc = ingest_rebuild(ctx, fa, &err);
+	if (rc < 0) {
+		log_error("cannot write RRD file; rebuilt on next start",
+		          "area=%s err=%s", code,
+		          log_quote(err.msg, q, sizeof(q)));
+		return;
+	}
+	store_db_clean(ctx->db, code);
+}
+
 int
 ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
                 size_t len, time_t now, const struct ingest_meta *meta,
-                struct document *out_doc, struct error *err)
+                struct document *out_doc, enum ingest_kind *out_kind,
+                struct error *err)
 {
-	const struct catalog *cat = ctx->cat;
+	const struct catalog *cat = ctx->cat, *fcat;
 	const struct area *a = &cat->areas[area];
-	struct error ignored = { 0 };
-	time_t last = 0;
-	int profile = -1, rc;
+	struct ingest_figures *fig = ctx->fig;
+	struct db_change *changes = NULL;
+	int *fm = NULL;
+	size_t i, n_changes = 0;
+	int profile = -1, rc, fa, latest, period;
+	uint64_t noted, bits;
+	bool is_held;
+	enum ingest_kind kind;
 
 	/* A submission is always in the layout of SPEC §4; a profile
 	 * describes one endpoint's document only. */
@@ -94,31 +185,97 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 		profile = cat->endpoints[a->endpoint].profile;
 	if ((rc = document_parse(cat, area, profile, body, len, now, out_doc,
 	                         err)) < 0) {
-		record(ctx, a, now, meta, len, NULL, err->msg);
+		record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
+		       err->msg);
 		return rc == DOCUMENT_OTHER_AREA ? INGEST_OTHER_AREA
 		                                 : INGEST_REJECTED;
 	}
-	if (out_doc->n_accepted > 0) {
-		if (store_rrd_prepare(
-		        ctx->rrd, a->code, cat->measures, cat->n_measures,
-		        ingest_heartbeat(ctx, area), now - 1, err) < 0 ||
-		    store_rrd_update(ctx->rrd, a->code, cat->measures,
-		                     cat->n_measures, &now, out_doc->values, 1,
-		                     err) < 0) {
-			record(ctx, a, now, meta, len, NULL, err->msg);
-			document_reset(out_doc);
-			/* An RRD file takes one write a second: a poll or
-			 * another submission got there first. Asked only on
-			 * failure, off the hot path. */
-			if (store_rrd_last(ctx->rrd, a->code, &last,
-			                   &ignored) == 0 &&
-			    last >= now)
-				return INGEST_TOO_SOON;
-			return INGEST_STORE_FAILED;
-		}
+	period = out_doc->period;
+	pthread_mutex_lock(&fig->write);
+	/* figures another program committed (an import) are classified
+	 * against, and kept in a rebuilt file */
+	if (reload_locked(fig, NULL, ctx->db, err) < 0) {
+		rc = INGEST_STORE_FAILED;
+		goto out;
 	}
-	record(ctx, a, now, meta, len, out_doc, NULL);
-	return INGEST_TAKEN;
+	fcat = fig->cat;
+	fa = catalog_find_area(fcat, a->code);
+	if (fa < 0) {
+		error_set(err, 0, "the catalog is being reloaded; try again");
+		rc = INGEST_STORE_FAILED;
+		goto out;
+	}
+	changes = xcalloc(cat->n_measures + 1, sizeof(*changes));
+	fm = xcalloc(cat->n_measures + 1, sizeof(*fm));
+	for (i = 0; i < cat->n_measures; i++) {
+		double old, v = out_doc->values[i];
+
+		fm[i] = fig_measure(ctx, fcat, i);
+		if (out_doc->status[i] != REJECT_NONE || fm[i] < 0)
+			continue;
+		old = matrix_get(fig->mx, fa, period, fm[i]);
+		if (old == v)
+			continue;
+		changes[n_changes].measure = cat->measures[i].id;
+		changes[n_changes].value = v;
+		changes[n_changes].is_revision = !isnan(old);
+		n_changes++;
+	}
+	latest = matrix_latest(fig->mx, fa);
+	is_held = matrix_received(fig->mx, fa, period) != 0;
+	if (n_changes == 0)
+		kind = INGEST_UNCHANGED;
+	else if (period < latest)
+		kind = INGEST_LATE;
+	else if (is_held)
+		kind = INGEST_REVISION;
+	else
+		kind = INGEST_NEW;
+	bits = rejection_bits(out_doc);
+	/* an unchanged document records only rejections not yet noted in
+	 * this period, and no violations (its figures were checked when they
+	 * came) */
+	noted = kind == INGEST_UNCHANGED ? matrix_noted(fig->mx, fa, period)
+	                                 : 0;
+	if (record(ctx, a, now, meta, len, out_doc, noted,
+	           kind != INGEST_UNCHANGED, changes, n_changes, NULL) < 0) {
+		error_set(err, 0, "the figures could not be stored");
+		rc = INGEST_STORE_FAILED;
+		goto out;
+	}
+	if (n_changes > 0 || (bits & ~noted) != 0) {
+		pthread_rwlock_wrlock(&fig->lock);
+		for (i = 0; i < cat->n_measures; i++)
+			if (out_doc->status[i] == REJECT_NONE && fm[i] >= 0)
+				matrix_set(fig->mx, fa, period, fm[i],
+				           out_doc->values[i], now);
+		matrix_note(fig->mx, fa, period, bits);
+		pthread_rwlock_unlock(&fig->lock);
+	}
+	if (n_changes > 0)
+		write_file(ctx, fa, period,
+		           kind == INGEST_NEW && period > latest);
+	*out_kind = kind;
+	rc = INGEST_TAKEN;
+out:
+	pthread_mutex_unlock(&fig->write);
+	free(fm);
+	free(changes);
+	if (rc != INGEST_TAKEN) {
+		if (rc == INGEST_STORE_FAILED)
+			record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
+			       err->msg);
+		document_reset(out_doc);
+	}
+	return rc;
+}
+
+int
+ingest_not_modified(const struct ingest_ctx *ctx, int area, time_t now,
+                    const struct ingest_meta *meta)
+{
+	return record(ctx, &ctx->cat->areas[area], now, meta, 0, NULL, 0,
+	              false, NULL, 0, NULL);
 }
 
 int
@@ -126,32 +283,234 @@ ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
                const struct ingest_meta *meta, size_t n_bytes,
                const char *error)
 {
-	return record(ctx, &ctx->cat->areas[area], now, meta, n_bytes, NULL,
-	              error);
+	return record(ctx, &ctx->cat->areas[area], now, meta, n_bytes, NULL, 0,
+	              false, NULL, 0, error);
+}
+
+/* ---- the figures in memory ---- */
+
+struct load_ctx {
+	const struct catalog *cat;
+	struct matrix *mx;
+	char area[AREA_CODE_BYTES];
+	int a;
+};
+
+static int
+load_figure(void *ctx, const struct db_figure *f)
+{
+	struct load_ctx *l = ctx;
+	int m;
+
+	if (strcmp(f->area, l->area) != 0) {
+		snprintf(l->area, sizeof(l->area), "%s", f->area);
+		l->a = catalog_find_area(l->cat, f->area);
+	}
+	m = catalog_find_measure(l->cat, f->measure);
+	/* figures of areas or measures no longer in the catalog stay in
+	 * the database, unread */
+	if (l->a >= 0 && m >= 0 && isfinite(f->value))
+		matrix_set(l->mx, l->a, f->period, m, f->value, f->received);
+	return 0;
+}
+
+struct matrix *
+ingest_load(const struct catalog *cat, struct store_db *db, struct error *err)
+{
+	struct load_ctx l = { 0 };
+
+	l.cat = cat;
+	l.mx = matrix_new(cat->n_areas, cat->n_measures);
+	l.a = -1;
+	if (store_db_each_figure(db, load_figure, &l) < 0) {
+		error_set(err, 0, "cannot read the figures from the database");
+		matrix_free(l.mx);
+		return NULL;
+	}
+	return l.mx;
 }
 
 int
-ingest_prepare_all(const struct ingest_ctx *ctx)
+ingest_figures_init(struct ingest_figures *fig, struct catalog *cat,
+                    struct store_db *db, struct error *err)
 {
-	const struct catalog *cat = ctx->cat;
+	memset(fig, 0, sizeof(*fig));
+	if (store_db_data_version(db, &fig->data_version) < 0) {
+		error_set(err, 0, "cannot read the database's data version");
+		return -1;
+	}
+	if ((fig->mx = ingest_load(cat, db, err)) == NULL)
+		return -1;
+	fig->cat = catalog_ref(cat);
+	pthread_rwlock_init(&fig->lock, NULL);
+	pthread_mutex_init(&fig->write, NULL);
+	return 0;
+}
+
+void
+ingest_figures_reset(struct ingest_figures *fig)
+{
+	if (fig->mx == NULL)
+		return;
+	matrix_free(fig->mx);
+	catalog_unref(fig->cat);
+	pthread_rwlock_destroy(&fig->lock);
+	pthread_mutex_destroy(&fig->write);
+	memset(fig, 0, sizeof(*fig));
+}
+
+/* ingest_figures_reload with fig->write held. */
+static int
+reload_locked(struct ingest_figures *fig, struct catalog *cat,
+              struct store_db *db, struct error *err)
+{
+	struct matrix *mx, *old_mx;
+	struct catalog *old_cat;
+	long long version;
+
+	if (store_db_data_version(db, &version) < 0) {
+		error_set(err, 0, "cannot read the database's data version");
+		return -1;
+	}
+	if ((cat == NULL || cat == fig->cat) && version == fig->data_version)
+		return 0;
+	if (cat == NULL)
+		cat = fig->cat;
+	if ((mx = ingest_load(cat, db, err)) == NULL)
+		return -1;
+	pthread_rwlock_wrlock(&fig->lock);
+	old_mx = fig->mx;
+	old_cat = fig->cat;
+	fig->mx = mx;
+	fig->cat = catalog_ref(cat);
+	fig->data_version = version;
+	pthread_rwlock_unlock(&fig->lock);
+	matrix_free(old_mx);
+	catalog_unref(old_cat);
+	return 1;
+}
+
+int
+ingest_figures_reload(struct ingest_figures *fig, struct catalog *cat,
+                      struct store_db *db, struct error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&fig->write);
+	rc = reload_locked(fig, cat, db, err);
+	pthread_mutex_unlock(&fig->write);
+	return rc;
+}
+
+const struct matrix *
+ingest_read(struct ingest_figures *fig, const struct catalog **out_cat)
+{
+	pthread_rwlock_rdlock(&fig->lock);
+	*out_cat = fig->cat;
+	return fig->mx;
+}
+
+void
+ingest_done(struct ingest_figures *fig)
+{
+	pthread_rwlock_unlock(&fig->lock);
+}
+
+int
+ingest_rebuild(const struct ingest_ctx *ctx, int area, struct error *err)
+{
+	const struct catalog *fcat = ctx->fig->cat;
+	const double *values;
+	size_t n_periods;
+	int first;
+
+	values = matrix_area(ctx->fig->mx, area, &first, &n_periods);
+	return store_rrd_rebuild(ctx->rrd, fcat->areas[area].code,
+	                         fcat->measures, fcat->n_measures, first,
+	                         n_periods, values, err);
+}
+
+/* Whether area's file agrees with its figures at its last period. */
+static bool
+is_in_line(const struct ingest_ctx *ctx, int a)
+{
+	const struct catalog *fcat = ctx->fig->cat;
+	const struct matrix *mx = ctx->fig->mx;
+	double *values = xcalloc(fcat->n_measures + 1, sizeof(*values));
+	struct error err = { 0 };
+	int period, latest = matrix_latest(mx, a);
+	bool ok = false;
+	size_t m;
+
+	if (store_rrd_last_period(ctx->rrd, fcat->areas[a].code,
+	                          fcat->measures, fcat->n_measures, &period,
+	                          values, &err) != 0 ||
+	    period != latest)
+		goto out;
+	for (m = 0; m < fcat->n_measures; m++) {
+		double want = matrix_get(mx, a, latest, (int)m);
+
+		if (!(isnan(want) && isnan(values[m])) && want != values[m])
+			goto out;
+	}
+	ok = true;
+out:
+	free(values);
+	return ok;
+}
+
+struct dirty_ctx {
+	const struct catalog *cat;
+	bool *is_dirty;
+};
+
+static int
+note_dirty(void *ctx, const char *area)
+{
+	struct dirty_ctx *d = ctx;
+	int a = catalog_find_area(d->cat, area);
+
+	if (a >= 0)
+		d->is_dirty[a] = true;
+	return 0;
+}
+
+int
+ingest_repair(const struct ingest_ctx *ctx)
+{
+	struct ingest_figures *fig = ctx->fig;
+	const struct catalog *fcat;
+	struct dirty_ctx d;
 	struct error err = { 0 };
 	size_t i;
-	int n_failed = 0;
+	int n_failed = 0, n_rebuilt = 0;
+	char q[300];
 
-	for (i = cat->first_municipality; i < cat->n_areas; i++) {
-		const char *code = cat->areas[i].code;
-		char q[300];
+	pthread_mutex_lock(&fig->write);
+	fcat = fig->cat;
+	d.cat = fcat;
+	d.is_dirty = xcalloc(fcat->n_areas + 1, sizeof(*d.is_dirty));
+	store_db_each_dirty(ctx->db, note_dirty, &d);
+	for (i = fcat->first_municipality; i < fcat->n_areas; i++) {
+		const char *code = fcat->areas[i].code;
 
-		if (!store_rrd_exists(ctx->rrd, code))
+		if (matrix_latest(fig->mx, (int)i) < 0 && !d.is_dirty[i])
 			continue;
-		if (store_rrd_prepare(
-		        ctx->rrd, code, cat->measures, cat->n_measures,
-		        ingest_heartbeat(ctx, (int)i), time(NULL), &err) < 0) {
-			log_error("cannot bring file up to the catalog",
-			          "area=%s err=%s", code,
-			          log_quote(err.msg, q, sizeof(q)));
+		if (!d.is_dirty[i] && is_in_line(ctx, (int)i))
+			continue;
+		if (ingest_rebuild(ctx, (int)i, &err) < 0) {
+			log_error("cannot rebuild RRD file", "area=%s err=%s",
+			          code, log_quote(err.msg, q, sizeof(q)));
 			n_failed++;
+			continue;
 		}
+		store_db_clean(ctx->db, code);
+		n_rebuilt++;
 	}
+	pthread_mutex_unlock(&fig->write);
+	if (n_rebuilt > 0)
+		log_info("RRD files rebuilt from the figures", "files=%d",
+		         n_rebuilt);
+	free(d.is_dirty);
 	return n_failed;
 }

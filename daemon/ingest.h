@@ -1,27 +1,41 @@
 /*
  * ingest.h: the single path from a municipal document to storage, for
- * polled and submitted documents alike: parse -> validate -> write RRD ->
- * record in SQLite.
+ * polled and submitted documents alike: parse -> validate -> classify
+ * against the figures held -> record in SQLite -> write the RRD file.
+ * It also owns the figures in memory (the matrix every reader computes
+ * from), as their one writer.
  */
 #ifndef KUNTAMON_INGEST_H
 #define KUNTAMON_INGEST_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "catalog.h"
 #include "document.h"
 #include "error.h"
+#include "matrix.h"
 #include "store_db.h"
 #include "store_rrd.h"
 
-#define SUBMISSION_HEARTBEAT_S (40 * 86400)
+/* The figures in memory and the catalog they are indexed by, swapped
+ * together. Ingest changes mx holding `write` and, while it changes mx,
+ * the write side of `lock`; readers hold the read side (ingest_read). */
+struct ingest_figures {
+	pthread_rwlock_t lock;
+	pthread_mutex_t write;
+	struct catalog *cat; /* a reference */
+	struct matrix *mx;
+	long long data_version; /* the database's when mx was last in step */
+};
 
 struct ingest_ctx {
-	const struct catalog *cat;
+	const struct catalog *cat; /* the caller's: documents parse by it */
 	struct store_rrd *rrd;
 	struct store_db *db;
-	int interval_s; /* polled files' heartbeat is three intervals */
+	struct ingest_figures *fig;
 };
 
 /* How a document arrived, for the record. */
@@ -29,11 +43,19 @@ struct ingest_meta {
 	const char *source; /* "poll" or "submission" */
 	int http_status;
 	double latency_ms;
+	long long token_id; /* a submission's token; 0: none */
 };
 
-/* The heartbeat of area's file: three intervals if it has an endpoint,
- * 40 days if it reports by submission. */
-int ingest_heartbeat(const struct ingest_ctx *ctx, int area);
+/* What a taken document did to the figures (SPEC §4). */
+enum ingest_kind {
+	INGEST_NEW,       /* a period not held, after the latest one */
+	INGEST_REVISION,  /* a period held, some figure changed */
+	INGEST_LATE,      /* a period earlier than the latest one held */
+	INGEST_UNCHANGED, /* every figure as held: nothing written */
+};
+
+/* "new", "revision", "late", "unchanged". */
+const char *ingest_kind_name(enum ingest_kind kind);
 
 /* What ingest_document did; callers that answer someone (submissions)
  * branch on it. */
@@ -41,27 +63,64 @@ enum ingest_result {
 	INGEST_TAKEN = 0,
 	INGEST_REJECTED = -1,                    /* the document, whole */
 	INGEST_OTHER_AREA = DOCUMENT_OTHER_AREA, /* names another one */
-	INGEST_TOO_SOON = -3, /* the file already took a write this second */
-	INGEST_STORE_FAILED = -4,
+	INGEST_STORE_FAILED = -4, /* nothing recorded: try again */
 };
 
-/* Takes body as area's document at now: writes the accepted measures to its
- * RRD file and records the outcome. Returns INGEST_TAKEN with *out_doc
- * filled (the caller calls document_reset) when the document was taken,
- * maybe partly; else a negative enum ingest_result with err->msg (the
- * outcome is recorded either way). Thread-safe. */
+/* Takes body as area's document at now. INGEST_TAKEN with *out_doc filled
+ * (the caller calls document_reset) and *out_kind when the document was
+ * taken, maybe partly: its figures are committed to SQLite before this
+ * returns, and the area's RRD file written after (a failure there is
+ * logged and repaired on the next start). Else a negative enum
+ * ingest_result with err->msg (the outcome is recorded when it can be).
+ * Thread-safe: documents are taken one at a time. */
 int ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
                     size_t len, time_t now, const struct ingest_meta *meta,
-                    struct document *out_doc, struct error *err);
+                    struct document *out_doc, enum ingest_kind *out_kind,
+                    struct error *err);
+
+/* Records a poll answered 304 Not Modified: a success, nothing changed. */
+int ingest_not_modified(const struct ingest_ctx *ctx, int area, time_t now,
+                        const struct ingest_meta *meta);
 
 /* Records a poll that brought no document (error says why). */
 int ingest_failure(const struct ingest_ctx *ctx, int area, time_t now,
                    const struct ingest_meta *meta, size_t n_bytes,
                    const char *error);
 
-/* Brings every existing file up to the catalog: data sources for measures
- * added since, heartbeats. Run on start and after SIGHUP. Returns how many
- * files failed (each logged). */
-int ingest_prepare_all(const struct ingest_ctx *ctx);
+/* ---- the figures in memory ---- */
+
+/* A matrix of every figure in db, indexed by cat. NULL with err. */
+struct matrix *ingest_load(const struct catalog *cat, struct store_db *db,
+                           struct error *err);
+
+/* Loads the figures for cat into fig (which takes a reference of cat).
+ * 0, or -1 with err. */
+int ingest_figures_init(struct ingest_figures *fig, struct catalog *cat,
+                        struct store_db *db, struct error *err);
+void ingest_figures_reset(struct ingest_figures *fig);
+
+/* Reloads the figures from db, for cat (a new catalog after SIGHUP; NULL
+ * keeps the current one), and swaps them in: when the catalog changed or
+ * another program (kuntamonctl import) committed figures. 1 if reloaded,
+ * 0 if there was nothing to do (same catalog, same data version), -1
+ * with err (the old figures stay). */
+int ingest_figures_reload(struct ingest_figures *fig, struct catalog *cat,
+                          struct store_db *db, struct error *err);
+
+/* Borrows the figures and their catalog for reading, until ingest_done;
+ * never held across a wait. */
+const struct matrix *ingest_read(struct ingest_figures *fig,
+                                 const struct catalog **out_cat);
+void ingest_done(struct ingest_figures *fig);
+
+/* Brings every municipality's RRD file in line with its figures: those
+ * whose figures changed since the file was written (a crash between the
+ * two writes), and those whose last period or its values differ, or that
+ * lack a measure's data source, are rebuilt. Run on start and after
+ * SIGHUP. Returns how many files failed (each logged). */
+int ingest_repair(const struct ingest_ctx *ctx);
+
+/* Rebuilds area's file from the figures of ctx->fig. 0, or -1 with err. */
+int ingest_rebuild(const struct ingest_ctx *ctx, int area, struct error *err);
 
 #endif

@@ -28,11 +28,21 @@
 #define BACKOFF_MAX_INTERVALS 32
 #define BACKOFF_MAX_S 86400
 
+/* The HTTP validators an endpoint last answered with, sent back so that
+ * an unchanged document costs a 304; longer ones are not kept. */
+#define VALIDATOR_MAX 260
+
 struct ep_state {
 	char area[AREA_CODE_MAX];
 	int n_failures;
 	time_t next_due;
+	char etag[VALIDATOR_MAX];         /* "": none */
+	char last_modified[VALIDATOR_MAX]; /* "": none */
 };
+
+/* How often the collection thread looks for figures another program
+ * (kuntamonctl import) committed, while it waits for the next cycle. */
+#define FIGURES_CHECK_S 1
 
 struct scheduler {
 	struct app *app;
@@ -61,7 +71,7 @@ struct cycle {
 	struct ingest_ctx ingest;
 	int interval_s;
 	time_t started;
-	size_t n_ok, n_failed, n_rejected;
+	size_t n_ok, n_failed, n_rejected, n_unchanged;
 };
 
 static long long
@@ -163,6 +173,15 @@ reindex(struct scheduler *s, struct catalog *cat, int interval_s)
 }
 
 static void
+keep_validator(char *out, const char *v)
+{
+	if (v == NULL || strlen(v) >= VALIDATOR_MAX)
+		out[0] = '\0';
+	else
+		snprintf(out, VALIDATOR_MAX, "%s", v);
+}
+
+static void
 on_result(void *ctx, const struct collect_result *res)
 {
 	struct cycle *c = ctx;
@@ -170,26 +189,41 @@ on_result(void *ctx, const struct collect_result *res)
 	struct app_stats *stats = &s->app->stats;
 	struct ep_state *e = &s->state[res->area];
 	const char *code = c->ingest.cat->areas[res->area].code;
-	struct ingest_meta meta = { "poll", res->http_status, res->latency_ms };
+	struct ingest_meta meta = { "poll", res->http_status, res->latency_ms,
+		                    0 };
 	struct document doc;
 	struct error err = { 0 };
+	enum ingest_kind kind;
 	time_t now = time(NULL);
 	bool is_ok = false;
 	size_t i;
 
 	if (res->is_cancelled)
 		return;
-	if (res->error != NULL) {
+	if (res->is_not_modified) {
+		ingest_not_modified(&c->ingest, res->area, now, &meta);
+		is_ok = true;
+		c->n_unchanged++;
+	} else if (res->error != NULL) {
 		ingest_failure(&c->ingest, res->area, now, &meta, res->n_bytes,
 		               res->error);
 		atomic_fetch_add(&stats->polls_failed, 1);
 		snprintf(err.msg, sizeof(err.msg), "%s", res->error);
 	} else if (ingest_document(&c->ingest, res->area, res->body,
-	                           res->body_len, now, &meta, &doc, &err) < 0) {
+	                           res->body_len, now, &meta, &doc, &kind,
+	                           &err) < 0) {
 		atomic_fetch_add(&stats->documents_rejected, 1);
 		c->n_rejected++;
 	} else {
 		is_ok = true;
+		/* the document is stored: the next poll may ask whether it
+		 * changed */
+		keep_validator(e->etag, res->etag);
+		keep_validator(e->last_modified, res->last_modified);
+		if (kind == INGEST_UNCHANGED)
+			c->n_unchanged++;
+		else
+			app_data_landed(s->app, c->ingest.cat, res->area);
 		atomic_fetch_add(&stats->documents_accepted, 1);
 		atomic_fetch_add(&stats->measures_accepted, doc.n_accepted);
 		for (i = 0; i < doc.n_measures; i++)
@@ -199,9 +233,10 @@ on_result(void *ctx, const struct collect_result *res)
 				    1);
 		atomic_fetch_add(&stats->measures_rejected[REJECT_UNKNOWN],
 		                 doc.n_unknown);
-		app_data_landed(s->app, c->ingest.cat, res->area);
 		document_reset(&doc);
 	}
+	if (!is_ok)
+		e->etag[0] = e->last_modified[0] = '\0';
 	if (is_ok) {
 		e->n_failures = 0;
 		e->next_due = 0;
@@ -256,7 +291,7 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	c.ingest.cat = cat;
 	c.ingest.rrd = s->app->rrd;
 	c.ingest.db = s->app->db;
-	c.ingest.interval_s = cfg->interval_s;
+	c.ingest.fig = &s->app->figures;
 	c.interval_s = cfg->interval_s;
 	c.started = time(NULL);
 	reindex(s, cat, cfg->interval_s);
@@ -271,6 +306,13 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 		targets[n].area = ep->area;
 		targets[n].area_code = cat->areas[ep->area].code;
 		targets[n].url = ep->url;
+		targets[n].etag = s->state[ep->area].etag[0] != '\0'
+		                      ? s->state[ep->area].etag
+		                      : NULL;
+		targets[n].last_modified =
+		    s->state[ep->area].last_modified[0] != '\0'
+		        ? s->state[ep->area].last_modified
+		        : NULL;
 		n++;
 	}
 	state = collector_for(s, cfg);
@@ -285,10 +327,40 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	             (unsigned long)(now_ms() - t0));
 	atomic_store(&s->app->stats.last_cycle_end, (unsigned long)time(NULL));
 	log_info("cycle done",
-	         "endpoints=%zu polled=%zu ok=%zu failed=%zu "
+	         "endpoints=%zu polled=%zu ok=%zu unchanged=%zu failed=%zu "
 	         "rejected=%zu ms=%lld",
-	         cat->n_endpoints, n, c.n_ok, c.n_failed - c.n_rejected,
-	         c.n_rejected, now_ms() - t0);
+	         cat->n_endpoints, n, c.n_ok, c.n_unchanged,
+	         c.n_failed - c.n_rejected, c.n_rejected, now_ms() - t0);
+}
+
+/* Waits for stop or deadline, at most FIGURES_CHECK_S: ETIMEDOUT once the
+ * deadline passed, 0 after a stop, EAGAIN when a check is due. */
+static int
+wait_until(struct scheduler *s, const struct timespec *deadline)
+{
+	struct timespec slice;
+	int rc = EAGAIN;
+
+	clock_gettime(CLOCK_MONOTONIC, &slice);
+	slice.tv_sec += FIGURES_CHECK_S;
+	if (slice.tv_sec > deadline->tv_sec ||
+	    (slice.tv_sec == deadline->tv_sec &&
+	     slice.tv_nsec >= deadline->tv_nsec))
+		slice = *deadline;
+	pthread_mutex_lock(&s->lock);
+	while (!atomic_load(&s->stop)) {
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &slice) ==
+		    ETIMEDOUT) {
+			if (slice.tv_sec == deadline->tv_sec &&
+			    slice.tv_nsec == deadline->tv_nsec)
+				rc = ETIMEDOUT;
+			break;
+		}
+	}
+	if (atomic_load(&s->stop))
+		rc = 0;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 static void *
@@ -306,13 +378,10 @@ thread_main(void *arg)
 		deadline.tv_sec += cfg.interval_s;
 		run_cycle(s, cat, &cfg);
 		catalog_unref(cat);
+		app_check_figures(s->app);
 
-		pthread_mutex_lock(&s->lock);
-		while (!atomic_load(&s->stop) &&
-		       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) !=
-		           ETIMEDOUT)
-			;
-		pthread_mutex_unlock(&s->lock);
+		while (wait_until(s, &deadline) == EAGAIN)
+			app_check_figures(s->app);
 	}
 	return NULL;
 }

@@ -4,10 +4,16 @@
  * computes and formats; this file adds access, the cache and the HTTP
  * details.
  *
+ * The question is resolved against the catalog the figures are indexed
+ * by (ingest_read), never app_catalog: after SIGHUP the two differ until
+ * the figures are reloaded, and an index of one means nothing in the
+ * other. The read lock is held from resolving until the series is
+ * computed; formatting works on the computed copy, unlocked.
+ *
  * Answers are cached by everything that shapes them: format, area,
- * indicator, the resolved grid (relative times like -30d or now are
- * resolved and rounded down to the step first, so they hit the cache until
- * the next step begins) and, where small counts could be withheld, whether
+ * indicator, the resolved points (relative times like -30d or now resolve
+ * to whole months or multiples of the step, so they hit the cache until
+ * the next one begins) and, where small counts could be withheld, whether
  * this reader sees them. The area's data generation (app_generation) makes
  * an entry stale once new data lands there, in its region or anywhere for
  * the country, or the catalog is swapped. The generation is read before
@@ -23,7 +29,6 @@
 #include "access.h"
 #include "app.h"
 #include "cache.h"
-#include "log.h"
 #include "respond.h"
 #include "routes.h"
 #include "series.h"
@@ -64,25 +69,11 @@ api_series_release(void)
 }
 
 static void
-add_filename(struct response *resp, const struct catalog *cat,
-             const struct series_spec *spec)
-{
-	const char *id = spec->indicator >= 0
-	                     ? cat->indicators[spec->indicator].id
-	                     : cat->measures[spec->measure].id;
-	char value[RESPONSE_HEADER_VALUE_MAX];
-
-	/* catalog ids and codes only: nothing to quote */
-	snprintf(value, sizeof(value), "attachment; filename=\"%s_%s.csv\"",
-	         cat->areas[spec->area].code, id);
-	respond_header(resp, "Content-Disposition", value);
-}
-
-static void
 serve(const struct request *req, struct response *resp, enum format format)
 {
 	struct app *app = req->app;
-	struct catalog *cat = app_catalog(app);
+	const struct catalog *cat;
+	const struct matrix *mx;
 	struct series_params p = { 0 };
 	struct series_spec spec;
 	struct series s;
@@ -90,7 +81,9 @@ serve(const struct request *req, struct response *resp, enum format format)
 	struct config cfg;
 	const char *type =
 	    format == FORMAT_CSV ? CONTENT_TYPE_CSV : CONTENT_TYPE_JSON;
+	const char *code, *id;
 	char key[KEY_MAX], got_type[64], *text;
+	char disposition[RESPONSE_HEADER_VALUE_MAX];
 	unsigned long generation;
 	bool sees_all;
 	size_t len;
@@ -99,46 +92,43 @@ serve(const struct request *req, struct response *resp, enum format format)
 	app_config(app, &cfg);
 	if (!access_may_read(&req->who, cfg.is_public)) {
 		respond_error(resp, 401, "a token is needed to read");
-		goto out;
+		return;
 	}
 	p.area = query_get(req->query, "area");
 	p.indicator = query_get(req->query, "indicator");
 	p.start = query_get(req->query, "start");
 	p.end = query_get(req->query, "end");
 	p.step = query_get(req->query, "step");
-	rc = series_resolve(cat, cfg.step_s, &p, time(NULL), &spec, &err);
+	mx = ingest_read(&app->figures, &cat);
+	rc = series_resolve(cat, &p, time(NULL), &spec, &err);
 	if (rc != SERIES_OK) {
+		ingest_done(&app->figures);
 		respond_error(resp, rc == SERIES_NOT_FOUND ? 404 : 400, "%s",
 		              err.msg);
-		goto out;
+		return;
 	}
-	sees_all =
-	    !series_is_suppressible(cat, &spec) ||
-	    access_is_unsuppressed(&req->who, cat->areas[spec.area].code);
-	snprintf(key, sizeof(key), "series|%s|%s|%s|%lld|%lld|%lu|%s",
-	         format == FORMAT_CSV ? "csv" : "json",
-	         cat->areas[spec.area].code,
-	         spec.indicator >= 0 ? cat->indicators[spec.indicator].id
-	                             : cat->measures[spec.measure].id,
-	         (long long)spec.grid.start, (long long)spec.end,
-	         spec.grid.step, sees_all ? "all" : "public");
-	generation = app_generation(app, cat->areas[spec.area].code);
+	code = cat->areas[spec.key.area].code;
+	id = spec.key.indicator >= 0 ? cat->indicators[spec.key.indicator].id
+	                             : cat->measures[spec.key.measure].id;
+	sees_all = !series_is_suppressible(cat, &spec) ||
+	           access_is_unsuppressed(&req->who, code);
+	snprintf(key, sizeof(key), "series|%s|%s|%s|%lld|%lld|%lu|%zu|%s",
+	         format == FORMAT_CSV ? "csv" : "json", code, id,
+	         (long long)spec.start, (long long)spec.end, spec.step,
+	         spec.n_points, sees_all ? "all" : "public");
+	/* catalog ids and codes only: nothing to quote */
+	snprintf(disposition, sizeof(disposition),
+	         "attachment; filename=\"%s_%s.csv\"", code, id);
+	generation = app_generation(app, code);
 	if (cache_get(cache_of(), key, generation, &text, &len, got_type) ==
 	    0) {
+		ingest_done(&app->figures);
 		atomic_fetch_add(&app->stats.cache_hits, 1);
 		respond_take(resp, 200, got_type, text, len);
 	} else {
+		series_compute(cat, mx, &spec, sees_all, &s);
+		ingest_done(&app->figures);
 		atomic_fetch_add(&app->stats.cache_misses, 1);
-		if (series_compute(cat, app->rrd, app->db, &spec, sees_all, &s,
-		                   &err) < 0) {
-			char q[300];
-
-			log_warn("series failed", "area=%s indicator=%s err=%s",
-			         cat->areas[spec.area].code, p.indicator,
-			         log_quote(err.msg, q, sizeof(q)));
-			respond_error(resp, 503, "cannot read the series");
-			goto out;
-		}
 		text = format == FORMAT_CSV ? series_format_csv(&s, &len)
 		                            : series_format_json(&s, &len);
 		series_reset(&s);
@@ -146,9 +136,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 		respond_take(resp, 200, type, text, len);
 	}
 	if (format == FORMAT_CSV)
-		add_filename(resp, cat, &spec);
-out:
-	catalog_unref(cat);
+		respond_header(resp, "Content-Disposition", disposition);
 }
 
 void

@@ -103,8 +103,6 @@ api_submit_refusal_status(int result)
 		return 403;
 	case INGEST_REJECTED:
 		return 400;
-	case INGEST_TOO_SOON:
-		return 429;
 	default:
 		return 503;
 	}
@@ -127,7 +125,8 @@ add_rejection(cJSON *array, const char *measure, const char *reason)
 }
 
 cJSON *
-api_submit_answer(const struct catalog *cat, const struct document *doc)
+api_submit_answer(const struct catalog *cat, const struct document *doc,
+                  enum ingest_kind kind)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *accepted = cJSON_CreateArray(), *rejected = cJSON_CreateArray();
@@ -138,6 +137,7 @@ api_submit_answer(const struct catalog *cat, const struct document *doc)
 	period_format(doc->period, period, sizeof(period));
 	cJSON_AddStringToObject(root, "area", cat->areas[doc->area].code);
 	cJSON_AddStringToObject(root, "period", period);
+	cJSON_AddStringToObject(root, "kind", ingest_kind_name(kind));
 	for (i = 0; i < doc->n_measures; i++) {
 		if (doc->status[i] == REJECT_NONE)
 			add_string(accepted, cat->measures[i].id);
@@ -156,11 +156,9 @@ api_submit_answer(const struct catalog *cat, const struct document *doc)
 	return root;
 }
 
-/* The counters and cache generations, as the scheduler keeps them for a
- * polled document. */
+/* The counters, as the scheduler keeps them for a polled document. */
 static void
-count_taken(struct app *app, const struct catalog *cat,
-            const struct document *doc)
+count_taken(struct app *app, const struct document *doc)
 {
 	struct app_stats *stats = &app->stats;
 	size_t i;
@@ -173,7 +171,6 @@ count_taken(struct app *app, const struct catalog *cat,
 			    &stats->measures_rejected[doc->status[i]], 1);
 	atomic_fetch_add(&stats->measures_rejected[REJECT_UNKNOWN],
 	                 doc->n_unknown);
-	app_data_landed(app, cat, doc->area);
 }
 
 void
@@ -183,8 +180,8 @@ api_submissions_post(const struct request *req, struct response *resp)
 	const struct principal *who = &req->who;
 	struct catalog *cat = NULL;
 	struct ingest_ctx ictx;
-	struct ingest_meta meta = { "submission", 0, 0 };
-	struct config cfg;
+	struct ingest_meta meta = { "submission", 0, 0, who->token_id };
+	enum ingest_kind kind;
 	struct document doc;
 	struct error err = { 0 };
 	char detail[300], period[16];
@@ -213,16 +210,13 @@ api_submissions_post(const struct request *req, struct response *resp)
 		         who->area);
 		goto refuse;
 	}
-	app_config(app, &cfg);
 	ictx.cat = cat;
 	ictx.rrd = app->rrd;
 	ictx.db = app->db;
-	ictx.interval_s = cfg.interval_s;
+	ictx.fig = &app->figures;
 	if ((rc = ingest_document(&ictx, area, req->body, req->body_len, now,
-	                          &meta, &doc, &err)) < 0) {
+	                          &meta, &doc, &kind, &err)) < 0) {
 		status = api_submit_refusal_status(rc);
-		if (status == 429)
-			goto busy;
 		if (status != 503)
 			atomic_fetch_add(&app->stats.documents_rejected, 1);
 		snprintf(detail, sizeof(detail), "%s",
@@ -230,23 +224,20 @@ api_submissions_post(const struct request *req, struct response *resp)
 		                       : err.msg);
 		goto refuse;
 	}
-	count_taken(app, cat, &doc);
-	answer = api_submit_answer(cat, &doc);
+	count_taken(app, &doc);
+	if (kind != INGEST_UNCHANGED)
+		app_data_landed(app, cat, doc.area);
+	answer = api_submit_answer(cat, &doc, kind);
 	respond_json(resp, 202, answer);
 	cJSON_Delete(answer);
 	period_format(doc.period, period, sizeof(period));
 	snprintf(detail, sizeof(detail),
-	         "period=%s accepted=%zu rejected=%zu violations=%zu", period,
-	         doc.n_accepted, doc.n_rejected, doc.n_violations);
+	         "period=%s kind=%s accepted=%zu rejected=%zu violations=%zu",
+	         period, ingest_kind_name(kind), doc.n_accepted,
+	         doc.n_rejected, doc.n_violations);
 	auth_audit(app, who, req->remote_addr, 202, detail);
 	document_reset(&doc);
 	goto out;
-busy:
-	snprintf(detail, sizeof(detail),
-	         "%s's file was written less than a second ago; send again "
-	         "in a second",
-	         who->area);
-	respond_header(resp, "Retry-After", "1");
 refuse:
 	respond_error(resp, status, "%s", detail);
 	auth_audit(app, who, req->remote_addr, status, detail);

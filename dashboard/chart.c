@@ -2,20 +2,11 @@
  * chart.c: GET /chart/AREA/INDICATOR.svg and .png, the charts librrd draws
  * in memory, and the cache of rendered ones.
  *
- * The drawn value is the series API's (SPEC §3), formed in the graph's RPN
- * from one DEF per municipality and data source:
- * - a ratio indicator at t is sum(num)/sum(den)*scale over the
- *   municipalities that have both sides at t: a municipality's terms count
- *   only if both are known, the kept ones are summed with ADDNAN (unknowns
- *   count as nothing; all unknown stays unknown), and a zero denominator
- *   sum is unknown, never infinite;
- * - a measure by its aggregate rule, ignoring unknowns (ADDNAN, AVG,
- *   MINNAN, MAXNAN);
- * - the public's view of a municipality withholds a count below
- *   SUPPRESS_BELOW, and any indicator built on one, as unknown: not drawn;
- * - reporting_rate, which the RRD files do not hold, is the series
- *   module's monthly count from the database drawn as a step function of
- *   TIME.
+ * The drawn value is the series API's: the figure function's value of each
+ * period (figure.h: ratios of sums, aggregates, suppression for this
+ * reader), drawn as a step function of TIME over one RRD file's time base.
+ * Regions and the country need no file of their own, and nothing here
+ * re-derives the arithmetic.
  * Every chart is a function of its key (area, indicator, rounded range,
  * size, language, format, view) and the area's data generation, so cached
  * images are dropped exactly when new data lands for the area.
@@ -35,7 +26,6 @@
 #include <time.h>
 
 #include "access.h"
-#include "aggregate.h"
 #include "app.h"
 #include "buf.h"
 #include "cache.h"
@@ -43,6 +33,7 @@
 #include "lang.h"
 #include "log.h"
 #include "routes.h"
+#include "figure.h"
 #include "series.h"
 #include "timespec.h"
 #include "xmalloc.h"
@@ -162,21 +153,6 @@ add_arg(struct chart_plan *p, const char *fmt, ...)
 }
 
 /* A DEF named prefix and i ("n12"); returns its name. */
-static const char *
-add_def(struct chart_plan *p, char prefix, size_t i, const char *area,
-        const char *ds)
-{
-	struct rrd_graph_def *d;
-
-	p->defs = xreallocarray(p->defs, p->n_defs + 1, sizeof(*p->defs));
-	d = &p->defs[p->n_defs++];
-	memset(d, 0, sizeof(*d));
-	snprintf(d->vname, sizeof(d->vname), "%c%u", prefix, (unsigned)i);
-	snprintf(d->area, sizeof(d->area), "%s", area);
-	snprintf(d->ds, sizeof(d->ds), "%s", ds);
-	return d->vname;
-}
-
 void
 chart_plan_reset(struct chart_plan *p)
 {
@@ -207,22 +183,6 @@ add_comment(struct chart_plan *p, const char *text)
 	s[k] = '\0';
 	add_arg(p, "COMMENT:%s\\c", s);
 	free(s);
-}
-
-/* "CDEF:name=v0,v1,OP,v2,OP,...": one variable folded over the
- * municipalities, whatever their number (the RPN grows as needed). */
-static void
-add_fold(struct chart_plan *p, const char *name, const char *prefix, size_t n,
-         const char *op)
-{
-	struct buf b;
-	size_t i;
-
-	buf_init(&b, (size_t)-1);
-	buf_printf(&b, "CDEF:%s=%s0", name, prefix);
-	for (i = 1; i < n; i++)
-		buf_printf(&b, ",%s%zu,%s", prefix, i, op);
-	add_arg_take(p, buf_detach(&b, NULL));
 }
 
 static const char *
@@ -380,200 +340,6 @@ format_title(const struct catalog *cat, const struct chart_spec *s, char *out,
 	         spec_name(cat, s));
 }
 
-/* A term's value for municipality i as RPN: the measure's variable (v),
- * weighted by the reference figure, or the figure alone. */
-static void
-term_rpn(const struct term *t, const struct area *a, const char *v, char *out,
-         size_t size)
-{
-	double ref = catalog_ref_value(a, t->ref);
-
-	if (t->measure >= 0 && t->ref != REF_NONE)
-		snprintf(out, size, "%s,%.17g,*", v, ref);
-	else if (t->measure >= 0)
-		snprintf(out, size, "%s", v);
-	else
-		snprintf(out, size, "%.17g", ref);
-}
-
-/* The variable a municipality's measure is drawn from: the DEF itself, or
- * (the public's view of a count) a CDEF that withholds small values. An
- * unknown stays unknown whichever way IF takes it. */
-static void
-measure_var(struct chart_plan *p, const struct measure *m, bool suppress,
-            const char *def, char *out, size_t size)
-{
-	if (suppress && m->is_count) {
-		snprintf(out, size, "q%s", def);
-		add_arg(p, "CDEF:%s=%s,%d,LT,UNKN,%s,IF", out, def,
-		        SUPPRESS_BELOW, def);
-		p->has_note = true;
-	} else {
-		snprintf(out, size, "%s", def);
-	}
-}
-
-/* sum(num)/sum(den)*scale over the municipalities with both sides. The
- * terms go inline into two CDEFs, not one CDEF each: librrd grows its
- * array of graph elements (some 2 KB each) one at a time, so a render
- * costs the square of their number. */
-static void
-plan_ratio(struct chart_plan *p, const struct catalog *cat,
-           const struct indicator *ind, const int *munis, size_t n,
-           bool suppress)
-{
-	const struct term *num = &ind->num, *den = &ind->den;
-	bool has_den = den->measure >= 0 || den->ref != REF_NONE;
-	char nv[24], dv[24], ne[96], de[96];
-	struct buf sn, sd;
-	size_t i;
-
-	buf_init(&sn, (size_t)-1);
-	buf_init(&sd, (size_t)-1);
-	buf_puts(&sn, "CDEF:sn=");
-	buf_puts(&sd, "CDEF:sd=");
-	for (i = 0; i < n; i++) {
-		const struct area *a = &cat->areas[munis[i]];
-		const char *sep = i > 0 ? "," : "";
-		const char *fold = i > 0 ? ",ADDNAN" : "";
-
-		nv[0] = dv[0] = '\0';
-		if (num->measure >= 0)
-			measure_var(p, &cat->measures[num->measure], suppress,
-			            add_def(p, 'n', i, a->code,
-			                    cat->measures[num->measure].id),
-			            nv, sizeof(nv));
-		if (den->measure >= 0)
-			measure_var(p, &cat->measures[den->measure], suppress,
-			            add_def(p, 'd', i, a->code,
-			                    cat->measures[den->measure].id),
-			            dv, sizeof(dv));
-		term_rpn(num, a, nv, ne, sizeof(ne));
-		if (!has_den) {
-			buf_printf(&sn, "%s%s%s", sep, ne, fold);
-			continue;
-		}
-		term_rpn(den, a, dv, de, sizeof(de));
-		/* x,y,+,UN is 1 when either side is unknown: then neither
-		 * side counts */
-		buf_printf(&sn, "%s%s,%s,+,UN,UNKN,%s,IF%s", sep, ne, de, ne,
-		           fold);
-		buf_printf(&sd, "%s%s,%s,+,UN,UNKN,%s,IF%s", sep, ne, de, de,
-		           fold);
-	}
-	add_arg_take(p, buf_detach(&sn, NULL));
-	if (!has_den) {
-		buf_reset(&sd);
-		add_arg(p, "CDEF:value=sn,%.17g,*", ind->scale);
-		return;
-	}
-	add_arg_take(p, buf_detach(&sd, NULL));
-	/* a zero sum of denominators (or none) is unknown, not infinite */
-	add_arg(p, "CDEF:value=sd,0,EQ,UNKN,sn,sd,/,%.17g,*,IF", ind->scale);
-}
-
-/* A measure: the municipality's own value, or its aggregate rule over the
- * area's municipalities, ignoring unknowns. */
-static void
-plan_measure(struct chart_plan *p, const struct catalog *cat,
-             const struct measure *m, const int *munis, size_t n, bool suppress)
-{
-	static const char *const folds[] = {
-		[AGG_SUM] = "ADDNAN",
-		[AGG_MIN] = "MINNAN",
-		[AGG_MAX] = "MAXNAN",
-	};
-	char v[24];
-	struct buf b;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		add_def(p, 'm', i, cat->areas[munis[i]].code, m->id);
-	if (n == 1) {
-		measure_var(p, m, suppress, "m0", v, sizeof(v));
-		add_arg(p, "CDEF:value=%s", v);
-		return;
-	}
-	if (m->aggregate != AGG_MEAN) {
-		add_fold(p, "value", "m", n, folds[m->aggregate]);
-		return;
-	}
-	buf_init(&b, (size_t)-1);
-	buf_puts(&b, "CDEF:value=");
-	for (i = 0; i < n; i++)
-		buf_printf(&b, "m%zu,", i);
-	/* AVG pops the count, then that many values; skips unknowns */
-	buf_printf(&b, "%zu,AVG", n);
-	add_arg_take(p, buf_detach(&b, NULL));
-}
-
-/* Whether spec's chart can be drawn: a ratio of reference figures alone
- * has no time. */
-static bool
-is_drawable(const struct catalog *cat, const struct chart_spec *s,
-            struct error *err)
-{
-	const struct indicator *ind;
-
-	if (s->indicator < 0)
-		return true;
-	ind = &cat->indicators[s->indicator];
-	if (ind->kind == IND_RATIO && ind->num.measure < 0 &&
-	    ind->den.measure < 0) {
-		error_set(err, 0, "no chart of %s: it reads no measure",
-		          ind->id);
-		return false;
-	}
-	return true;
-}
-
-int
-chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
-                 struct chart_plan *out, struct error *err)
-{
-	const struct area *a = &cat->areas[spec->area];
-	char title[2 * NAME_MAX_BYTES + 8];
-	int *munis = xcalloc(cat->n_areas, sizeof(*munis));
-	size_t n;
-	/* only a single municipality has small counts to withhold */
-	bool suppress = spec->is_suppressed && a->level == AREA_MUNICIPALITY;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (!is_drawable(cat, spec, err))
-		goto out;
-	if (spec->indicator >= 0 &&
-	    cat->indicators[spec->indicator].kind == IND_REPORTING) {
-		error_set(err, 0, "%s is counted by month: chart_plan_monthly",
-		          cat->indicators[spec->indicator].id);
-		goto out;
-	}
-	n = catalog_municipalities_of(cat, spec->area, munis);
-	if (n == 0) {
-		error_set(err, 0, "%s has no municipalities", a->code);
-		goto out;
-	}
-	format_title(cat, spec, title, sizeof(title));
-	add_layout(out, title, spec_unit(cat, spec), spec);
-	if (spec->indicator >= 0) {
-		plan_ratio(out, cat, &cat->indicators[spec->indicator], munis,
-		           n, suppress);
-	} else {
-		plan_measure(out, cat, &cat->measures[spec->measure], munis, n,
-		             suppress);
-	}
-	add_arg(out, "AREA:value%s", FILL_COLOUR);
-	add_arg(out, "LINE2:value%s", LINE_COLOUR);
-	if (out->has_note)
-		add_comment(out, note_withheld[spec->lang]);
-	rc = 0;
-out:
-	if (rc < 0)
-		chart_plan_reset(out);
-	free(munis);
-	return rc;
-}
-
 /* The frame with a note and nothing drawn: an invisible rule gives librrd
  * something to draw, which it needs to draw at all. */
 static void
@@ -600,10 +366,10 @@ chart_plan_frame(const struct catalog *cat, const struct chart_spec *spec,
 }
 
 void
-chart_plan_monthly(const struct catalog *cat, const struct chart_spec *spec,
-                   const struct rrd_graph_def *base, const time_t *starts,
-                   const double *values, size_t n, time_t end,
-                   struct chart_plan *out)
+chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
+                 const struct rrd_graph_def *base, const time_t *starts,
+                 const double *values, size_t n, time_t end,
+                 bool has_withheld, struct chart_plan *out)
 {
 	char title[2 * NAME_MAX_BYTES + 8];
 	struct buf b;
@@ -612,7 +378,8 @@ chart_plan_monthly(const struct catalog *cat, const struct chart_spec *spec,
 	memset(out, 0, sizeof(*out));
 	format_title(cat, spec, title, sizeof(title));
 	add_layout(out, title, spec_unit(cat, spec), spec);
-	if (spec->indicator >= 0) {
+	if (spec->indicator >= 0 &&
+	    cat->indicators[spec->indicator].kind == IND_REPORTING) {
 		/* a share of municipalities: the whole scale in view */
 		add_arg(out, "--upper-limit");
 		add_arg(out, "%.17g", cat->indicators[spec->indicator].scale);
@@ -623,10 +390,10 @@ chart_plan_monthly(const struct catalog *cat, const struct chart_spec *spec,
 	/* (TIME < t0) ? UNKN : (TIME < t1) ? v0 : ... (TIME < end) ? v[n-1]
 	 * : UNKN; the DEF only lends its time base */
 	buf_init(&b, (size_t)-1);
-	buf_printf(&b, "CDEF:value=%s,POP,TIME,%lld,LT,UNKN", base->vname,
+	buf_printf(&b, "CDEF:value=%s,POP,TIME,%lld,LE,UNKN", base->vname,
 	           n > 0 ? (long long)starts[0] : (long long)end);
 	for (i = 0; i < n; i++) {
-		buf_printf(&b, ",TIME,%lld,LT,",
+		buf_printf(&b, ",TIME,%lld,LE,",
 		           (long long)(i + 1 < n ? starts[i + 1] : end));
 		if (isfinite(values[i]))
 			buf_printf(&b, "%.17g", values[i]);
@@ -639,6 +406,10 @@ chart_plan_monthly(const struct catalog *cat, const struct chart_spec *spec,
 	add_arg_take(out, buf_detach(&b, NULL));
 	add_arg(out, "AREA:value%s", FILL_COLOUR);
 	add_arg(out, "LINE2:value%s", LINE_COLOUR);
+	if (has_withheld) {
+		add_comment(out, note_withheld[spec->lang]);
+		out->has_note = true;
+	}
 }
 
 /* --- rendering --- */
@@ -737,66 +508,59 @@ svg_finish(const unsigned char *svg, size_t len, const char *title, int width,
 	return buf_detach(&b, out_len);
 }
 
-/* reporting_rate's plan: the months as the series API counts them from
- * the database, on the time base of any municipality's file (the area's
- * own if one has a file). 1: no file at all, no plan. */
+/* The plan of spec's chart: the figure function's monthly series (what
+ * the series API gives for the same question), drawn as a step function
+ * on the time base of one RRD file, the area's own or a member's. 1: no
+ * file at all, no plan. */
 static int
-plan_reporting(struct app *app, const struct catalog *cat,
-               const struct chart_spec *spec, int step_s,
-               struct chart_plan *out, struct error *err)
+plan_series(struct app *app, const struct chart_spec *spec,
+            struct chart_plan *out, struct error *err)
 {
-	const struct indicator *ind = &cat->indicators[spec->indicator];
-	char start[24], end[24];
-	struct series_params params;
+	const struct catalog *cat;
+	const struct matrix *mx;
 	struct series_spec ss;
 	struct series series;
 	struct rrd_graph_def base;
-	int *munis = xcalloc(cat->n_areas, sizeof(*munis));
-	size_t n, i;
-	int rc = -1;
+	size_t i;
 
 	memset(&base, 0, sizeof(base));
-	n = catalog_municipalities_of(cat, spec->area, munis);
-	for (i = 0; i < n && base.area[0] == '\0'; i++)
-		if (store_rrd_exists(app->rrd, cat->areas[munis[i]].code))
-			snprintf(base.area, sizeof(base.area), "%s",
-			         cat->areas[munis[i]].code);
-	for (i = cat->first_municipality;
-	     i < cat->n_areas && base.area[0] == '\0'; i++)
-		if (store_rrd_exists(app->rrd, cat->areas[i].code))
+	mx = ingest_read(&app->figures, &cat);
+	for (i = (size_t)spec->area; i < cat->n_areas && base.area[0] == '\0';
+	     i++)
+		if (figure_is_member(cat, spec->area, (int)i) &&
+		    store_rrd_exists(app->rrd, cat->areas[i].code))
 			snprintf(base.area, sizeof(base.area), "%s",
 			         cat->areas[i].code);
 	if (base.area[0] == '\0' || cat->n_measures == 0) {
-		rc = 1;
-		goto out;
+		ingest_done(&app->figures);
+		return 1;
 	}
 	snprintf(base.vname, sizeof(base.vname), "base");
 	snprintf(base.ds, sizeof(base.ds), "%s", cat->measures[0].id);
-	snprintf(start, sizeof(start), "%lld", (long long)spec->start);
-	snprintf(end, sizeof(end), "%lld", (long long)spec->end);
-	memset(&params, 0, sizeof(params));
-	params.area = cat->areas[spec->area].code;
-	params.indicator = ind->id;
-	params.start = start;
-	params.end = end;
-	if (series_resolve(cat, step_s, &params, time(NULL), &ss, err) !=
-	        SERIES_OK ||
-	    series_compute(cat, app->rrd, app->db, &ss, true, &series, err) < 0)
-		goto out;
-	chart_plan_monthly(cat, spec, &base, series.times, series.values,
-	                   series.n_points, series.end, out);
+	memset(&ss, 0, sizeof(ss));
+	ss.key.area = spec->area;
+	ss.key.indicator = spec->indicator;
+	ss.key.measure = spec->measure;
+	ss.is_monthly = true;
+	ss.first_period = period_of(spec->start);
+	ss.n_points = (size_t)(period_of(spec->end - 1) - ss.first_period) + 1;
+	ss.start = period_start(ss.first_period);
+	ss.end = period_end(period_of(spec->end - 1));
+	series_compute(cat, mx, &ss, !spec->is_suppressed, &series);
+	ingest_done(&app->figures);
+	chart_plan_build(cat, spec, &base, series.times, series.values,
+	                 series.n_points, series.end, series.n_withheld > 0,
+	                 out);
 	series_reset(&series);
-	rc = 0;
-out:
-	free(munis);
-	return rc;
+	(void)err;
+	return 0;
 }
 
 /* Renders spec's chart into a heap buffer: the plan, or the frame if no
  * file of the area exists yet. */
 static int
 render(struct app *app, const struct catalog *cat,
-       const struct chart_spec *spec, int step_s, char **out_data,
+       const struct chart_spec *spec, char **out_data,
        size_t *out_len, struct error *err)
 {
 	struct chart_plan plan;
@@ -804,13 +568,7 @@ render(struct app *app, const struct catalog *cat,
 	char title[2 * NAME_MAX_BYTES + 8];
 	int rc;
 
-	if (spec->indicator >= 0 &&
-	    cat->indicators[spec->indicator].kind == IND_REPORTING)
-		rc = plan_reporting(app, cat, spec, step_s, &plan, err);
-	else
-		rc = chart_plan_build(cat, spec, &plan, err);
-	if (rc < 0)
-		return -1;
+	rc = plan_series(app, spec, &plan, err);
 	if (rc == 0) {
 		rc = store_rrd_graph(app->rrd, plan.defs, plan.n_defs,
 		                     (const char *const *)plan.args,
@@ -866,22 +624,24 @@ parse_time(const struct query *q, const char *name, const char *def, time_t now,
 	return 0;
 }
 
-/* Whether spec's chart could withhold anything: a single municipality's
- * count, or an indicator built on one. */
+/* Whether spec's chart can be drawn: a ratio of reference figures alone
+ * has no time. */
 static bool
-has_counts(const struct catalog *cat, const struct chart_spec *s)
+is_drawable(const struct catalog *cat, const struct chart_spec *s,
+            struct error *err)
 {
 	const struct indicator *ind;
 
-	if (cat->areas[s->area].level != AREA_MUNICIPALITY)
-		return false;
 	if (s->indicator < 0)
-		return cat->measures[s->measure].is_count;
+		return true;
 	ind = &cat->indicators[s->indicator];
-	return (ind->num.measure >= 0 &&
-	        cat->measures[ind->num.measure].is_count) ||
-	       (ind->den.measure >= 0 &&
-	        cat->measures[ind->den.measure].is_count);
+	if (ind->kind == IND_RATIO && ind->num.measure < 0 &&
+	    ind->den.measure < 0) {
+		error_set(err, 0, "no chart of %s: it reads no measure",
+		          ind->id);
+		return false;
+	}
+	return true;
 }
 
 /* The chart spec of a request, or -1 with status and message. */
@@ -938,7 +698,9 @@ read_spec(const struct request *req, const struct catalog *cat,
 	 * public does (auth.h). Charts without counts are the same for all,
 	 * and cached as one. */
 	s->is_suppressed =
-	    has_counts(cat, s) &&
+	    figure_is_suppressible(cat,
+	                           &(struct figure_key){ s->area, s->indicator,
+	                                                 s->measure }) &&
 	    !access_is_unsuppressed(&req->who, cat->areas[s->area].code);
 	return 0;
 }
@@ -963,7 +725,7 @@ is_in_flight(const char *key, unsigned long generation)
  * and renders run one at a time. */
 static int
 cached_or_rendered(struct app *app, const struct catalog *cat,
-                   const struct chart_spec *spec, int step_s, const char *key,
+                   const struct chart_spec *spec, const char *key,
                    unsigned long generation, char **out_data, size_t *out_len,
                    struct error *err)
 {
@@ -995,7 +757,7 @@ cached_or_rendered(struct app *app, const struct catalog *cat,
 	}
 	pthread_mutex_unlock(&flight_lock);
 	atomic_fetch_add(&app->stats.cache_misses, 1);
-	rc = render(app, cat, spec, step_s, out_data, out_len, err);
+	rc = render(app, cat, spec, out_data, out_len, err);
 	if (rc == 0)
 		cache_put(get_cache(), key, generation, *out_data, *out_len,
 		          chart_types[spec->format]);
@@ -1043,7 +805,7 @@ chart_get(const struct request *req, struct response *resp,
 	         spec.is_suppressed ? "public" : "full");
 	/* read before rendering: data landing meanwhile makes it stale */
 	generation = app_generation(app, code);
-	if (cached_or_rendered(app, cat, &spec, cfg->step_s, key, generation,
+	if (cached_or_rendered(app, cat, &spec, key, generation,
 	                       &data, &len, &err) < 0) {
 		log_warn("chart failed", "area=%s indicator=%s err=%s", code,
 		         id, log_quote(err.msg, quoted, sizeof(quoted)));

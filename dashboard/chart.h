@@ -1,7 +1,7 @@
 /*
  * chart.h: GET /chart/AREA/INDICATOR.svg and .png (SPEC §6), charts drawn
- * by librrd in memory with the series API's aggregation (SPEC §3) and the
- * public's suppression (SPEC §7), and kept in a cache of rendered images.
+ * by librrd in memory of the figure function's monthly values (the series
+ * API's numbers, SPEC §6-7), and kept in a cache of rendered images.
  *
  * The plan (DEFs and arguments for store_rrd_graph) is built by a pure
  * function, so that tests can run it against real files and read the drawn
@@ -54,25 +54,20 @@ struct chart_plan {
 	bool has_note; /* a note on withheld counts is in the legend */
 };
 
-/* Builds the plan of spec's chart: per municipality DEFs, the CDEFs that
- * give the value drawn (RPN variable "value"), title, axis labels, style.
- * Pure. -1 with err for an indicator of reference figures only, and for
- * reporting_rate (see chart_plan_monthly). Free with chart_plan_reset. */
-int chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
-                     struct chart_plan *out, struct error *err);
+/* The plan of spec's chart: values[i] (the figure of a period; NaN:
+ * unknown or withheld) from starts[i] to starts[i + 1] (the last to end),
+ * drawn as a step function on the time base of the DEF base (any file:
+ * librrd draws nothing without one); a note says counts were withheld if
+ * has_withheld. The drawn value is the RPN variable "value". Pure. Free
+ * with chart_plan_reset. */
+void chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
+                      const struct rrd_graph_def *base, const time_t *starts,
+                      const double *values, size_t n, time_t end,
+                      bool has_withheld, struct chart_plan *out);
 /* The chart's frame alone (title, axes, "no data"), no DEF: for an area
  * none of whose municipalities has a file yet. Pure. */
 void chart_plan_frame(const struct catalog *cat, const struct chart_spec *spec,
                       struct chart_plan *out);
-/* reporting_rate (counted from the database, not the RRD files) as a
- * step function of time: values[i] from starts[i] to starts[i + 1] (the
- * last to end; NaN: unknown), drawn on the time base of the DEF base (any
- * file: librrd draws nothing without one). Pure. */
-void chart_plan_monthly(const struct catalog *cat,
-                        const struct chart_spec *spec,
-                        const struct rrd_graph_def *base, const time_t *starts,
-                        const double *values, size_t n, time_t end,
-                        struct chart_plan *out);
 void chart_plan_reset(struct chart_plan *p);
 
 /* Renders one small chart so that librrd loads its fonts (~27 ms) before

@@ -22,6 +22,7 @@ const struct route routes_table[] = {
 	  false },
 	{ "GET", "/api/v1/latest", api_latest_get, ROUTE_PUBLIC, false },
 	{ "GET", "/api/v1/health", api_health_get, ROUTE_PUBLIC, false },
+	{ "GET", "/api/v1/revisions", api_revisions_get, ROUTE_TOKEN, false },
 	{ "POST", "/api/v1/submissions", api_submissions_post, ROUTE_TOKEN,
 	  true },
 	{ "GET", "/chart/{area}/{indicator}.svg", chart_svg_get, ROUTE_PUBLIC,

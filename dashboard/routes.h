@@ -110,6 +110,7 @@ void api_series_get(const struct request *req, struct response *resp);
 void api_series_csv_get(const struct request *req, struct response *resp);
 /* api_latest.c */
 void api_latest_get(const struct request *req, struct response *resp);
+void api_revisions_get(const struct request *req, struct response *resp);
 /* api_health.c */
 void api_health_get(const struct request *req, struct response *resp);
 /* chart.c */

@@ -1,14 +1,15 @@
 /*
- * series.h: one area's indicator or measure over time (SPEC §3, §5-7):
- * the request's text resolved against the catalog and the clock, the
- * values computed from the municipalities' RRD files (reporting_rate from
- * the database), and the answer formatted as JSON or CSV. The HTTP API
- * and `kuntamonctl export` both go through here, so they give the same
- * bytes for the same question.
+ * series.h: one area's indicator or measure over time (SPEC §6): the
+ * request's text resolved against the catalog and the clock, each point
+ * computed by the figure function (figure.h) from the figures in memory,
+ * and the answer formatted as JSON or CSV. The HTTP API, the charts and
+ * `kuntamonctl export` all go through here, so they give the same numbers
+ * for the same question.
  *
- * A point stands for one interval of the grid and carries the interval's
- * start as its time: a daily point of 2026-10-01T00:00:00Z is that day's
- * value, a monthly one (reporting_rate) that month's.
+ * step=month (the default) gives one point per period, carrying the
+ * period's first second as its time. step=N seconds gives points every N
+ * seconds, each the figure of the period its start lies in: what the RRD
+ * files hold day by day.
  */
 #ifndef KUNTAMON_SERIES_H
 #define KUNTAMON_SERIES_H
@@ -19,14 +20,10 @@
 
 #include "catalog.h"
 #include "error.h"
-#include "store_db.h"
-#include "store_rrd.h"
+#include "figure.h"
+#include "matrix.h"
 
 #define SERIES_MAX_POINTS 10000
-/* The step a monthly series (reporting_rate) reports: a nominal month of
- * 30 days. Its points are at the calendar months' starts, whatever their
- * length. */
-#define SERIES_MONTH_S 2592000
 #define SERIES_DEFAULT_START "-1y"
 #define SERIES_DEFAULT_END "now"
 #define SERIES_MAX_STEP_S 315360000L /* ten years */
@@ -39,38 +36,39 @@ enum series_result {
 
 /* The question as text, from a query string or a command line. area and
  * indicator are required; NULL start, end, step take the defaults
- * (SERIES_DEFAULT_START, SERIES_DEFAULT_END, the finest step that covers
- * the range). */
+ * (SERIES_DEFAULT_START, SERIES_DEFAULT_END, "month"). step is "month" or
+ * seconds; start and end are time specs (timespec.h), "YYYY-MM" as end
+ * meaning the month's last second. */
 struct series_params {
 	const char *area;
 	const char *indicator; /* an indicator id, or a measure id */
 	const char *start, *end, *step;
 };
 
-/* The question resolved: catalog indices and the grid of points. */
+/* The question resolved: catalog indices and the points. */
 struct series_spec {
-	int area;
-	int indicator;        /* -1 when a measure is asked for */
-	int measure;          /* the measure asked for, else -1 */
-	bool is_monthly;      /* reporting_rate: one point per calendar month */
-	int first_period;     /* is_monthly: the first month's period */
-	struct rrd_grid grid; /* is_monthly: start of the first month,
-	                       * SERIES_MONTH_S, the number of months */
-	time_t end;           /* the end of the last point's interval */
+	struct figure_key key;
+	bool is_monthly;    /* step=month */
+	int first_period;   /* is_monthly: the first point's period */
+	time_t start;       /* the first point's time */
+	unsigned long step; /* seconds between points; 0 when is_monthly */
+	size_t n_points;
+	time_t end; /* the end of the last point's interval */
 };
 
 /* Resolves p against cat and now: SERIES_OK with *out, or
  * SERIES_BAD_PARAM / SERIES_NOT_FOUND with err->msg naming the parameter
- * ("parameter start: ..."). rrd_step_s is [storage] step: the archives it
- * implies pick the grid (store_rrd_grid); more than SERIES_MAX_POINTS
- * points is a bad parameter. Pure. */
-int series_resolve(const struct catalog *cat, int rrd_step_s,
-                   const struct series_params *p, time_t now,
-                   struct series_spec *out, struct error *err);
+ * ("parameter start: ..."). With step=month, the months from the one start
+ * lies in to the one end lies in; with step=N, the multiples of N from
+ * the last one at or before start to the last one before end. More than
+ * SERIES_MAX_POINTS points is a bad parameter. Pure. */
+int series_resolve(const struct catalog *cat, const struct series_params *p,
+                   time_t now, struct series_spec *out, struct error *err);
 
-/* Whether small counts could be withheld from this answer (§7): a single
- * municipality's count measure, or an indicator built on one. Otherwise
- * every reader gets the same answer. */
+/* Whether small counts could be withheld from this answer (§7): a count,
+ * or an indicator built on one, of any area (a region can be one
+ * municipality's count in disguise). Otherwise every reader gets the
+ * same answer. */
 bool series_is_suppressible(const struct catalog *cat,
                             const struct series_spec *spec);
 
@@ -79,36 +77,38 @@ struct series {
 	char area[AREA_CODE_MAX];
 	char indicator[32]; /* the id asked for: indicator or measure */
 	char unit[32];
-	time_t start, end; /* of the grid: first point's start, last's end */
-	unsigned long step;
+	bool is_monthly;
+	time_t start, end;  /* the first point's start, the last one's end */
+	unsigned long step; /* 0 when is_monthly */
 	size_t n_points;
-	time_t *times;     /* the start of each point's interval */
+	time_t *times;     /* each point's start */
+	int *periods;      /* the period each point shows */
 	double *values;    /* NaN: unknown, or withheld */
+	int *reporting;    /* municipalities behind each point */
 	bool *is_withheld; /* withheld from this reader (§7) */
 	size_t n_withheld;
-	int reporting; /* municipalities with at least one known point */
-	int expected;  /* municipalities of the area */
+	int last_reporting; /* of the last point with a value (0 if none) */
+	int expected;       /* municipalities of the area */
 };
 
-/* Computes spec from the stores. is_unsuppressed: the reader sees small
- * counts (access_is_unsuppressed; the operator's export does); otherwise
- * a suppressible series (series_is_suppressible) withholds each point
- * whose count, or an indicator's numerator or denominator count, is known
- * and below SUPPRESS_BELOW. Regions and the country are sums over their
- * municipalities and never withheld. 0 with *out (free with
- * series_reset), or -1 with err. Thread-safe. */
-int series_compute(const struct catalog *cat, struct store_rrd *rrd,
-                   struct store_db *db, const struct series_spec *spec,
-                   bool is_unsuppressed, struct series *out, struct error *err);
+/* Computes spec from the figures in mx (the caller keeps it still, and
+ * cat is the catalog mx is indexed by), each point by figure_compute for
+ * this reader (is_unsuppressed: access_is_unsuppressed; the operator's
+ * export is). Free with series_reset. Pure. */
+void series_compute(const struct catalog *cat, const struct matrix *mx,
+                    const struct series_spec *spec, bool is_unsuppressed,
+                    struct series *out);
 void series_reset(struct series *s);
 
 /* {"area","indicator","unit","start","end","step","points":[[t,v],...],
- * "reporting","expected","suppressed","suppressed_points":[t,...]}: v is
- * null where unknown or withheld. A heap string the caller frees. */
+ * "reporting","expected","suppressed","suppressed_points":[t,...]} where
+ * step is "month" or seconds, reporting the last known point's, and
+ * "periods":["2026-10",...] and "reported":[n,...] run beside the points.
+ * v is null where unknown or withheld. A heap string the caller frees. */
 char *series_format_json(const struct series *s, size_t *out_len);
-/* time,value (SPEC §6): ISO 8601 UTC times, an empty value where unknown
- * or withheld; which points were withheld is in the JSON form. A heap
- * string the caller frees. */
+/* period,value (2026-10,48.2) for a monthly series, time,value (ISO 8601
+ * UTC) otherwise; an empty value where unknown or withheld. A heap string
+ * the caller frees. */
 char *series_format_csv(const struct series *s, size_t *out_len);
 /* "KU091_gp_coverage.csv" */
 void series_filename(const struct series *s, const char *extension, char *out,

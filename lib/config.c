@@ -77,7 +77,6 @@ static const struct key keys[] = {
 	{ "server", "tls_key", KEY_FILE, FIELD(tls_key_path), "", 0, 0 },
 
 	{ "storage", "dir", KEY_PATH, FIELD(storage_dir), "var", 0, 0 },
-	{ "storage", "step", KEY_INT, FIELD(step_s), "3600", 1, 86400 },
 	{ "storage", "rrdcached", KEY_STRING, FIELD(rrdcached), "", 0, 0 },
 
 	{ "collect", "interval", KEY_INT, FIELD(interval_s), "300", 1, 86400 },
@@ -486,6 +485,14 @@ handle(void *user, const char *section, const char *name, const char *value)
 		else if (!is_known_section(section, strlen(section)))
 			error_set(&e, ctx->line, "unknown section [%s]",
 			          section);
+		else if (strcmp(section, "storage") == 0 &&
+		         strcmp(name, "step") == 0)
+			/* v1's: figures are now filed by the month they
+			 * describe, in files of one-day steps */
+			error_set(&e, ctx->line,
+			          "[storage] step is gone: RRD files hold one "
+			          "point a day in the period each figure "
+			          "describes; remove this line");
 		else
 			error_set(&e, ctx->line, "unknown key \"%s\" in [%s]",
 			          name, section);

@@ -31,7 +31,6 @@ struct config {
 
 	/* [storage] */
 	char storage_dir[CONFIG_PATH_MAX];
-	int step_s;
 	char rrdcached[CONFIG_PATH_MAX]; /* "" = write files directly */
 
 	/* [collect] */

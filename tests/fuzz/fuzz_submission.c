@@ -69,7 +69,8 @@ array_size(const cJSON *obj, const char *name)
 static void
 check_answer(const struct catalog *cat, const struct document *doc)
 {
-	cJSON *a = api_submit_answer(cat, doc), *back;
+	/* the kind is the ingest's, not the document's: any one will do */
+	cJSON *a = api_submit_answer(cat, doc, INGEST_NEW), *back;
 	char *text = cJSON_PrintUnformatted(a);
 	size_t n_unknown = doc->n_unknown < DOCUMENT_MAX_UNKNOWN
 	                       ? doc->n_unknown
@@ -83,7 +84,8 @@ check_answer(const struct catalog *cat, const struct document *doc)
 	    array_size(back, "rejected") !=
 	        (int)(doc->n_measures - doc->n_accepted + n_unknown) ||
 	    array_size(back, "violations") != (int)doc->n_violations ||
-	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(back, "period")))
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(back, "period")) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(back, "kind")))
 		abort();
 	cJSON_Delete(back);
 	cJSON_free(text);

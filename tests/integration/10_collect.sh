@@ -33,15 +33,17 @@ for m in $(jq -r '.measures | keys[]' "$T/ku091.json"); do
 	fi
 done
 check_eq "KU091: every measure lands exactly" "$bad" 0
-# SPEC §5: AVERAGE, MIN and MAX at the step for 90 days, daily for five
-# years, weekly for twenty; one GAUGE per measure.
+# SPEC §5: step one day; AVERAGE, MIN and MAX daily for ten years and
+# weekly for thirty; one GAUGE per measure.
 rras=$(rrdtool info "$T/var/rrd/KU091.rrd" | awk -F' = ' '
 	/^rra\[[0-9]+\]\.cf/ { split($1, k, /[][]/); cf[k[2]] = $2 }
 	/^rra\[[0-9]+\]\.rows/ { split($1, k, /[][]/); rows[k[2]] = $2 }
 	/^rra\[[0-9]+\]\.pdp_per_row/ { split($1, k, /[][]/); ppr[k[2]] = $2 }
 	END { for (i in cf) print cf[i], ppr[i], rows[i] }' | tr -d '"' | sort | tr '\n' ' ')
 check_eq "KU091.rrd: the RRAs of SPEC §5" "$rras" \
-	"AVERAGE 1 2160 AVERAGE 168 1043 AVERAGE 24 1826 MAX 1 2160 MAX 168 1043 MAX 24 1826 MIN 1 2160 MIN 168 1043 MIN 24 1826 "
+	"AVERAGE 1 3653 AVERAGE 7 1566 MAX 1 3653 MAX 7 1566 MIN 1 3653 MIN 7 1566 "
+check_eq "KU091.rrd: step one day" \
+	"$(rrdtool info "$T/var/rrd/KU091.rrd" | awk '$1 == "step" { print $3 }')" 86400
 check_eq "KU091.rrd: one GAUGE per measure" \
 	"$(rrdtool info "$T/var/rrd/KU091.rrd" | grep -c '^ds\[.*\]\.type = "GAUGE"')" 16
 n=$(jq '.measures | length' "$T/ku091.json")

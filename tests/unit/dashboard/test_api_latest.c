@@ -1,15 +1,24 @@
 /*
- * test_api_latest.c: GET /api/v1/latest and GET /api/v1/health, handlers
- * called directly with a struct request (no socket), over a small catalog
- * and real RRD and SQLite stores in a temporary folder.
+ * test_api_latest.c: GET /api/v1/latest, GET /api/v1/revisions and GET
+ * /api/v1/health, handlers called directly with a struct request (no
+ * socket), over a small catalog and the figures in a real SQLite database
+ * in a temporary folder, loaded into memory as the daemon does
+ * (ingest_figures_init). No RRD file is read: reads come from the figures.
  *
- * The fixture, relative to the expected period E:
- *   KU091 Helsinki  (MK01, endpoint)  reported E, polled ok
- *   KU049 Espoo     (MK01, endpoint)  reported E, then failed twice
+ * The fixture, relative to the expected period E (figures below, in
+ * fig_* order: gp_open, contacts, contacts_remote, gp_languages,
+ * staff_fte, outreach_events):
+ *   KU091 Helsinki  (MK01, endpoint)  E-1 polled (contacts 800, revised to
+ *                                     900 by submission), E polled, then
+ *                                     a late report of E-2 submitted
+ *   KU049 Espoo     (MK01, endpoint)  E-1 polled, then failed twice
  *   KU092 Vantaa    (MK01)            never reported
- *   KU853 Turku     (MK02)            reported E-3 by submission: late
- *   KU478 Mariehamn (MK21, endpoint)  reported E, contacts 3: suppressed
+ *   KU853 Turku     (MK02)            E-3 by submission: late
+ *   KU478 Mariehamn (MK21, endpoint)  E-1 polled (contacts 8), E polled
+ *                                     (contacts 3: withheld from the public)
  *   KU035 Brändö    (MK21)            never reported
+ * So MK01's latest period is E-1 (two of three; E only one), MK21's is E
+ * (one of two), the country's E-1 (three of six; E only two).
  */
 #include <math.h>
 #include <pthread.h>
@@ -22,11 +31,11 @@
 
 #include "app.h"
 #include "check.h"
+#include "ingest.h"
 #include "lang.h"
 #include "reporting.h"
 #include "routes.h"
 #include "store_db.h"
-#include "store_rrd.h"
 #include "timespec.h"
 #include "fixture.h"
 
@@ -99,10 +108,37 @@ static const char endpoints_csv[] =
 
 enum { M_OPEN, M_CONTACTS, M_REMOTE, M_LANGS, M_STAFF, M_OUTREACH, N_M };
 
+static const char *const measure_ids[N_M] = {
+	"gp_open",      "contacts",  "contacts_remote",
+	"gp_languages", "staff_fte", "outreach_events",
+};
+
+/* The figures (NaN: not in the document). */
+static const double ku091_e1[N_M] = { 1, 800, 180, 12, 10, 4 };
+static const double ku091_e1_rev[N_M] = { NAN, 900, NAN, NAN, NAN, NAN };
+static const double ku091_e[N_M] = { 1, 1000, 200, 12, 10, 4 };
+static const double ku091_e2_late[N_M] = { 0, 700, 70, 10, 9, 3 };
+static const double ku049_e1[N_M] = { 0, 500, 150, 5, 4, 2 };
+static const double ku478_e1[N_M] = { 1, 8, 2, 4, 1, 1 };
+static const double ku478_e[N_M] = { 1, 3, 1, 3, 1, 1 };
+static const double ku853_e3[N_M] = { 1, 300, 30, 8, 3, 3 };
+
+/* foreign-language population (pop_fl) of the catalog */
+#define FL_091 100000.0
+#define FL_049 60000.0
+#define FL_478 1650.0
+
+#define TOKEN_091 7 /* the token KU091 submits with */
+#define TOKEN_853 9
+
 static char tmp_dir[64];
 static struct app app;
-static int expected;   /* the expected period E */
-static time_t t_write; /* the last time written to any file */
+static int expected;  /* the expected period E */
+static time_t t_e1;   /* E-1 polled */
+static time_t t_e3;   /* KU853's submission */
+static time_t t_rev;  /* KU091's revision of E-1 */
+static time_t t_e;    /* E polled */
+static time_t t_late; /* KU091's late report of E-2 */
 static char last_body[256 * 1024];
 
 static struct catalog *
@@ -112,42 +148,67 @@ test_catalog(void)
 	                       endpoints_csv);
 }
 
-/* Writes one sample (NaN: unknown) to area's file at t_write + 1. */
+/* Records a document of period for area into db, as ingest does: source
+ * "poll", "submission" or "import", its figures v (NaN: not in the
+ * document) as new ones or, if is_revision, replacing those held; v NULL:
+ * a document whose every figure was as held (nothing changes). */
 static void
-write_values(const char *area, const double *v)
+record_into(struct store_db *db, const char *area, const char *source,
+            long long token_id, int period, time_t t, const double *v,
+            bool is_revision, const char *violation)
 {
-	struct error err = { 0 };
-	time_t t = ++t_write;
+	struct db_outcome o = { 0 };
+	struct db_change changes[N_M];
+	const char *viol[1] = { violation };
+	size_t i, n = 0;
 
-	if (store_rrd_prepare(app.rrd, area, app.cat->measures,
-	                      app.cat->n_measures, 40 * 86400, t - 86400,
-	                      &err) < 0 ||
-	    store_rrd_update(app.rrd, area, app.cat->measures,
-	                     app.cat->n_measures, &t, v, 1, &err) < 0) {
-		fprintf(stderr, "write %s: %s\n", area, err.msg);
+	for (i = 0; i < N_M && v != NULL; i++) {
+		if (isnan(v[i]))
+			continue;
+		changes[n].measure = measure_ids[i];
+		changes[n].value = v[i];
+		changes[n].is_revision = is_revision;
+		n++;
+	}
+	o.area = area;
+	o.time = t;
+	o.source = source;
+	o.http_status = strcmp(source, "poll") == 0 ? 200 : 0;
+	o.latency_ms = 12.5;
+	o.period = period;
+	o.n_accepted = v != NULL ? n : N_M;
+	o.violations = viol;
+	o.n_violations = violation != NULL;
+	o.token_id = token_id;
+	o.changes = changes;
+	o.n_changes = n;
+	if (store_db_record(db, &o) < 0) {
+		fprintf(stderr, "record %s failed\n", area);
 		exit(1);
 	}
 }
 
-/* Records a document of period taken from area (source "poll" or
- * "submission"), or a failed poll if error is set. */
 static void
-record(const char *area, const char *source, int period, const char *error,
-       const char *violation)
+record(const char *area, const char *source, long long token_id, int period,
+       time_t t, const double *v, bool is_revision, const char *violation)
+{
+	record_into(app.db, area, source, token_id, period, t, v, is_revision,
+	            violation);
+}
+
+/* A poll of area that brought no document. */
+static void
+record_failure(const char *area, time_t t, const char *error)
 {
 	struct db_outcome o = { 0 };
-	const char *viol[1] = { violation };
 
 	o.area = area;
-	o.time = time(NULL) - 600;
-	o.source = source;
-	o.http_status = error != NULL ? 503 : 200;
+	o.time = t;
+	o.source = "poll";
+	o.http_status = 503;
 	o.latency_ms = 12.5;
-	o.period = error != NULL ? -1 : period;
-	o.n_accepted = error != NULL ? 0 : N_M;
+	o.period = -1;
 	o.error = error;
-	o.violations = viol;
-	o.n_violations = violation != NULL;
 	if (store_db_record(app.db, &o) < 0) {
 		fprintf(stderr, "record %s failed\n", area);
 		exit(1);
@@ -159,10 +220,7 @@ setup(void)
 {
 	char path[512];
 	struct error err = { 0 };
-	const double v091[N_M] = { 1, 1000, 200, 12, 10, 4 };
-	const double v049[N_M] = { 0, 500, 100, 5, 4, 2 };
-	const double v853[N_M] = { 1, 300, 30, 8, 3, 3 };
-	const double v478[N_M] = { 1, 3, 1, 3, 1, 1 };
+	time_t now = time(NULL);
 
 	fixture_tmpdir(tmp_dir, sizeof(tmp_dir), "test_api_latest");
 	memset(&app, 0, sizeof(app));
@@ -170,33 +228,43 @@ setup(void)
 	app.cat = test_catalog();
 	config_init(&app.cfg);
 	app.cfg.is_public = true;
-	app.started = time(NULL);
+	app.started = now;
 	snprintf(path, sizeof(path), "%s/kuntamon.db", tmp_dir);
 	app.db = store_db_open(path, &err);
-	app.rrd = store_rrd_new(tmp_dir, 3600, NULL, &err);
-	if (app.db == NULL || app.rrd == NULL) {
-		fprintf(stderr, "stores: %s\n", err.msg);
+	if (app.db == NULL) {
+		fprintf(stderr, "store: %s\n", err.msg);
 		exit(1);
 	}
-	expected = reporting_expected_period(time(NULL), app.cfg.ontime_days);
-	t_write = time(NULL) - 3600;
-	write_values("KU091", v091);
-	write_values("KU049", v049);
-	write_values("KU853", v853);
-	write_values("KU478", v478);
-	record("KU091", "poll", expected, NULL, NULL);
-	record("KU049", "poll", expected, NULL, NULL);
-	record("KU049", "poll", -1, "HTTP 503", NULL);
-	record("KU049", "poll", -1, "HTTP 503", NULL);
-	record("KU853", "submission", expected - 3, NULL,
-	       "contacts_remote <= contacts");
-	record("KU478", "poll", expected, NULL, "second violation");
+	expected = reporting_expected_period(now, app.cfg.ontime_days);
+	t_e1 = now - 5000;
+	t_e3 = now - 4500;
+	t_rev = now - 4000;
+	t_e = now - 3000;
+	t_late = now - 2000;
+	record("KU091", "poll", 0, expected - 1, t_e1, ku091_e1, false, NULL);
+	record("KU049", "poll", 0, expected - 1, t_e1, ku049_e1, false, NULL);
+	record("KU478", "poll", 0, expected - 1, t_e1, ku478_e1, false, NULL);
+	record("KU853", "submission", TOKEN_853, expected - 3, t_e3, ku853_e3,
+	       false, "contacts_remote <= contacts");
+	record("KU091", "submission", TOKEN_091, expected - 1, t_rev,
+	       ku091_e1_rev, true, NULL);
+	record("KU091", "poll", 0, expected, t_e, ku091_e, false, NULL);
+	record("KU478", "poll", 0, expected, t_e, ku478_e, false,
+	       "second violation");
+	record("KU091", "submission", TOKEN_091, expected - 2, t_late,
+	       ku091_e2_late, false, NULL);
+	record_failure("KU049", now - 1000, "HTTP 503");
+	record_failure("KU049", now - 900, "HTTP 503");
+	if (ingest_figures_init(&app.figures, app.cat, app.db, &err) < 0) {
+		fprintf(stderr, "figures: %s\n", err.msg);
+		exit(1);
+	}
 }
 
 static void
 teardown(void)
 {
-	store_rrd_free(app.rrd);
+	ingest_figures_reset(&app.figures);
 	store_db_close(app.db);
 	catalog_unref(app.cat);
 	pthread_mutex_destroy(&app.lock);
@@ -381,34 +449,47 @@ test_latest_municipalities(void)
 		prev = area != NULL ? area : "";
 		CHECK(str_of(r, "name") != NULL);
 		CHECK(str_of(r, "status") != NULL);
+		CHECK(str_of(r, "region") != NULL);
 		CHECK(cJSON_GetObjectItemCaseSensitive(r, "value") != NULL);
 		CHECK(cJSON_GetObjectItemCaseSensitive(r, "period") != NULL);
-		CHECK(cJSON_GetObjectItemCaseSensitive(r, "reporting") == NULL);
+		CHECK(cJSON_IsBool(
+		    cJSON_GetObjectItemCaseSensitive(r, "suppressed")));
+		/* v2: on every level */
+		CHECK_NEAR(num_of(r, "expected"), 1, 0);
+		CHECK(num_of(r, "reporting") == 0 ||
+		      num_of(r, "reporting") == 1);
 		n++;
 	}
 	CHECK(n == 6);
 	r = row_of(arr, "KU091");
-	CHECK_NEAR(num_of(r, "value"), 1000, 0);
+	CHECK_NEAR(num_of(r, "value"), ku091_e[M_CONTACTS], 0);
 	CHECK_STR(str_of(r, "status"), "ok");
 	CHECK_STR(str_of(r, "period"), period_text(expected));
 	CHECK_STR(str_of(r, "name"), "Helsinki");
 	CHECK_STR(str_of(r, "region"), "MK01");
+	CHECK_NEAR(num_of(r, "reporting"), 1, 0);
 	CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "suppressed")));
+	/* its latest period is E-1, not the expected one */
 	r = row_of(arr, "KU049");
-	CHECK_NEAR(num_of(r, "value"), 500, 0);
+	CHECK_NEAR(num_of(r, "value"), ku049_e1[M_CONTACTS], 0);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
 	CHECK_STR(str_of(r, "status"), "failing");
 	r = row_of(arr, "KU092");
 	CHECK(is_null(r, "value") && is_null(r, "period"));
+	CHECK(!is_true(r, "suppressed"));
 	CHECK_STR(str_of(r, "status"), "never");
+	CHECK_NEAR(num_of(r, "reporting"), 0, 0);
+	CHECK_NEAR(num_of(r, "expected"), 1, 0);
 	r = row_of(arr, "KU853");
-	CHECK_NEAR(num_of(r, "value"), 300, 0);
+	CHECK_NEAR(num_of(r, "value"), ku853_e3[M_CONTACTS], 0);
 	CHECK_STR(str_of(r, "status"), "late");
 	CHECK_STR(str_of(r, "period"), period_text(expected - 3));
-	/* a count below 5, to the public */
+	/* a count below 5, to the public: withheld, the period still said */
 	r = row_of(arr, "KU478");
 	CHECK(is_null(r, "value") && is_true(r, "suppressed"));
 	CHECK_STR(str_of(r, "status"), "ok");
 	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK_NEAR(num_of(r, "reporting"), 1, 0);
 	CHECK(strstr(last_body, "\"suppressed\":true") != NULL);
 	cJSON_Delete(arr);
 
@@ -417,6 +498,47 @@ test_latest_municipalities(void)
 	             &status);
 	CHECK(status == 200 && cJSON_GetArraySize(arr) == 2);
 	CHECK(row_of(arr, "KU035") != NULL && row_of(arr, "KU478") != NULL);
+	cJSON_Delete(arr);
+}
+
+/* A late report (E-2, after E arrived) is stored under its own period: it
+ * changes neither the latest period shown nor its figures; a revision
+ * (E-1's contacts 800 -> 900) replaces its period's figure. */
+static void
+test_latest_late_report(void)
+{
+	static const int measures[] = { M_OPEN, M_CONTACTS, M_LANGS, M_STAFF };
+	int status;
+	size_t i;
+	cJSON *arr;
+	const cJSON *r;
+
+	for (i = 0; i < sizeof(measures) / sizeof(measures[0]); i++) {
+		char q[96];
+		int m = measures[i];
+
+		snprintf(q, sizeof(q),
+		         "indicator=%s&level=municipality&region=MK01",
+		         measure_ids[m]);
+		arr = latest(q, &status);
+		r = row_of(arr, "KU091");
+		CHECK(status == 200);
+		CHECK_STR(str_of(r, "period"), period_text(expected));
+		CHECK_NEAR(num_of(r, "value"), ku091_e[m], 0);
+		CHECK(num_of(r, "value") != ku091_e2_late[m] ||
+		      ku091_e[m] == ku091_e2_late[m]);
+		cJSON_Delete(arr);
+	}
+	/* the indicator too: E's 200/1000, not E-2's 70/700 */
+	arr = latest("indicator=remote_share&level=municipality", &status);
+	r = row_of(arr, "KU091");
+	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK_NEAR(num_of(r, "value"),
+	           ku091_e[M_REMOTE] / ku091_e[M_CONTACTS] * 100, 1e-9);
+	cJSON_Delete(arr);
+	/* gp_open was 0 in the late report: the coverage of E stands */
+	arr = latest("indicator=gp_coverage&level=municipality", &status);
+	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 100, 1e-9);
 	cJSON_Delete(arr);
 }
 
@@ -430,60 +552,94 @@ test_latest_indicators(void)
 	arr = latest("indicator=remote_share&level=municipality", &status);
 	CHECK(status == 200);
 	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 20, 1e-9);
+	r = row_of(arr, "KU049"); /* of its latest period, E-1 */
+	CHECK_NEAR(num_of(r, "value"), 30, 1e-9);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
 	CHECK_NEAR(num_of(row_of(arr, "KU853"), "value"), 10, 1e-9);
 	/* built on a count below 5 */
 	r = row_of(arr, "KU478");
 	CHECK(is_null(r, "value") && is_true(r, "suppressed"));
+	CHECK(is_null(row_of(arr, "KU092"), "value"));
 	cJSON_Delete(arr);
 
 	arr = latest("indicator=gp_coverage&level=municipality", &status);
 	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 100, 1e-9);
 	CHECK_NEAR(num_of(row_of(arr, "KU049"), "value"), 0, 0);
+	CHECK(!is_true(row_of(arr, "KU049"), "suppressed"));
 	/* not a count: shown */
 	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), 100, 1e-9);
+	CHECK(!is_true(row_of(arr, "KU478"), "suppressed"));
 	CHECK(is_null(row_of(arr, "KU092"), "value"));
 	cJSON_Delete(arr);
 
 	arr = latest("indicator=contacts_per_1000&level=municipality", &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 10, 1e-9);
+	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"),
+	           ku091_e[M_CONTACTS] / FL_091 * 1000, 1e-9);
+	CHECK_NEAR(num_of(row_of(arr, "KU049"), "value"),
+	           ku049_e1[M_CONTACTS] / FL_049 * 1000, 1e-9);
 	CHECK(is_true(row_of(arr, "KU478"), "suppressed"));
 	cJSON_Delete(arr);
 
+	/* a municipality reported its own latest period, or has none */
 	arr = latest("indicator=reporting_rate&level=municipality", &status);
 	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 100, 0);
-	CHECK_NEAR(num_of(row_of(arr, "KU853"), "value"), 0, 0);
+	CHECK_NEAR(num_of(row_of(arr, "KU853"), "value"), 100, 0);
+	CHECK_STR(str_of(row_of(arr, "KU853"), "period"),
+	          period_text(expected - 3));
 	CHECK_NEAR(num_of(row_of(arr, "KU092"), "value"), 0, 0);
+	CHECK(is_null(row_of(arr, "KU092"), "period"));
+	/* a rate of municipalities is never withheld */
+	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), 100, 0);
 	CHECK(!is_true(row_of(arr, "KU478"), "suppressed"));
 	cJSON_Delete(arr);
 }
 
+/* A region's period is the latest that at least half of its
+ * municipalities reported, and its value that period's ratio of sums
+ * over the municipalities that reported it, worked out here by hand. */
 static void
 test_latest_regions(void)
 {
+	/* MK01 in E-1: KU091 (revised) and KU049; KU092 never reported */
+	const double c091 = ku091_e1_rev[M_CONTACTS];
+	const double c049 = ku049_e1[M_CONTACTS];
+	const double r091 = ku091_e1[M_REMOTE], r049 = ku049_e1[M_REMOTE];
 	int status;
 	cJSON *arr;
 	const cJSON *r;
+	double v;
 
 	arr = latest("indicator=contacts&level=region", &status);
 	CHECK(status == 200 && cJSON_GetArraySize(arr) == 3);
 	CHECK_STR(str_of(cJSON_GetArrayItem(arr, 0), "area"), "MK01");
 	CHECK_STR(str_of(cJSON_GetArrayItem(arr, 2), "area"), "MK21");
 	r = row_of(arr, "MK01");
-	CHECK_NEAR(num_of(r, "value"), 1500, 0);
+	/* E: only KU091 of three; E-1: two of three */
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+	CHECK_NEAR(num_of(r, "value"), c091 + c049, 0);
+	/* never a mix of periods (E's 1000 + E-1's 500), nor the value the
+	 * revision replaced */
+	CHECK(num_of(r, "value") !=
+	      ku091_e[M_CONTACTS] + ku049_e1[M_CONTACTS]);
+	CHECK(num_of(r, "value") !=
+	      ku091_e1[M_CONTACTS] + ku049_e1[M_CONTACTS]);
 	CHECK_STR(str_of(r, "status"), "failing");
-	CHECK_STR(str_of(r, "period"), period_text(expected));
 	CHECK_NEAR(num_of(r, "reporting"), 2, 0);
 	CHECK_NEAR(num_of(r, "expected"), 3, 0);
 	CHECK_STR(str_of(r, "name"), "Uusimaa");
 	CHECK(str_of(r, "region") == NULL);
+	CHECK(!is_true(r, "suppressed"));
+	/* one municipality, of one */
 	r = row_of(arr, "MK02");
-	CHECK_NEAR(num_of(r, "value"), 300, 0);
+	CHECK_NEAR(num_of(r, "value"), ku853_e3[M_CONTACTS], 0);
 	CHECK_STR(str_of(r, "status"), "late");
 	CHECK_STR(str_of(r, "period"), period_text(expected - 3));
-	CHECK_NEAR(num_of(r, "reporting"), 0, 0);
+	CHECK_NEAR(num_of(r, "reporting"), 1, 0);
 	CHECK_NEAR(num_of(r, "expected"), 1, 0);
-	/* one municipality's count below 5 in disguise */
+	/* E: one of two is half. Its value stands on KU478 alone, whose
+	 * count is below 5: that count in disguise */
 	r = row_of(arr, "MK21");
+	CHECK_STR(str_of(r, "period"), period_text(expected));
 	CHECK(is_null(r, "value") && is_true(r, "suppressed"));
 	CHECK_STR(str_of(r, "status"), "late"); /* KU035 never reported */
 	CHECK_NEAR(num_of(r, "reporting"), 1, 0);
@@ -492,20 +648,40 @@ test_latest_regions(void)
 
 	/* sum(num)/sum(den) over those with both, never a mean of ratios */
 	arr = latest("indicator=gp_coverage&level=region", &status);
-	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"),
-	           100000.0 / 160000.0 * 100, 1e-9);
+	r = row_of(arr, "MK01");
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+	CHECK_NEAR(num_of(r, "value"),
+	           (ku091_e1[M_OPEN] * FL_091 + ku049_e1[M_OPEN] * FL_049) /
+	               (FL_091 + FL_049) * 100,
+	           1e-9);
+	CHECK_NEAR(num_of(r, "value"), 62.5, 1e-9);
+	CHECK_NEAR(num_of(r, "reporting"), 2, 0);
+	CHECK_NEAR(num_of(r, "expected"), 3, 0);
+	/* not a count: a group of one is shown */
 	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), 100, 1e-9);
 	cJSON_Delete(arr);
 	arr = latest("indicator=remote_share&level=region", &status);
-	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 20, 1e-9);
+	r = row_of(arr, "MK01");
+	v = (r091 + r049) / (c091 + c049) * 100;
+	CHECK_NEAR(num_of(r, "value"), v, 1e-9);
+	CHECK(fabs(num_of(r, "value") - (r091 / c091 + r049 / c049) / 2 * 100) >
+	      0.5);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+	CHECK_NEAR(num_of(r, "reporting"), 2, 0);
+	CHECK(is_true(row_of(arr, "MK21"), "suppressed"));
+	cJSON_Delete(arr);
+	arr = latest("indicator=contacts_per_1000&level=region", &status);
+	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"),
+	           (c091 + c049) / (FL_091 + FL_049) * 1000, 1e-9);
 	cJSON_Delete(arr);
 	/* aggregate rules: max, mean */
 	arr = latest("indicator=gp_languages&level=region", &status);
 	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 12, 0);
-	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), 3, 0);
+	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), ku478_e[M_LANGS], 0);
 	cJSON_Delete(arr);
 	arr = latest("indicator=staff_fte&level=region", &status);
-	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 7, 1e-9);
+	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"),
+	           (ku091_e1[M_STAFF] + ku049_e1[M_STAFF]) / 2, 1e-9);
 	cJSON_Delete(arr);
 	/* the max of counts below 5 is one municipality's count */
 	arr = latest("indicator=outreach_events&level=region", &status);
@@ -519,18 +695,36 @@ test_latest_regions(void)
 
 	arr = latest("indicator=reporting_rate&level=region", &status);
 	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 200.0 / 3, 1e-9);
-	CHECK_NEAR(num_of(row_of(arr, "MK02"), "value"), 0, 0);
+	CHECK_NEAR(num_of(row_of(arr, "MK02"), "value"), 100, 0);
 	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), 50, 1e-9);
+	CHECK_NEAR(num_of(row_of(arr, "MK21"), "reporting"), 1, 0);
+	CHECK_NEAR(num_of(row_of(arr, "MK21"), "expected"), 2, 0);
 	cJSON_Delete(arr);
 
+	/* the country: E has two of six, E-1 three (KU091, KU049, KU478) */
 	arr = latest("indicator=contacts&level=country", &status);
 	CHECK(status == 200 && cJSON_GetArraySize(arr) == 1);
 	r = row_of(arr, "SSS");
-	CHECK_NEAR(num_of(r, "value"), 1803, 0);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+	CHECK_NEAR(num_of(r, "value"), c091 + c049 + ku478_e1[M_CONTACTS], 0);
 	CHECK_NEAR(num_of(r, "reporting"), 3, 0);
 	CHECK_NEAR(num_of(r, "expected"), 6, 0);
 	CHECK_STR(str_of(r, "status"), "failing");
-	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK(str_of(r, "region") == NULL);
+	cJSON_Delete(arr);
+	arr = latest("indicator=remote_share&level=country", &status);
+	r = row_of(arr, "SSS");
+	CHECK_NEAR(num_of(r, "value"),
+	           (r091 + r049 + ku478_e1[M_REMOTE]) /
+	               (c091 + c049 + ku478_e1[M_CONTACTS]) * 100,
+	           1e-9);
+	cJSON_Delete(arr);
+	arr = latest("indicator=gp_coverage&level=country", &status);
+	CHECK_NEAR(num_of(row_of(arr, "SSS"), "value"),
+	           (FL_091 + FL_478) / (FL_091 + FL_049 + FL_478) * 100, 1e-9);
+	cJSON_Delete(arr);
+	arr = latest("indicator=reporting_rate&level=country", &status);
+	CHECK_NEAR(num_of(row_of(arr, "SSS"), "value"), 50, 1e-9);
 	cJSON_Delete(arr);
 
 	/* level defaults to region */
@@ -539,6 +733,8 @@ test_latest_regions(void)
 	cJSON_Delete(arr);
 }
 
+/* What the public does not see, the ministry and the municipality's own
+ * token do. */
 static void
 test_latest_access(void)
 {
@@ -550,25 +746,44 @@ test_latest_access(void)
 
 	arr = call(api_latest_get, "indicator=contacts&level=municipality",
 	           NULL, &ministry, &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), 3, 0);
+	CHECK(status == 200);
+	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), ku478_e[M_CONTACTS],
+	           0);
 	CHECK(!is_true(row_of(arr, "KU478"), "suppressed"));
 	cJSON_Delete(arr);
 	arr = call(api_latest_get, "indicator=contacts&level=region", NULL,
 	           &ministry, &status);
-	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), 3, 0);
+	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"), ku478_e[M_CONTACTS],
+	           0);
+	CHECK(!is_true(row_of(arr, "MK21"), "suppressed"));
+	cJSON_Delete(arr);
+	arr = call(api_latest_get, "indicator=remote_share&level=region", NULL,
+	           &ministry, &status);
+	CHECK_NEAR(num_of(row_of(arr, "MK21"), "value"),
+	           ku478_e[M_REMOTE] / ku478_e[M_CONTACTS] * 100, 1e-9);
 	cJSON_Delete(arr);
 	arr = call(api_latest_get, "indicator=outreach_events&level=region",
 	           NULL, &ministry, &status);
 	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 4, 0);
 	cJSON_Delete(arr);
+	/* the municipality's own token */
 	arr = call(api_latest_get, "indicator=remote_share&level=municipality",
 	           NULL, &own, &status);
 	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), 100.0 / 3, 1e-9);
+	CHECK(!is_true(row_of(arr, "KU478"), "suppressed"));
 	cJSON_Delete(arr);
 	arr = call(api_latest_get, "indicator=contacts&level=municipality",
+	           NULL, &own, &status);
+	CHECK_NEAR(num_of(row_of(arr, "KU478"), "value"), ku478_e[M_CONTACTS],
+	           0);
+	cJSON_Delete(arr);
+	/* another municipality's token reads it as the public does */
+	arr = call(api_latest_get, "indicator=contacts&level=municipality",
 	           NULL, &other, &status);
+	CHECK(is_null(row_of(arr, "KU478"), "value"));
 	CHECK(is_true(row_of(arr, "KU478"), "suppressed"));
-	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 1000, 0);
+	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), ku091_e[M_CONTACTS],
+	           0);
 	cJSON_Delete(arr);
 
 	/* public = no: reads need a token */
@@ -651,84 +866,271 @@ test_latest_errors(void)
 	}
 }
 
-/* New data and new failures show at once; what bumps no counter waits
- * for the snapshot to age. */
+/* --- revisions ------------------------------------------------------- */
+
+/* The route asks for a token (401 without, from the server); the handler
+ * for the right one. */
 static void
-test_latest_snapshot(void)
+test_revisions_access(void)
 {
-	const double v[N_M] = { 1, 2000, 300, 12, 10, 4 };
-	const double v049[N_M] = { 0, 777, 100, 5, 4, 2 };
-	int status, ku091 = catalog_find_area(app.cat, "KU091");
-	int ku049 = catalog_find_area(app.cat, "KU049");
+	struct principal ministry = { ROLE_MINISTRY, 1, "" };
+	struct principal own = { ROLE_MUNICIPALITY, TOKEN_091, "KU091" };
+	struct principal other = { ROLE_MUNICIPALITY, 3, "KU049" };
+	struct principal ku092 = { ROLE_MUNICIPALITY, 4, "KU092" };
+	struct route_match m;
+	int status;
 	cJSON *arr;
 
-	arr = latest("indicator=contacts&level=municipality", &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 1000, 0);
+	CHECK(routes_match("GET", "/api/v1/revisions", &m) == ROUTE_FOUND);
+	CHECK(routes_table[m.index].handler == api_revisions_get);
+	CHECK(routes_table[m.index].access == ROUTE_TOKEN);
+
+	arr = call(api_revisions_get, "area=KU091", NULL, &other, &status);
+	CHECK(status == 403);
+	CHECK(str_of(arr, "error") != NULL);
+	CHECK(strstr(last_body, "KU091") != NULL);
+	CHECK(strstr(last_body, "900") == NULL);
 	cJSON_Delete(arr);
-	write_values("KU091", v);
-	arr = latest("indicator=contacts&level=municipality", &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 1000, 0); /* kept */
+	/* the public, if it ever got this far */
+	arr = call(api_revisions_get, "area=KU091", NULL, NULL, &status);
+	CHECK(status == 403);
 	cJSON_Delete(arr);
-	app_data_landed(&app, app.cat, ku091);
+	arr = call(api_revisions_get, "area=KU091", NULL, &own, &status);
+	CHECK(status == 200 && cJSON_IsArray(arr));
+	CHECK(cJSON_GetArraySize(arr) == 19);
+	cJSON_Delete(arr);
+	arr = call(api_revisions_get, "area=KU091", NULL, &ministry, &status);
+	CHECK(status == 200 && cJSON_GetArraySize(arr) == 19);
+	cJSON_Delete(arr);
+	/* own token, any municipality of the ministry's */
+	arr = call(api_revisions_get, "area=KU853", NULL, &ministry, &status);
+	CHECK(status == 200 && cJSON_GetArraySize(arr) == N_M);
+	CHECK_STR(str_of(cJSON_GetArrayItem(arr, 0), "source"), "submission");
+	CHECK_NEAR(num_of(cJSON_GetArrayItem(arr, 0), "token"), TOKEN_853, 0);
+	cJSON_Delete(arr);
+	/* a municipality that never reported: nothing, not an error */
+	arr = call(api_revisions_get, "area=KU092", NULL, &ku092, &status);
+	CHECK(status == 200 && cJSON_IsArray(arr) &&
+	      cJSON_GetArraySize(arr) == 0);
+	CHECK(strcmp(last_body, "[]") == 0);
+	cJSON_Delete(arr);
+}
+
+/* Every value KU091's figures have had, newest first. */
+static void
+test_revisions_values(void)
+{
+	struct principal own = { ROLE_MUNICIPALITY, TOKEN_091, "KU091" };
+	int status, i;
+	cJSON *arr;
+	const cJSON *r, *prev = NULL;
+
+	arr = call(api_revisions_get, "area=KU091", NULL, &own, &status);
+	CHECK(status == 200 && cJSON_GetArraySize(arr) == 19);
+	cJSON_ArrayForEach(r, arr)
+	{
+		const cJSON *f;
+
+		/* every field, and nothing else */
+		CHECK(str_of(r, "period") != NULL);
+		CHECK(str_of(r, "measure") != NULL);
+		CHECK(!isnan(num_of(r, "value")));
+		CHECK(num_of(r, "received") > 0);
+		CHECK(str_of(r, "source") != NULL);
+		CHECK(cJSON_GetObjectItemCaseSensitive(r, "token") != NULL);
+		CHECK(cJSON_GetObjectItemCaseSensitive(r, "replaced") != NULL);
+		i = 0;
+		cJSON_ArrayForEach(f, r) i++;
+		CHECK(i == 7);
+		if (prev != NULL)
+			CHECK(num_of(prev, "received") >=
+			      num_of(r, "received"));
+		prev = r;
+	}
+	/* the newest: the late report of E-2, current values */
+	r = cJSON_GetArrayItem(arr, 0);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 2));
+	CHECK_NEAR(num_of(r, "received"), (double)t_late, 0);
+	CHECK_STR(str_of(r, "source"), "submission");
+	CHECK_NEAR(num_of(r, "token"), TOKEN_091, 0);
+	CHECK(is_null(r, "replaced"));
+	/* then E, polled: no token */
+	r = cJSON_GetArrayItem(arr, N_M);
+	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK_STR(str_of(r, "source"), "poll");
+	CHECK(is_null(r, "token") && is_null(r, "replaced"));
+	/* then the revision of E-1's contacts, the current value */
+	r = cJSON_GetArrayItem(arr, 2 * N_M);
+	CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+	CHECK_STR(str_of(r, "measure"), "contacts");
+	CHECK_NEAR(num_of(r, "value"), ku091_e1_rev[M_CONTACTS], 0);
+	CHECK_NEAR(num_of(r, "received"), (double)t_rev, 0);
+	CHECK(is_null(r, "replaced"));
+	CHECK_STR(str_of(r, "source"), "submission");
+	cJSON_Delete(arr);
+
+	/* period= */
+	{
+		char q[64];
+
+		snprintf(q, sizeof(q), "area=KU091&period=%s",
+		         period_text(expected - 1));
+		arr = call(api_revisions_get, q, NULL, &own, &status);
+		CHECK(status == 200 && cJSON_GetArraySize(arr) == N_M + 1);
+		cJSON_ArrayForEach(r, arr)
+		    CHECK_STR(str_of(r, "period"), period_text(expected - 1));
+		cJSON_Delete(arr);
+		/* ... and measure=: the value and the one it replaced */
+		snprintf(q, sizeof(q), "area=KU091&period=%s&measure=contacts",
+		         period_text(expected - 1));
+		arr = call(api_revisions_get, q, NULL, &own, &status);
+		CHECK(status == 200 && cJSON_GetArraySize(arr) == 2);
+		r = cJSON_GetArrayItem(arr, 0);
+		CHECK_NEAR(num_of(r, "value"), ku091_e1_rev[M_CONTACTS], 0);
+		CHECK(is_null(r, "replaced"));
+		r = cJSON_GetArrayItem(arr, 1);
+		CHECK_NEAR(num_of(r, "value"), ku091_e1[M_CONTACTS], 0);
+		CHECK_NEAR(num_of(r, "received"), (double)t_e1, 0);
+		CHECK_NEAR(num_of(r, "replaced"), (double)t_rev, 0);
+		CHECK_STR(str_of(r, "source"), "poll");
+		CHECK(is_null(r, "token"));
+		cJSON_Delete(arr);
+		/* a period with nothing */
+		snprintf(q, sizeof(q), "area=KU091&period=%s",
+		         period_text(expected - 5));
+		arr = call(api_revisions_get, q, NULL, &own, &status);
+		CHECK(status == 200 && cJSON_GetArraySize(arr) == 0);
+		cJSON_Delete(arr);
+	}
+	/* measure= alone: each period's contacts, newest first */
+	arr = call(api_revisions_get, "area=KU091&measure=contacts", NULL, &own,
+	           &status);
+	CHECK(status == 200 && cJSON_GetArraySize(arr) == 4);
+	{
+		static const double want[4] = { 700, 1000, 900, 800 };
+
+		for (i = 0; i < 4; i++) {
+			r = cJSON_GetArrayItem(arr, i);
+			CHECK_STR(str_of(r, "measure"), "contacts");
+			CHECK_NEAR(num_of(r, "value"), want[i], 0);
+			CHECK(i == 3 ? !is_null(r, "replaced")
+			             : is_null(r, "replaced"));
+		}
+	}
+	cJSON_Delete(arr);
+}
+
+static void
+test_revisions_errors(void)
+{
+	static const struct {
+		const char *query;
+		int status;
+		const char *msg; /* the error names this */
+	} cases[] = {
+		{ "", 400, "parameter area: required" },
+		{ "area=", 400, "parameter area: required" },
+		{ "area=KU091&period=2026-13", 400, "parameter period" },
+		{ "area=KU091&period=abc", 400, "parameter period" },
+		{ "area=KU091&period=", 400, "parameter period" },
+		{ "area=KU091&period=2026-1", 400, "parameter period" },
+		{ "area=KU999", 404, "unknown municipality" },
+		{ "area=MK01", 404, "unknown municipality" },
+		{ "area=SSS", 404, "unknown municipality" },
+		{ "area=..%2Fetc", 404, "unknown municipality" },
+		{ "area=KU091&measure=nope", 404,
+		  "unknown measure \\\"nope\\\"" },
+		/* an indicator has no figures of its own */
+		{ "area=KU091&measure=remote_share", 404, "unknown measure" },
+	};
+	struct principal ministry = { ROLE_MINISTRY, 1, "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int status;
+		cJSON *json = call(api_revisions_get, cases[i].query, NULL,
+		                   &ministry, &status);
+		const char *msg = str_of(json, "error");
+
+		if (status != cases[i].status || msg == NULL ||
+		    strstr(last_body, cases[i].msg) == NULL) {
+			fprintf(stderr, "%s: %d %s\n", cases[i].query, status,
+			        last_body);
+			CHECK(0);
+		}
+		cJSON_Delete(json);
+	}
+}
+
+/* --- the figures in memory follow the database ------------------------ */
+
+/* Figures another program commits (kuntamonctl import) are served once
+ * the daemon notices (app_check_figures); failures and good polls show at
+ * once, as they are read from the database. Changes the fixture: runs
+ * last. */
+static void
+test_latest_reload(void)
+{
+	static const double ku092_e[N_M] = { 1, 50, 10, 2, 1, 0 };
+	static const double ku091_e_rev[N_M] = {
+		NAN, 2000, NAN, NAN, NAN, NAN,
+	};
+	struct store_db *other;
+	struct error err = { 0 };
+	char path[512];
+	time_t now = time(NULL);
+	int status;
+	cJSON *arr;
+	const cJSON *r;
+
+	snprintf(path, sizeof(path), "%s/kuntamon.db", tmp_dir);
+	other = store_db_open(path, &err);
+	CHECK(other != NULL);
+	if (other == NULL)
+		return;
+	record_into(other, "KU092", "import", 0, expected, now - 100, ku092_e,
+	            false, NULL);
+	record_into(other, "KU091", "import", 0, expected, now - 100,
+	            ku091_e_rev, true, NULL);
+	store_db_close(other);
+
+	/* not yet noticed: the figures in memory */
+	arr = latest("indicator=contacts&level=municipality", &status);
+	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), ku091_e[M_CONTACTS],
+	           0);
+	CHECK(is_null(row_of(arr, "KU092"), "period"));
+	cJSON_Delete(arr);
+	app_check_figures(&app);
 	arr = latest("indicator=contacts&level=municipality", &status);
 	CHECK_NEAR(num_of(row_of(arr, "KU091"), "value"), 2000, 0);
-	CHECK_STR(str_of(row_of(arr, "KU091"), "status"), "ok");
+	r = row_of(arr, "KU092");
+	CHECK_NEAR(num_of(r, "value"), ku092_e[M_CONTACTS], 0);
+	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK_STR(str_of(r, "status"), "ok");
 	cJSON_Delete(arr);
-	/* the region follows */
+	/* MK01 now has two of three in E: its period moves to E */
 	arr = latest("indicator=contacts&level=region", &status);
-	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"), 2500, 0);
+	r = row_of(arr, "MK01");
+	CHECK_STR(str_of(r, "period"), period_text(expected));
+	CHECK_NEAR(num_of(r, "value"), 2000 + ku092_e[M_CONTACTS], 0);
+	CHECK_NEAR(num_of(r, "reporting"), 2, 0);
+	cJSON_Delete(arr);
+	/* a second check with nothing new changes nothing */
+	app_check_figures(&app);
+	arr = latest("indicator=contacts&level=region", &status);
+	CHECK_NEAR(num_of(row_of(arr, "MK01"), "value"),
+	           2000 + ku092_e[M_CONTACTS], 0);
 	cJSON_Delete(arr);
 
-	/* a rebuild reads again only the files whose generation moved */
-	write_values("KU049", v049);
-	app_data_landed(&app, app.cat, ku091);
-	arr = latest("indicator=contacts&level=municipality", &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU049"), "value"), 500, 0); /* kept */
-	cJSON_Delete(arr);
-	app_data_landed(&app, app.cat, ku049);
-	arr = latest("indicator=contacts&level=municipality", &status);
-	CHECK_NEAR(num_of(row_of(arr, "KU049"), "value"), 777, 0);
-	cJSON_Delete(arr);
-
-	record("KU091", "poll", -1, "timeout", NULL);
-	atomic_fetch_add(&app.stats.polls_failed, 1);
+	record_failure("KU091", now - 50, "timeout");
 	arr = latest("indicator=contacts&level=municipality", &status);
 	CHECK_STR(str_of(row_of(arr, "KU091"), "status"), "failing");
 	cJSON_Delete(arr);
 	/* a good poll again */
-	record("KU091", "poll", expected, NULL, NULL);
-	app_data_landed(&app, app.cat, ku091);
+	record("KU091", "poll", 0, expected, now - 10, NULL, false, NULL);
 	arr = latest("indicator=contacts&level=municipality", &status);
 	CHECK_STR(str_of(row_of(arr, "KU091"), "status"), "ok");
 	cJSON_Delete(arr);
-}
-
-/* A measure missing from the latest document is unknown, and a measure
- * the file lacks is unknown too, not an error. */
-static void
-test_store_rrd_lastupdate(void)
-{
-	const char *ds[] = { "contacts", "no_such_ds", "gp_open" };
-	double v[N_M], got[3];
-	struct error err = { 0 };
-	time_t t = 1;
-	size_t i;
-
-	for (i = 0; i < N_M; i++)
-		v[i] = NAN;
-	v[M_OPEN] = 1;
-	write_values("KU049", v);
-	CHECK(store_rrd_lastupdate(app.rrd, "KU049", ds, 3, &t, got, &err) ==
-	      0);
-	CHECK(t == t_write);
-	CHECK(isnan(got[0]) && isnan(got[1]));
-	CHECK_NEAR(got[2], 1, 0);
-	CHECK(store_rrd_lastupdate(app.rrd, "KU092", ds, 3, &t, got, &err) ==
-	      0);
-	CHECK(t == 0 && isnan(got[0]) && isnan(got[2]));
-	CHECK(store_rrd_lastupdate(app.rrd, "../x", ds, 3, &t, got, &err) ==
-	      -1);
-	CHECK(strstr(err.msg, "bad area") != NULL);
 }
 
 /* --- health ---------------------------------------------------------- */
@@ -818,6 +1220,7 @@ test_health_never_polled(void)
 	static const char more[] = "area,url\n"
 	                           "KU092,https://vantaa.example/x\n";
 	struct catalog *cat, *old;
+	struct error err = { 0 };
 	const cJSON *eps, *r;
 	int status;
 	cJSON *h;
@@ -836,11 +1239,20 @@ test_health_never_polled(void)
 	CHECK(is_null(r, "latency_ms") && is_null(r, "period"));
 	CHECK_NEAR(num_of(r, "consecutive_failures"), 0, 0);
 	cJSON_Delete(h);
-	/* KU049's failures no longer count: it has no endpoint now */
+	/* KU049's failures no longer count: it has no endpoint now (SIGHUP
+	 * swaps the figures' catalog with the app's). Its latest period is
+	 * E-1: late, not failing. */
+	CHECK(ingest_figures_reload(&app.figures, cat, app.db, &err) == 1);
 	h = latest("indicator=contacts&level=municipality", &status);
-	CHECK_STR(str_of(row_of(h, "KU049"), "status"), "ok");
+	CHECK_STR(str_of(row_of(h, "KU049"), "status"), "late");
+	CHECK_NEAR(num_of(row_of(h, "KU049"), "value"), ku049_e1[M_CONTACTS],
+	           0);
+	cJSON_Delete(h);
+	h = latest("indicator=contacts&level=region", &status);
+	CHECK_STR(str_of(row_of(h, "MK01"), "status"), "late");
 	cJSON_Delete(h);
 	app.cat = old;
+	CHECK(ingest_figures_reload(&app.figures, old, app.db, &err) == 1);
 	catalog_unref(cat);
 }
 
@@ -850,15 +1262,18 @@ main(void)
 	setup();
 	RUN(test_lang);
 	RUN(test_latest_municipalities);
+	RUN(test_latest_late_report);
 	RUN(test_latest_indicators);
 	RUN(test_latest_regions);
 	RUN(test_latest_access);
 	RUN(test_latest_names);
 	RUN(test_latest_errors);
+	RUN(test_revisions_access);
+	RUN(test_revisions_values);
+	RUN(test_revisions_errors);
 	RUN(test_health);
 	RUN(test_health_never_polled);
-	RUN(test_latest_snapshot);
-	RUN(test_store_rrd_lastupdate);
+	RUN(test_latest_reload);
 	teardown();
 	return check_done();
 }

@@ -1,7 +1,7 @@
 /*
  * test_api_submit.c: the pure pieces of POST /api/v1/submissions: which
  * Content-Type is JSON, which whole rejection is 403, and the 202 answer
- * for a parsed document.
+ * for a parsed document with its kind (new, revision, late, unchanged).
  */
 #include <stdio.h>
 #include <string.h>
@@ -127,9 +127,13 @@ test_reject_status(void)
 			CHECK(0);
 		}
 	}
-	/* What storage says: a write this second already, or a failure. */
-	CHECK(api_submit_refusal_status(INGEST_TOO_SOON) == 429);
+	/* What storage says: nothing stored, send again. No result is a 429
+	 * any more: a second document in the same second is stored too. */
 	CHECK(api_submit_refusal_status(INGEST_STORE_FAILED) == 503);
+	CHECK(api_submit_refusal_status(INGEST_REJECTED) == 400);
+	CHECK(api_submit_refusal_status(INGEST_OTHER_AREA) == 403);
+	CHECK(api_submit_refusal_status(DOCUMENT_OTHER_AREA) == 403);
+	CHECK(api_submit_refusal_status(-3) == 503); /* v1's too soon */
 	catalog_unref(cat);
 }
 
@@ -148,9 +152,10 @@ test_answer(void)
 
 	CHECK(document_parse(cat, catalog_find_area(cat, "KU091"), -1, body,
 	                     strlen(body), NOW, &doc, &err) == 0);
-	a = api_submit_answer(cat, &doc);
+	a = api_submit_answer(cat, &doc, INGEST_NEW);
 	text = cJSON_PrintUnformatted(a);
 	CHECK_STR(text, "{\"area\":\"KU091\",\"period\":\"2026-10\","
+	                "\"kind\":\"new\","
 	                "\"accepted\":[\"contacts\",\"contacts_remote\"],"
 	                "\"rejected\":[{\"measure\":\"gp_open\","
 	                "\"reason\":\"not_number\"},"
@@ -164,11 +169,64 @@ test_answer(void)
 	catalog_unref(cat);
 }
 
+/* Each kind of document says so in the receipt (SPEC §4), the rest of
+ * the answer unchanged. */
+static void
+test_answer_kinds(void)
+{
+	static const struct {
+		enum ingest_kind kind;
+		const char *name;
+	} cases[] = {
+		{ INGEST_NEW, "new" },
+		{ INGEST_REVISION, "revision" },
+		{ INGEST_LATE, "late" },
+		{ INGEST_UNCHANGED, "unchanged" },
+	};
+	static const char body[] =
+	    "{\"municipality\": \"KU049\", \"period\": \"2026-09\","
+	    " \"measures\": {\"contacts\": 12, \"contacts_remote\": 5,"
+	    " \"gp_open\": 1}}";
+	struct catalog *cat = small_catalog();
+	struct document doc;
+	struct error err = { 0 };
+	size_t i;
+
+	CHECK(document_parse(cat, catalog_find_area(cat, "KU049"), -1, body,
+	                     strlen(body), NOW, &doc, &err) == 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *a = api_submit_answer(cat, &doc, cases[i].kind);
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(a, "kind");
+		const cJSON *acc =
+		    cJSON_GetObjectItemCaseSensitive(a, "accepted");
+
+		CHECK_STR(ingest_kind_name(cases[i].kind), cases[i].name);
+		CHECK(cJSON_IsString(k));
+		CHECK_STR(cJSON_IsString(k) ? k->valuestring : NULL,
+		          cases[i].name);
+		CHECK_STR(cJSON_GetStringValue(
+		              cJSON_GetObjectItemCaseSensitive(a, "area")),
+		          "KU049");
+		CHECK_STR(cJSON_GetStringValue(
+		              cJSON_GetObjectItemCaseSensitive(a, "period")),
+		          "2026-09");
+		CHECK(cJSON_GetArraySize(acc) == 3);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		          a, "rejected")) == 0);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		          a, "violations")) == 0);
+		cJSON_Delete(a);
+	}
+	document_reset(&doc);
+	catalog_unref(cat);
+}
+
 int
 main(void)
 {
 	RUN(test_content_type);
 	RUN(test_reject_status);
 	RUN(test_answer);
+	RUN(test_answer_kinds);
 	return check_done();
 }

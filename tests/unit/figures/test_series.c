@@ -1,43 +1,37 @@
 /*
- * test_series.c: series against real RRD files and a real database in a
- * temporary folder, written through store_rrd and store_db.
+ * test_series.c: series from the question to the bytes, on matrices
+ * built by hand.
  *
- * The catalog has two regions: MK01 with Helsinki (KU091, pop_fl 200),
- * Espoo (KU049, pop_fl 100) and Vantaa (KU092, pop_fl 50, never reports:
- * no file), and MK02 with Turku (KU853, pop_fl 60). Ten days of hourly
- * samples from T0 hold one value per day, so daily points are exact:
- *   KU091  gp_open 1, contacts 100+d, contacts_remote 3, staff_fte 2.5
- *   KU049  gp_open d%2, contacts 4 on day 0 then 50, contacts_remote 10,
- *          staff_fte unknown on day 3 else 1, gp_languages 7
- *   KU853  gp_open 1, contacts 20, contacts_remote 5, staff_fte 3
+ * MK01 has Helsinki (KU091, pop_fl 200), Espoo (KU049, 100) and Vantaa
+ * (KU092, 50); MK02 has Turku (KU853, 60). P0 is 2026-01:
+ *            P0 (2026-01)          P1 (2026-02)       P2 (2026-03)
+ *   KU091   contacts 100, staff 2  contacts 110, staff 3
+ *   KU049   contacts 4, staff 1    contacts 50, staff 1
+ *   KU092                          contacts 10
+ *   KU853   contacts 20, staff 4                      contacts 30
  * Every expected value below is worked out by hand from these.
  */
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <math.h>
-#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "aggregate.h"
 #include "catalog.h"
 #include "check.h"
 #include "fixture.h"
+#include "matrix.h"
 #include "series.h"
-#include "store_db.h"
-#include "store_rrd.h"
 #include "timespec.h"
 
+#define P0 (2026 * 12)
+#define T_JAN ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
+#define T_FEB ((time_t)1769904000)
+#define T_MAR ((time_t)1772323200)
+#define T_APR ((time_t)1775001600)
 #define DAY 86400
-#define T0 ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
-#define N_DAYS 10
-#define NOW (T0 + 12 * DAY) /* the clock the tests resolve against */
+/* 2026-10-15T12:00:00Z: the clock the tests resolve against */
+#define NOW ((time_t)1792065600)
 
 static const char regions_csv[] = "code,name_fi,name_sv,name_en\n"
                                   "01,Uusimaa,Nyland,Uusimaa\n"
@@ -58,426 +52,428 @@ static const char munis_csv[] =
 	"{\"id\": \"" id "\", \"numerator\": \"" num "\", \"denominator\": "   \
 	"\"" den "\", \"scale\": " scale ", \"unit\": \"" unit "\", " NAMES    \
 	"}"
-static const char
-    measures_json[] = "{\"measures\": [" MEASURE("gp_open", "sum", "false") "," MEASURE("contacts", "sum", "true") "," MEASURE(
-        "contacts_remote", "sum",
-        "true") "," MEASURE("staff_fte", "sum",
-                            "false") "," MEASURE("gp_languages", "max",
-                                                 "false") "], \"indicators\": "
-                                                          "[" RATIO(
-                                                              "gp_"
-                                                              "coverage",
-                                                              "gp_open*"
-                                                              "pop_fl",
-                                                              "pop_fl", "100",
-                                                              "%") "," RATIO("c"
-                                                                             "o"
-                                                                             "n"
-                                                                             "t"
-                                                                             "a"
-                                                                             "c"
-                                                                             "t"
-                                                                             "s"
-                                                                             "_"
-                                                                             "p"
-                                                                             "e"
-                                                                             "r"
-                                                                             "_"
-                                                                             "1"
-                                                                             "0"
-                                                                             "0"
-                                                                             "0",
-                                                                             "c"
-                                                                             "o"
-                                                                             "n"
-                                                                             "t"
-                                                                             "a"
-                                                                             "c"
-                                                                             "t"
-                                                                             "s",
-                                                                             "p"
-                                                                             "o"
-                                                                             "p"
-                                                                             "_"
-                                                                             "f"
-                                                                             "l",
-                                                                             "1"
-                                                                             "0"
-                                                                             "0"
-                                                                             "0",
-                                                                             "p"
-                                                                             "e"
-                                                                             "r"
-                                                                             " "
-                                                                             "1"
-                                                                             "0"
-                                                                             "0"
-                                                                             "0") "," RATIO("remote_share",
-                                                                                            "contacts_remote",
-                                                                                            "contacts",
-                                                                                            "100",
-                                                                                            "%") ","
-                                                                                                 "{\"id\": \"reporting_rate\", \"kind\": \"reporting\", \"scale\": 100,"
-                                                                                                 " \"unit\": \"%\", " NAMES
-                                                                                                 "}"
-                                                                                                 "], \"rules\": []}";
-static const char endpoints_csv[] = "area,url,profile\n";
+/* one catalog entry a line */
+/* clang-format off */
+static const char measures_json[] =
+    "{\"measures\": ["
+      MEASURE("gp_open", "sum", "false") ","
+      MEASURE("contacts", "sum", "true") ","
+      MEASURE("staff_fte", "mean", "false") "],"
+    "\"indicators\": ["
+      RATIO("gp_coverage", "gp_open*pop_fl", "pop_fl", "100", "%") ","
+      RATIO("contacts_per_1000", "contacts", "pop_fl", "1000",
+            "per 1000") ","
+      "{\"id\": \"reporting_rate\", \"kind\": \"reporting\", "
+      "\"scale\": 100, \"unit\": \"%\", " NAMES "}"
+    "], \"rules\": []}";
+/* clang-format on */
 
-static char root[64];
 static struct catalog *cat;
-static struct store_rrd *rrd;
-static struct store_db *db;
-
-static struct catalog *
-make_catalog(void)
-{
-	return fixture_catalog(regions_csv, munis_csv, measures_json,
-	                       endpoints_csv);
-}
-
-/* The value of measure id for area on day d (NaN: unknown). */
-static double
-value_of(const char *area, const char *id, int d)
-{
-	if (strcmp(area, "KU091") == 0) {
-		if (strcmp(id, "gp_open") == 0)
-			return 1;
-		if (strcmp(id, "contacts") == 0)
-			return 100 + d;
-		if (strcmp(id, "contacts_remote") == 0)
-			return 3;
-		if (strcmp(id, "staff_fte") == 0)
-			return 2.5;
-	} else if (strcmp(area, "KU049") == 0) {
-		if (strcmp(id, "gp_open") == 0)
-			return d % 2;
-		if (strcmp(id, "contacts") == 0)
-			return d == 0 ? 4 : 50;
-		if (strcmp(id, "contacts_remote") == 0)
-			return 10;
-		if (strcmp(id, "staff_fte") == 0)
-			return d == 3 ? NAN : 1;
-		if (strcmp(id, "gp_languages") == 0)
-			return 7;
-	} else if (strcmp(area, "KU853") == 0) {
-		if (strcmp(id, "gp_open") == 0)
-			return 1;
-		if (strcmp(id, "contacts") == 0)
-			return 20;
-		if (strcmp(id, "contacts_remote") == 0)
-			return 5;
-		if (strcmp(id, "staff_fte") == 0)
-			return 3;
-	}
-	return NAN;
-}
-
-/* Hourly samples from T0 + 1 h to T0 + n_days; the sample at t stands for
- * the hour before it, so it carries the value of the day that hour is in. */
-static void
-write_area(const char *area, time_t from, int n_days)
-{
-	size_t n_m = cat->n_measures, n = (size_t)n_days * 24, s, i;
-	time_t *times = calloc(n, sizeof(*times));
-	double *values = calloc(n * n_m, sizeof(*values));
-	struct error err = { 0 };
-
-	for (s = 0; s < n; s++) {
-		times[s] = from + (time_t)(s + 1) * 3600;
-		for (i = 0; i < n_m; i++)
-			values[s * n_m + i] =
-			    value_of(area, cat->measures[i].id,
-			             (int)((times[s] - 1 - T0) / DAY));
-	}
-	if (store_rrd_prepare(rrd, area, cat->measures, n_m, 3 * DAY, from - 1,
-	                      &err) < 0 ||
-	    store_rrd_update(rrd, area, cat->measures, n_m, times, values, n,
-	                     &err) < 0) {
-		fprintf(stderr, "write %s: %s\n", area, err.msg);
-		exit(1);
-	}
-	free(times);
-	free(values);
-}
+static struct matrix *mx;
 
 static void
-record_report(const char *area, int period)
+set(const char *area, int period, const char *measure, double value)
 {
-	struct db_outcome o = { 0 };
+	int a = catalog_find_area(cat, area),
+	    m = catalog_find_measure(cat, measure);
 
-	o.area = area;
-	o.time = period_end(period);
-	o.source = "import";
-	o.period = period;
-	o.n_accepted = 1;
-	if (store_db_record(db, &o) < 0) {
-		fprintf(stderr, "cannot record a report\n");
-		exit(1);
+	if (a < 0 || m < 0) {
+		fprintf(stderr, "fixture: no %s or %s\n", area, measure);
+		abort();
 	}
+	matrix_set(mx, a, period, m, value, T_APR);
 }
 
 static void
 setup(void)
 {
-	struct error err = { 0 };
-	char path[128];
-	int p = period_of(T0);
-
-	fixture_tmpdir(root, sizeof(root), "test_series");
-	cat = make_catalog();
-	rrd = store_rrd_new(root, 3600, NULL, &err);
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
-	db = store_db_open(path, &err);
-	if (rrd == NULL || db == NULL) {
-		fprintf(stderr, "stores: %s\n", err.msg);
-		exit(1);
-	}
-	write_area("KU091", T0, N_DAYS);
-	write_area("KU049", T0, N_DAYS);
-	write_area("KU853", T0, N_DAYS);
-	/* reports of the two months before T0's */
-	record_report("KU091", p - 2);
-	record_report("KU091", p - 1);
-	record_report("KU049", p - 1);
-	record_report("KU853", p - 2);
-	record_report("KU092", p + 5); /* outside the range asked */
+	cat = fixture_catalog(regions_csv, munis_csv, measures_json, NULL);
+	mx = matrix_new(cat->n_areas, cat->n_measures);
+	set("KU091", P0, "contacts", 100);
+	set("KU091", P0, "staff_fte", 2);
+	set("KU049", P0, "contacts", 4);
+	set("KU049", P0, "staff_fte", 1);
+	set("KU853", P0, "contacts", 20);
+	set("KU853", P0, "staff_fte", 4);
+	set("KU091", P0 + 1, "contacts", 110);
+	set("KU091", P0 + 1, "staff_fte", 3);
+	set("KU049", P0 + 1, "contacts", 50);
+	set("KU049", P0 + 1, "staff_fte", 1);
+	set("KU092", P0 + 1, "contacts", 10);
+	set("KU853", P0 + 2, "contacts", 30);
 }
 
-static void
-teardown(void)
-{
-	store_db_close(db);
-	store_rrd_free(rrd);
-	catalog_unref(cat);
-	fixture_rmtree(root);
-}
-
-/* Resolves and computes; the series is empty on failure. */
 static int
-get(const char *area, const char *ind, time_t start, time_t end,
+resolve(const char *area, const char *indicator, const char *start,
+        const char *end, const char *step, time_t now, struct series_spec *out,
+        struct error *err)
+{
+	struct series_params p;
+
+	p.area = area;
+	p.indicator = indicator;
+	p.start = start;
+	p.end = end;
+	p.step = step;
+	return series_resolve(cat, &p, now, out, err);
+}
+
+/* Resolves and computes; false (and a message) if it does not resolve. */
+static bool
+get(const char *area, const char *indicator, const char *start, const char *end,
     const char *step, bool is_unsuppressed, struct series *out)
 {
-	struct series_params p = { 0 };
 	struct series_spec spec;
 	struct error err = { 0 };
-	char s[24], e[24];
 
-	snprintf(s, sizeof(s), "%lld", (long long)start);
-	snprintf(e, sizeof(e), "%lld", (long long)end);
-	p.area = area;
-	p.indicator = ind;
-	p.start = s;
-	p.end = e;
-	p.step = step;
-	memset(out, 0, sizeof(*out));
-	if (series_resolve(cat, 3600, &p, NOW, &spec, &err) != SERIES_OK) {
-		fprintf(stderr, "resolve %s %s: %s\n", area, ind, err.msg);
-		return -1;
+	if (resolve(area, indicator, start, end, step, NOW, &spec, &err) !=
+	    SERIES_OK) {
+		fprintf(stderr, "resolve %s %s: %s\n", area, indicator,
+		        err.msg);
+		memset(out, 0, sizeof(*out));
+		return false;
 	}
-	if (series_compute(cat, rrd, db, &spec, is_unsuppressed, out, &err) <
-	    0) {
-		fprintf(stderr, "compute %s %s: %s\n", area, ind, err.msg);
-		return -1;
-	}
-	return 0;
+	series_compute(cat, mx, &spec, is_unsuppressed, out);
+	return true;
 }
 
-static int
-get_days(const char *area, const char *ind, bool is_unsuppressed,
-         struct series *out)
+static bool
+same(double got, double want)
 {
-	return get(area, ind, T0, T0 + N_DAYS * DAY, "86400", is_unsuppressed,
-	           out);
+	if (isnan(want))
+		return isnan(got);
+	return fabs(got - want) <= 1e-9 * (fabs(want) > 1 ? fabs(want) : 1);
+}
+
+/* --- resolving --- */
+
+static void
+test_resolve_defaults(void)
+{
+	struct series_spec spec;
+	struct error err = { 0 };
+
+	/* -1y to now, monthly: 2025-10-15 lies in 2025-10, now in 2026-10 */
+	CHECK(resolve("KU091", "contacts", NULL, NULL, NULL, NOW, &spec,
+	              &err) == SERIES_OK);
+	CHECK(spec.key.area == catalog_find_area(cat, "KU091"));
+	CHECK(spec.key.measure == catalog_find_measure(cat, "contacts"));
+	CHECK(spec.key.indicator == -1);
+	CHECK(spec.is_monthly && spec.step == 0);
+	CHECK(spec.first_period == 2025 * 12 + 9);
+	CHECK(spec.n_points == 13);
+	CHECK(spec.start == (time_t)1759276800); /* 2025-10-01 */
+	CHECK(spec.end == (time_t)1793491200);   /* 2026-11-01 */
+	/* an indicator; "month" spelled out is the default */
+	CHECK(resolve("MK01", "gp_coverage", NULL, NULL, "month", NOW, &spec,
+	              &err) == SERIES_OK);
+	CHECK(spec.key.indicator == catalog_find_indicator(cat, "gp_coverage"));
+	CHECK(spec.key.measure == -1);
+	CHECK(spec.is_monthly && spec.n_points == 13);
+	/* within one month, the same spec whatever the clock */
+	{
+		struct series_spec later;
+
+		CHECK(resolve("KU091", "contacts", "-30d", NULL, NULL, NOW,
+		              &spec, &err) == SERIES_OK);
+		CHECK(resolve("KU091", "contacts", "-30d", NULL, NULL,
+		              NOW + 3 * DAY, &later, &err) == SERIES_OK);
+		CHECK(spec.first_period == later.first_period &&
+		      spec.n_points == later.n_points &&
+		      spec.start == later.start && spec.end == later.end);
+	}
+}
+
+/* YYYY-MM as start is the month's first second, as end its last: the
+ * month is included. */
+static void
+test_resolve_months_inclusive(void)
+{
+	struct series_spec spec;
+	struct error err = { 0 };
+
+	CHECK(resolve("KU091", "contacts", "2026-01", "2026-03", NULL, NOW,
+	              &spec, &err) == SERIES_OK);
+	CHECK(spec.is_monthly && spec.first_period == P0);
+	CHECK(spec.n_points == 3);
+	CHECK(spec.start == T_JAN && spec.end == T_APR);
+	/* one month */
+	CHECK(resolve("KU091", "contacts", "2026-02", "2026-02", "month", NOW,
+	              &spec, &err) == SERIES_OK);
+	CHECK(spec.n_points == 1 && spec.first_period == P0 + 1);
+	CHECK(spec.start == T_FEB && spec.end == T_MAR);
+	/* Unix seconds: the month each lies in */
+	CHECK(resolve("KU091", "contacts", "1767225600", "1769904000", NULL,
+	              NOW, &spec, &err) == SERIES_OK);
+	CHECK(spec.first_period == P0 && spec.n_points == 2);
+	CHECK(resolve("KU091", "contacts", "1767225600", "1769903999", NULL,
+	              NOW, &spec, &err) == SERIES_OK);
+	CHECK(spec.n_points == 1);
+	/* in seconds too, the end month is whole: January's 31 days */
+	CHECK(resolve("KU091", "contacts", "2026-01", "2026-01", "86400", NOW,
+	              &spec, &err) == SERIES_OK);
+	CHECK(!spec.is_monthly && spec.step == DAY);
+	CHECK(spec.start == T_JAN && spec.n_points == 31);
+	CHECK(spec.end == T_FEB);
+}
+
+/* step=N: points on multiples of N covering start to end. */
+static void
+test_resolve_seconds(void)
+{
+	struct series_spec spec, later;
+	struct error err = { 0 };
+
+	/* 05:00 on Jan 1 to 05:00 on Jan 3: three days from midnight */
+	CHECK(resolve("KU091", "contacts", "1767243600", "1767416400", "86400",
+	              NOW, &spec, &err) == SERIES_OK);
+	CHECK(!spec.is_monthly && spec.step == DAY);
+	CHECK(spec.start == T_JAN && spec.n_points == 3);
+	CHECK(spec.end == T_JAN + 3 * DAY);
+	/* an end on a point's start does not add a point */
+	CHECK(resolve("KU091", "contacts", "1767225600", "1767398400", "86400",
+	              NOW, &spec, &err) == SERIES_OK);
+	CHECK(spec.n_points == 2 && spec.end == T_JAN + 2 * DAY);
+	/* relative times: the same spec within one step */
+	CHECK(resolve("KU091", "contacts", "-2d", "now", "3600", NOW + 10,
+	              &spec, &err) == SERIES_OK);
+	CHECK(resolve("KU091", "contacts", "-2d", "now", "3600", NOW + 3000,
+	              &later, &err) == SERIES_OK);
+	CHECK(spec.start == later.start && spec.n_points == later.n_points &&
+	      spec.end == later.end);
+	CHECK(spec.start == NOW - 2 * DAY && spec.n_points == 49);
+	/* the largest step */
+	CHECK(resolve("KU091", "contacts", "0", "now", "315360000", NOW, &spec,
+	              &err) == SERIES_OK);
+	CHECK(spec.start == 0 && spec.n_points == 6);
 }
 
 static void
-test_municipality_exact(void)
+test_resolve_too_many(void)
 {
-	struct series s;
-	int d;
+	struct series_spec spec;
+	struct error err = { 0 };
 
-	CHECK(get_days("KU091", "contacts", true, &s) == 0);
-	CHECK(s.n_points == N_DAYS);
-	CHECK(s.step == DAY);
-	CHECK(s.start == T0);
-	CHECK(s.end == T0 + N_DAYS * DAY);
-	CHECK(s.reporting == 1);
-	CHECK(s.expected == 1);
-	CHECK_STR(s.area, "KU091");
-	CHECK_STR(s.indicator, "contacts");
-	CHECK_STR(s.unit, "n");
-	for (d = 0; d < N_DAYS && d < (int)s.n_points; d++) {
-		CHECK(s.times[d] == T0 + d * DAY);
-		CHECK_NEAR(s.values[d], 100 + d, 0);
-	}
-	series_reset(&s);
-
-	/* hourly: each hour holds its day's value */
-	CHECK(get("KU091", "contacts", T0, T0 + 2 * DAY, NULL, true, &s) == 0);
-	CHECK(s.step == 3600);
-	CHECK(s.n_points == 48);
-	if (s.n_points == 48) {
-		CHECK_NEAR(s.values[0], 100, 0);
-		CHECK_NEAR(s.values[23], 100, 0);
-		CHECK_NEAR(s.values[24], 101, 0);
-		CHECK(s.times[24] == T0 + DAY);
-	}
-	series_reset(&s);
-
-	/* before the file began and after its last update: unknown */
-	CHECK(get("KU091", "contacts", T0 - 2 * DAY, NOW, "86400", true, &s) ==
-	      0);
-	CHECK(s.n_points == 14);
-	if (s.n_points == 14) {
-		CHECK(isnan(s.values[0]) && isnan(s.values[1]));
-		CHECK_NEAR(s.values[2], 100, 0);
-		CHECK_NEAR(s.values[11], 109, 0);
-		CHECK(isnan(s.values[12]) && isnan(s.values[13]));
-	}
-	series_reset(&s);
-
-	/* a municipality's indicator is the same arithmetic over one */
-	CHECK(get_days("KU091", "contacts_per_1000", true, &s) == 0);
-	CHECK_NEAR(s.values[0], 100.0 / 200 * 1000, 1e-9);
-	CHECK_NEAR(s.values[9], 109.0 / 200 * 1000, 1e-9);
-	series_reset(&s);
-	CHECK(get_days("KU049", "staff_fte", true, &s) == 0);
-	CHECK_NEAR(s.values[2], 1, 0);
-	CHECK(isnan(s.values[3]));
-	CHECK(s.reporting == 1);
-	series_reset(&s);
-	/* Vantaa has no file: every point unknown, not reporting */
-	CHECK(get_days("KU092", "contacts", true, &s) == 0);
-	CHECK(s.n_points == N_DAYS && isnan(s.values[0]) && s.reporting == 0);
-	CHECK(s.expected == 1);
-	series_reset(&s);
+	CHECK(resolve("KU091", "contacts", "-1d", "now", "1", NOW, &spec,
+	              &err) == SERIES_BAD_PARAM);
+	CHECK(strncmp(err.msg, "parameter step: ", 16) == 0);
+	CHECK(strstr(err.msg, "86400 points") != NULL);
+	/* 10000 points is the limit, one more is too many */
+	CHECK(resolve("KU091", "contacts", "1767225600", "1767825600", "60",
+	              NOW, &spec, &err) == SERIES_OK);
+	CHECK(spec.n_points == SERIES_MAX_POINTS);
+	CHECK(resolve("KU091", "contacts", "1767225600", "1767825601", "60",
+	              NOW, &spec, &err) == SERIES_BAD_PARAM);
+	/* months: 1970-01..2803-04 is 10000 of them */
+	CHECK(resolve("KU091", "contacts", "1970-01", "2803-04", NULL, NOW,
+	              &spec, &err) == SERIES_OK);
+	CHECK(spec.n_points == SERIES_MAX_POINTS);
+	CHECK(resolve("KU091", "contacts", "1970-01", "2803-05", NULL, NOW,
+	              &spec, &err) == SERIES_BAD_PARAM);
+	CHECK(strncmp(err.msg, "parameter start: ", 17) == 0);
+	CHECK(resolve("KU091", "contacts", "0", "9999-12", "month", NOW, &spec,
+	              &err) == SERIES_BAD_PARAM);
 }
 
 static void
-test_region_ratio_of_sums(void)
+test_resolve_errors(void)
 {
-	struct series s;
-	int d;
+	static const struct {
+		const char *area, *indicator, *start, *end, *step;
+		int rc;
+		const char *msg; /* how err.msg begins */
+	} cases[] = {
+		{ NULL, "contacts", NULL, NULL, NULL, SERIES_BAD_PARAM,
+		  "parameter area: required" },
+		{ "", "contacts", NULL, NULL, NULL, SERIES_BAD_PARAM,
+		  "parameter area: required" },
+		{ "KU999", "contacts", NULL, NULL, NULL, SERIES_NOT_FOUND,
+		  "parameter area: unknown area \"KU999\"" },
+		{ "ku091", "contacts", NULL, NULL, NULL, SERIES_NOT_FOUND,
+		  "parameter area: unknown" },
+		{ "KU091", NULL, NULL, NULL, NULL, SERIES_BAD_PARAM,
+		  "parameter indicator: required" },
+		{ "KU091", "nope", NULL, NULL, NULL, SERIES_NOT_FOUND,
+		  "parameter indicator: unknown indicator or measure "
+		  "\"nope\"" },
+		{ "KU091", "contacts", "yesterday", NULL, NULL,
+		  SERIES_BAD_PARAM, "parameter start: " },
+		{ "KU091", "contacts", "", NULL, NULL, SERIES_BAD_PARAM,
+		  "parameter start: " },
+		{ "KU091", "contacts", NULL, "2026-13", NULL, SERIES_BAD_PARAM,
+		  "parameter end: " },
+		{ "KU091", "contacts", "2026-03", "2026-02", NULL,
+		  SERIES_BAD_PARAM, "parameter end: must be after start" },
+		{ "KU091", "contacts", "now", "now", NULL, SERIES_BAD_PARAM,
+		  "parameter end: must be after start" },
+		{ "KU091", "contacts", NULL, NULL, "0", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "-5", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "+5", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "86400x", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "Month", SERIES_BAD_PARAM,
+		  "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "315360001",
+		  SERIES_BAD_PARAM, "parameter step: " },
+		{ "KU091", "contacts", NULL, NULL, "99999999999999999999",
+		  SERIES_BAD_PARAM, "parameter step: " },
+	};
+	struct series_spec spec;
+	size_t i;
 
-	/* gp_coverage of MK01: (gp_open * pop_fl summed) / (pop_fl of those
-	 * that reported) * 100; Vantaa never reported and counts in neither.
-	 * Even days: Espoo closed: 200 / 300; odd days: 300 / 300. A mean
-	 * of the ratios would give 50 on even days. */
-	CHECK(get_days("MK01", "gp_coverage", false, &s) == 0);
-	CHECK(s.reporting == 2);
-	CHECK(s.expected == 3);
-	CHECK(s.n_withheld == 0);
-	for (d = 0; d < N_DAYS && d < (int)s.n_points; d++)
-		CHECK_NEAR(s.values[d], d % 2 == 0 ? 200.0 / 300 * 100 : 100,
-		           1e-9);
-	series_reset(&s);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = { 0 };
+		int rc =
+		    resolve(cases[i].area, cases[i].indicator, cases[i].start,
+		            cases[i].end, cases[i].step, NOW, &spec, &err);
 
-	/* remote_share: sum of remote / sum of contacts, never suppressed
-	 * for a region though Helsinki's 3 and Espoo's 4 are small */
-	CHECK(get_days("MK01", "remote_share", false, &s) == 0);
-	CHECK_NEAR(s.values[0], (3.0 + 10) / (100 + 4) * 100, 1e-9);
-	CHECK_NEAR(s.values[5], (3.0 + 10) / (105 + 50) * 100, 1e-9);
-	series_reset(&s);
-
-	/* the country: contacts per 1000 foreign-language residents of the
-	 * municipalities that reported contacts (not Vantaa) */
-	CHECK(get_days("SSS", "contacts_per_1000", false, &s) == 0);
-	CHECK(s.expected == 4);
-	CHECK(s.reporting == 3);
-	CHECK_NEAR(s.values[0], (100.0 + 4 + 20) / (200 + 100 + 60) * 1000,
-	           1e-9);
-	CHECK_NEAR(s.values[7], (107.0 + 50 + 20) / (200 + 100 + 60) * 1000,
-	           1e-9);
-	series_reset(&s);
-
-	/* staff_fte summed over those that reported it: Espoo's unknown
-	 * day 3 leaves Helsinki's alone */
-	CHECK(get_days("MK01", "staff_fte", false, &s) == 0);
-	CHECK_NEAR(s.values[2], 3.5, 1e-12);
-	CHECK_NEAR(s.values[3], 2.5, 1e-12);
-	series_reset(&s);
+		if (rc != cases[i].rc ||
+		    strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+			fprintf(stderr, "case %zu: %d \"%s\"\n", i, rc,
+			        err.msg);
+		CHECK(rc == cases[i].rc);
+		CHECK(strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) ==
+		      0);
+	}
 }
 
-static void
-test_measure_vs_indicator(void)
-{
-	struct series s;
+/* --- computing --- */
 
-	/* a measure aggregates by its rule */
-	CHECK(get_days("MK01", "contacts", false, &s) == 0);
-	CHECK_NEAR(s.values[0], 104, 0);
-	CHECK_NEAR(s.values[1], 151, 0);
-	CHECK_STR(s.indicator, "contacts");
-	series_reset(&s);
-	CHECK(get_days("MK01", "gp_languages", false, &s) == 0);
-	CHECK_NEAR(s.values[0], 7, 0); /* max of Espoo's 7, Helsinki's none */
-	CHECK(s.reporting == 1);
-	series_reset(&s);
-	CHECK(get_days("SSS", "gp_open", false, &s) == 0);
-	CHECK_NEAR(s.values[0], 2, 0);
-	CHECK_NEAR(s.values[1], 3, 0);
-	series_reset(&s);
-	/* the indicator of the same figure */
-	CHECK(get_days("MK01", "contacts_per_1000", false, &s) == 0);
-	CHECK_NEAR(s.values[0], 104.0 / 300 * 1000, 1e-9);
+/* A region's indicator: sum over sum over the municipalities that
+ * reported, never a mean of ratios; monthly points at the periods' first
+ * seconds. */
+static void
+test_compute_region_ratio(void)
+{
+	static const double want[] = { 104.0 / 300 * 1000, 170.0 / 350 * 1000,
+		                       NAN };
+	static const int reported[] = { 2, 3, 0 };
+	static const time_t times[] = { T_JAN, T_FEB, T_MAR };
+	struct series s;
+	size_t t;
+
+	CHECK(get("MK01", "contacts_per_1000", "2026-01", "2026-03", NULL, true,
+	          &s));
+	CHECK_STR(s.area, "MK01");
+	CHECK_STR(s.indicator, "contacts_per_1000");
 	CHECK_STR(s.unit, "per 1000");
+	CHECK(s.is_monthly && s.step == 0);
+	CHECK(s.start == T_JAN && s.end == T_APR);
+	CHECK(s.n_points == 3);
+	for (t = 0; t < 3 && t < s.n_points; t++) {
+		CHECK(same(s.values[t], want[t]));
+		CHECK(s.reporting[t] == reported[t]);
+		CHECK(s.times[t] == times[t]);
+		CHECK(s.periods[t] == P0 + (int)t);
+		CHECK(!s.is_withheld[t]);
+	}
+	CHECK(s.last_reporting == 3 && s.expected == 3);
+	CHECK(s.n_withheld == 0);
+	series_reset(&s);
+	/* the country adds Turku */
+	CHECK(get("SSS", "contacts_per_1000", "2026-01", "2026-01", NULL, true,
+	          &s));
+	CHECK(s.n_points == 1 && same(s.values[0], 124.0 / 360 * 1000));
+	CHECK(s.reporting[0] == 3 && s.expected == 4);
 	series_reset(&s);
 }
 
+/* A measure follows its aggregate rule. */
 static void
-test_suppression(void)
+test_compute_measure(void)
 {
 	struct series s;
-	int d;
 
-	/* Helsinki's 3 remote contacts: the public sees no remote_share */
-	CHECK(get_days("KU091", "remote_share", false, &s) == 0);
-	CHECK(s.n_withheld == N_DAYS);
-	for (d = 0; d < N_DAYS; d++)
-		CHECK(isnan(s.values[d]) && s.is_withheld[d]);
+	/* staff_fte is a mean: (2 + 1) / 2, then (3 + 1) / 2 */
+	CHECK(get("MK01", "staff_fte", "2026-01", "2026-03", NULL, false, &s));
+	CHECK(s.n_points == 3);
+	if (s.n_points == 3) {
+		CHECK(same(s.values[0], 1.5) && same(s.values[1], 2));
+		CHECK(isnan(s.values[2]));
+		CHECK(s.reporting[0] == 2 && s.reporting[2] == 0);
+	}
+	CHECK_STR(s.unit, "n");
 	series_reset(&s);
-	CHECK(get_days("KU091", "remote_share", true, &s) == 0);
+	/* contacts is a sum; the country over all four */
+	CHECK(get("SSS", "contacts", "2026-01", "2026-03", NULL, true, &s));
+	if (s.n_points == 3) {
+		CHECK(same(s.values[0], 124) && same(s.values[1], 170));
+		CHECK(same(s.values[2], 30));
+		CHECK(s.reporting[1] == 3 && s.reporting[2] == 1);
+	}
+	CHECK(s.last_reporting == 1 && s.expected == 4);
+	series_reset(&s);
+}
+
+/* reporting_rate: municipalities that reported the month / expected. */
+static void
+test_compute_reporting_rate(void)
+{
+	struct series s;
+
+	CHECK(get("MK01", "reporting_rate", "2026-01", "2026-03", NULL, false,
+	          &s));
+	CHECK(s.n_points == 3);
+	if (s.n_points == 3) {
+		CHECK(same(s.values[0], 200.0 / 3));
+		CHECK(same(s.values[1], 100) && same(s.values[2], 0));
+		CHECK(s.reporting[0] == 2 && s.reporting[1] == 3);
+	}
+	/* a rate of 0 is known: its point is the last one */
+	CHECK(s.last_reporting == 0 && s.expected == 3);
 	CHECK(s.n_withheld == 0);
-	CHECK_NEAR(s.values[0], 3.0 / 100 * 100, 1e-9);
 	series_reset(&s);
-	CHECK(get_days("KU091", "contacts_remote", false, &s) == 0);
-	CHECK(s.n_withheld == N_DAYS && isnan(s.values[4]));
+	CHECK(get("SSS", "reporting_rate", "2026-01", "2026-04", NULL, false,
+	          &s));
+	if (s.n_points == 4) {
+		CHECK(same(s.values[0], 75) && same(s.values[1], 75));
+		CHECK(same(s.values[2], 25) && same(s.values[3], 0));
+	}
 	series_reset(&s);
+}
 
-	/* Espoo's 4 contacts on day 0 only; its remote_share is withheld
-	 * that day too, through the denominator */
-	CHECK(get_days("KU049", "contacts", false, &s) == 0);
+/* A municipality's count below 5 is withheld from the public and shown
+ * to the unsuppressed. */
+static void
+test_compute_suppression(void)
+{
+	struct series s;
+
+	CHECK(get("KU049", "contacts", "2026-01", "2026-03", NULL, false, &s));
+	CHECK(s.n_points == 3);
+	if (s.n_points == 3) {
+		CHECK(isnan(s.values[0]) && s.is_withheld[0]);
+		CHECK(same(s.values[1], 50) && !s.is_withheld[1]);
+		CHECK(isnan(s.values[2]) && !s.is_withheld[2]);
+		CHECK(s.reporting[0] == 1 && s.reporting[2] == 0);
+	}
 	CHECK(s.n_withheld == 1);
-	CHECK(isnan(s.values[0]) && s.is_withheld[0]);
-	CHECK_NEAR(s.values[1], 50, 0);
-	CHECK(!s.is_withheld[1]);
+	CHECK(s.last_reporting == 1 && s.expected == 1);
 	series_reset(&s);
-	CHECK(get_days("KU049", "contacts", true, &s) == 0);
+	CHECK(get("KU049", "contacts", "2026-01", "2026-03", NULL, true, &s));
+	if (s.n_points == 3) {
+		CHECK(same(s.values[0], 4) && !s.is_withheld[0]);
+		CHECK(same(s.values[1], 50));
+	}
 	CHECK(s.n_withheld == 0);
-	CHECK_NEAR(s.values[0], 4, 0);
 	series_reset(&s);
-	CHECK(get_days("KU049", "remote_share", false, &s) == 0);
-	CHECK(s.n_withheld == 1 && s.is_withheld[0]);
-	CHECK_NEAR(s.values[1], 10.0 / 50 * 100, 1e-9);
+	/* an indicator built on it too */
+	CHECK(get("KU049", "contacts_per_1000", "2026-01", "2026-01", NULL,
+	          false, &s));
+	CHECK(s.n_points == 1 && isnan(s.values[0]) && s.n_withheld == 1);
 	series_reset(&s);
-
-	/* not built on a count: nothing to withhold */
-	CHECK(get_days("KU049", "gp_coverage", false, &s) == 0);
-	CHECK(s.n_withheld == 0);
-	CHECK_NEAR(s.values[1], 100, 1e-9);
+	CHECK(get("KU049", "contacts_per_1000", "2026-01", "2026-01", NULL,
+	          true, &s));
+	CHECK(s.n_points == 1 && same(s.values[0], 40) && s.n_withheld == 0);
 	series_reset(&s);
-	CHECK(get_days("KU091", "staff_fte", false, &s) == 0);
-	CHECK(s.n_withheld == 0);
-	CHECK_NEAR(s.values[0], 2.5, 0);
-	series_reset(&s);
-	/* 5 is not below 5 */
-	CHECK(get_days("KU853", "contacts_remote", false, &s) == 0);
-	CHECK(s.n_withheld == 0);
-	CHECK_NEAR(s.values[0], 5, 0);
-	series_reset(&s);
-	/* unknown values are not "withheld": there is nothing to withhold */
-	CHECK(get_days("KU092", "contacts", false, &s) == 0);
-	CHECK(s.n_withheld == 0);
+	/* the country, over three: shown */
+	CHECK(get("SSS", "contacts", "2026-01", "2026-01", NULL, false, &s));
+	CHECK(s.n_points == 1 && same(s.values[0], 124) && s.n_withheld == 0);
 	series_reset(&s);
 }
 
@@ -485,559 +481,215 @@ static void
 test_suppressible(void)
 {
 	static const struct {
-		const char *area, *ind;
-		bool want;
+		const char *area, *id;
+		bool is_suppressible;
 	} cases[] = {
-		{ "KU091", "contacts", true },
-		{ "KU091", "remote_share", true },
-		{ "KU091", "contacts_per_1000", true },
-		{ "KU091", "gp_coverage", false },
-		{ "KU091", "staff_fte", false },
-		{ "KU091", "reporting_rate", false },
-		{ "MK01", "contacts", false },
-		{ "SSS", "remote_share", false },
+		{ "KU049", "contacts", true },
+		{ "KU049", "contacts_per_1000", true },
+		/* a region can be one municipality's count in disguise */
+		{ "MK01", "contacts", true },
+		{ "SSS", "contacts_per_1000", true },
+		{ "KU049", "gp_open", false },
+		{ "KU049", "staff_fte", false },
+		{ "KU049", "gp_coverage", false },
+		{ "KU049", "reporting_rate", false },
+		{ "SSS", "reporting_rate", false },
 	};
-	struct series_params p = { 0 };
 	struct series_spec spec;
 	struct error err = { 0 };
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		p.area = cases[i].area;
-		p.indicator = cases[i].ind;
-		CHECK(series_resolve(cat, 3600, &p, NOW, &spec, &err) ==
-		      SERIES_OK);
-		if (series_is_suppressible(cat, &spec) != cases[i].want) {
-			fprintf(stderr, "suppressible %s %s\n", cases[i].area,
-			        cases[i].ind);
-			CHECK(0);
-		}
+		CHECK(resolve(cases[i].area, cases[i].id, NULL, NULL, NULL, NOW,
+		              &spec, &err) == SERIES_OK);
+		if (series_is_suppressible(cat, &spec) !=
+		    cases[i].is_suppressible)
+			fprintf(stderr, "case %zu: %s %s\n", i, cases[i].area,
+			        cases[i].id);
+		CHECK(series_is_suppressible(cat, &spec) ==
+		      cases[i].is_suppressible);
 	}
 }
 
+/* step=N: each point shows the figure of the period its start lies in. */
 static void
-test_reporting_rate(void)
+test_compute_seconds(void)
 {
 	struct series s;
-	int p = period_of(T0);
+	size_t t;
 
-	/* the two months before T0's: MK01 expects 3 */
-	CHECK(get("MK01", "reporting_rate", period_start(p - 2),
-	          period_start(p), NULL, false, &s) == 0);
+	/* 12:00 on Jan 31 to 12:00 on Feb 1, every 12 hours */
+	CHECK(get("KU091", "contacts", "1769860800", "1769947200", "43200",
+	          false, &s));
+	CHECK(!s.is_monthly && s.step == 43200);
 	CHECK(s.n_points == 2);
-	CHECK(s.step == SERIES_MONTH_S);
-	CHECK(s.expected == 3);
-	CHECK(s.reporting == 2);
 	if (s.n_points == 2) {
-		CHECK(s.times[0] == period_start(p - 2));
-		CHECK(s.times[1] == period_start(p - 1));
-		CHECK_NEAR(s.values[0], 100.0 / 3, 1e-9); /* Helsinki */
-		CHECK_NEAR(s.values[1], 200.0 / 3, 1e-9); /* and Espoo */
-	}
-	CHECK(s.start == period_start(p - 2));
-	CHECK(s.end == period_start(p));
-	series_reset(&s);
-	/* the country: Turku reported the first month */
-	CHECK(get("SSS", "reporting_rate", period_start(p - 2) + 5 * DAY,
-	          period_start(p) + 3 * DAY, "3600", false, &s) == 0);
-	CHECK(s.n_points == 2 && s.expected == 4 && s.reporting == 3);
-	if (s.n_points == 2) {
-		CHECK_NEAR(s.values[0], 50, 1e-9);
-		CHECK_NEAR(s.values[1], 50, 1e-9);
+		CHECK(s.times[0] == T_FEB - 43200 && s.times[1] == T_FEB);
+		CHECK(s.periods[0] == P0 && s.periods[1] == P0 + 1);
+		CHECK(same(s.values[0], 100) && same(s.values[1], 110));
 	}
 	series_reset(&s);
-	/* a single municipality: 0 or 100 */
-	CHECK(get("KU049", "reporting_rate", period_start(p - 2),
-	          period_start(p), NULL, false, &s) == 0);
-	CHECK(s.n_points == 2 && s.reporting == 1 && s.expected == 1);
-	if (s.n_points == 2) {
-		CHECK_NEAR(s.values[0], 0, 0);
-		CHECK_NEAR(s.values[1], 100, 0);
+	/* daily over all of January: every day is January's figure */
+	CHECK(
+	    get("KU049", "contacts", "2026-01", "2026-01", "86400", true, &s));
+	CHECK(s.n_points == 31);
+	for (t = 0; t < s.n_points; t++) {
+		CHECK(s.times[t] == T_JAN + (time_t)t * DAY);
+		CHECK(same(s.values[t], 4) && s.periods[t] == P0);
 	}
+	series_reset(&s);
+	/* and withheld day by day for the public */
+	CHECK(
+	    get("KU049", "contacts", "2026-01", "2026-01", "86400", false, &s));
+	CHECK(s.n_points == 31 && s.n_withheld == 31);
 	series_reset(&s);
 }
 
+/* --- formatting --- */
+
 static void
-test_resolve_errors(void)
+test_format_monthly(void)
 {
-	static const struct {
-		const char *area, *ind, *start, *end, *step;
-		int want;
-		const char *msg; /* a part of err.msg */
-	} cases[] = {
-		{ NULL, "contacts", NULL, NULL, NULL, SERIES_BAD_PARAM,
-		  "parameter area: required" },
-		{ "KU999", "contacts", NULL, NULL, NULL, SERIES_NOT_FOUND,
-		  "unknown area \"KU999\"" },
-		{ "ku091", "contacts", NULL, NULL, NULL, SERIES_NOT_FOUND,
-		  "parameter area" },
-		{ "../KU091", "contacts", NULL, NULL, NULL, SERIES_NOT_FOUND,
-		  "parameter area" },
-		{ "KU091", NULL, NULL, NULL, NULL, SERIES_BAD_PARAM,
-		  "parameter indicator: required" },
-		{ "KU091", "contactz", NULL, NULL, NULL, SERIES_NOT_FOUND,
-		  "\"contactz\"" },
-		{ "KU091", "contacts", "yesterday", NULL, NULL,
-		  SERIES_BAD_PARAM, "parameter start: " },
-		{ "KU091", "contacts", NULL, "2026-13", NULL, SERIES_BAD_PARAM,
-		  "parameter end: " },
-		{ "KU091", "contacts", "now", "-1d", NULL, SERIES_BAD_PARAM,
-		  "parameter end: must be after start" },
-		{ "KU091", "contacts", "-1d", "-1d", NULL, SERIES_BAD_PARAM,
-		  "parameter end: must be after start" },
-		{ "KU091", "contacts", NULL, NULL, "0", SERIES_BAD_PARAM,
-		  "parameter step: " },
-		{ "KU091", "contacts", NULL, NULL, "abc", SERIES_BAD_PARAM,
-		  "parameter step: " },
-		{ "KU091", "contacts", NULL, NULL, "-3600", SERIES_BAD_PARAM,
-		  "parameter step: " },
-		{ "KU091", "contacts", NULL, NULL, "3600x", SERIES_BAD_PARAM,
-		  "parameter step: " },
-		{ "KU091", "contacts", NULL, NULL, "99999999999999999999",
-		  SERIES_BAD_PARAM, "parameter step: " },
-		/* weekly from 1980 to 9999: far more than 10000 points */
-		{ "KU091", "contacts", "1980-01", "9999-12", NULL,
-		  SERIES_BAD_PARAM, "parameter start: " },
-		{ "KU091", "reporting_rate", "1980-01", "9999-12", NULL,
-		  SERIES_BAD_PARAM, "more than 10000" },
-		{ "KU091", "contacts", "-1y", "now", "86400", SERIES_OK, "" },
-		{ "SSS", "reporting_rate", NULL, NULL, NULL, SERIES_OK, "" },
-	};
-	struct series_params p;
-	struct series_spec spec;
-	size_t i;
+	struct series s;
+	char *text, name[64];
+	size_t len;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct error err = { 0 };
-		int rc;
+	CHECK(get("KU049", "contacts", "2026-01", "2026-03", NULL, false, &s));
+	text = series_format_json(&s, &len);
+	CHECK_STR(text, "{\"area\":\"KU049\",\"indicator\":\"contacts\","
+	                "\"unit\":\"n\",\"start\":1767225600,"
+	                "\"end\":1775001600,\"step\":\"month\",\"points\":"
+	                "[[1767225600,null],[1769904000,50],"
+	                "[1772323200,null]],\"periods\":[\"2026-01\","
+	                "\"2026-02\",\"2026-03\"],\"reported\":[1,1,0],"
+	                "\"reporting\":1,\"expected\":1,\"suppressed\":true,"
+	                "\"suppressed_points\":[1767225600]}");
+	CHECK(len == strlen(text));
+	free(text);
+	text = series_format_csv(&s, &len);
+	CHECK_STR(text, "period,value\n2026-01,\n2026-02,50\n2026-03,\n");
+	CHECK(len == strlen(text));
+	free(text);
+	series_filename(&s, "csv", name, sizeof(name));
+	CHECK_STR(name, "KU049_contacts.csv");
+	series_reset(&s);
 
-		p.area = cases[i].area;
-		p.indicator = cases[i].ind;
-		p.start = cases[i].start;
-		p.end = cases[i].end;
-		p.step = cases[i].step;
-		rc = series_resolve(cat, 3600, &p, NOW, &spec, &err);
-		if (rc != cases[i].want ||
-		    strstr(err.msg, cases[i].msg) == NULL) {
-			fprintf(stderr, "case %zu: rc %d msg \"%s\"\n", i, rc,
-			        err.msg);
-			CHECK(0);
-		}
-	}
-}
-
-/* The 10000-point limit, where the archives allow that many: at a step
- * of 60 s the finest archive holds 90 days of minutes. */
-static void
-test_point_limit(void)
-{
-	struct series_params p = { 0 };
-	struct series_spec spec;
-	struct error err = { 0 };
-
-	p.area = "SSS";
-	p.indicator = "contacts";
-	p.start = "-6d"; /* 8640 minutes */
-	CHECK(series_resolve(cat, 60, &p, NOW, &spec, &err) == SERIES_OK);
-	CHECK(spec.grid.step == 60 && spec.grid.n_points == 8640);
-	p.start = "-7d"; /* 10080 */
-	CHECK(series_resolve(cat, 60, &p, NOW, &spec, &err) ==
-	      SERIES_BAD_PARAM);
-	CHECK(strstr(err.msg, "parameter start: ") != NULL);
-	CHECK(strstr(err.msg, "10080 points") != NULL);
-	p.step = "60";
-	CHECK(series_resolve(cat, 60, &p, NOW, &spec, &err) ==
-	      SERIES_BAD_PARAM);
-	CHECK(strstr(err.msg, "parameter step: ") != NULL);
-	p.step = "86400"; /* a coarser archive: fine */
-	CHECK(series_resolve(cat, 60, &p, NOW, &spec, &err) == SERIES_OK);
-	CHECK(spec.grid.step == 86400);
-	/* exactly 10000 */
-	p.step = NULL;
-	p.start = "-10000m";
-	CHECK(series_resolve(cat, 60, &p, NOW - NOW % 60, &spec, &err) ==
-	      SERIES_OK);
-	CHECK(spec.grid.n_points == 10000);
+	/* numbers in the shortest form that reads back exactly */
+	CHECK(get("MK01", "contacts_per_1000", "2026-01", "2026-03", NULL, true,
+	          &s));
+	text = series_format_csv(&s, &len);
+	CHECK_STR(text, "period,value\n"
+	                "2026-01,346.6666666666667\n"
+	                "2026-02,485.7142857142857\n"
+	                "2026-03,\n");
+	free(text);
+	text = series_format_json(&s, &len);
+	CHECK(strstr(text, "\"points\":[[1767225600,346.6666666666667],"
+	                   "[1769904000,485.7142857142857],"
+	                   "[1772323200,null]],") != NULL);
+	CHECK(strstr(text, "\"reported\":[2,3,0],\"reporting\":3,"
+	                   "\"expected\":3,\"suppressed\":false,"
+	                   "\"suppressed_points\":[]}") != NULL);
+	free(text);
+	series_reset(&s);
 }
 
 static void
-test_grid_choice(void)
-{
-	struct rrd_grid g;
-
-	/* the finest archive that reaches back to start */
-	CHECK(store_rrd_grid(3600, NOW - 30 * DAY, NOW, 1, NOW, &g) == 0);
-	CHECK(g.step == 3600 && g.n_points == 720);
-	CHECK(store_rrd_grid(3600, NOW - 365 * DAY, NOW, 1, NOW, &g) == 0);
-	CHECK(g.step == DAY && g.n_points == 365);
-	CHECK(store_rrd_grid(3600, NOW - 10 * 365 * DAY, NOW, 1, NOW, &g) == 0);
-	CHECK(g.step == 7 * DAY);
-	/* the step nearest the one asked for */
-	CHECK(store_rrd_grid(3600, NOW - 30 * DAY, NOW, 500000, NOW, &g) == 0);
-	CHECK(g.step == 7 * DAY);
-	CHECK(store_rrd_grid(3600, NOW - 30 * DAY, NOW, 80000, NOW, &g) == 0);
-	CHECK(g.step == DAY && g.n_points == 30);
-	/* nothing reaches back 40 years: the archive covering most */
-	CHECK(store_rrd_grid(3600, NOW - 40 * 365 * DAY, NOW, 3600, NOW, &g) ==
-	      0);
-	CHECK(g.step == 7 * DAY);
-	/* start rounds down, end down to the last whole interval */
-	CHECK(store_rrd_grid(3600, T0 + 5000, T0 + 4 * 3600 + 10, 3600, NOW,
-	                     &g) == 0);
-	CHECK(g.start == T0 + 3600 && g.n_points == 3);
-	/* at least one point */
-	CHECK(store_rrd_grid(3600, T0 + 10, T0 + 20, 3600, NOW, &g) == 0);
-	CHECK(g.start == T0 && g.n_points == 1);
-	CHECK(store_rrd_grid(3600, T0, T0, 3600, NOW, &g) == -1);
-}
-
-static void
-test_format(void)
+test_format_seconds(void)
 {
 	struct series s;
 	char *text;
 	size_t len;
 
-	CHECK(get("KU049", "contacts", T0, T0 + 3 * DAY, "86400", false, &s) ==
-	      0);
+	CHECK(get("KU091", "contacts", "1769817600", "1769990400", "86400",
+	          false, &s));
 	text = series_format_json(&s, &len);
-	CHECK_STR(text, "{\"area\":\"KU049\",\"indicator\":\"contacts\","
-	                "\"unit\":\"n\",\"start\":1767225600,"
-	                "\"end\":1767484800,\"step\":86400,\"points\":"
-	                "[[1767225600,null],[1767312000,50],"
-	                "[1767398400,50]],\"reporting\":1,\"expected\":1,"
-	                "\"suppressed\":true,\"suppressed_points\":"
-	                "[1767225600]}");
+	CHECK_STR(text, "{\"area\":\"KU091\",\"indicator\":\"contacts\","
+	                "\"unit\":\"n\",\"start\":1769817600,"
+	                "\"end\":1769990400,\"step\":86400,\"points\":"
+	                "[[1769817600,100],[1769904000,110]],\"periods\":"
+	                "[\"2026-01\",\"2026-02\"],\"reported\":[1,1],"
+	                "\"reporting\":1,\"expected\":1,\"suppressed\":false,"
+	                "\"suppressed_points\":[]}");
 	CHECK(len == strlen(text));
 	free(text);
 	text = series_format_csv(&s, &len);
 	CHECK_STR(text, "time,value\n"
-	                "2026-01-01T00:00:00Z,\n"
-	                "2026-01-02T00:00:00Z,50\n"
-	                "2026-01-03T00:00:00Z,50\n");
+	                "2026-01-31T00:00:00Z,100\n"
+	                "2026-02-01T00:00:00Z,110\n");
 	CHECK(len == strlen(text));
 	free(text);
-	{
-		char name[64];
-
-		series_filename(&s, "csv", name, sizeof(name));
-		CHECK_STR(name, "KU049_contacts.csv");
-	}
 	series_reset(&s);
+}
 
-	/* shortest exact numbers; unknown is null / empty */
-	CHECK(get("MK01", "gp_coverage", T0, T0 + 2 * DAY, "86400", true, &s) ==
-	      0);
+/* Text is escaped; numbers print exactly; what is not finite is null. */
+static void
+test_format_edges(void)
+{
+	time_t times[5] = { 0, 60, 120, 180, 240 };
+	int periods[5] = { 1970 * 12, 1970 * 12, 1970 * 12, 1970 * 12,
+		           1970 * 12 };
+	double values[5] = { 0.1, 1e-7, 1.0 / 3, -2.5, INFINITY };
+	int reporting[5] = { 1, 1, 1, 1, 0 };
+	bool withheld[5] = { false, false, false, false, false };
+	struct series s;
+	char *text;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.area, sizeof(s.area), "KU091");
+	snprintf(s.indicator, sizeof(s.indicator), "x");
+	snprintf(s.unit, sizeof(s.unit), "a\"b\\c\n");
+	s.start = 0;
+	s.end = 300;
+	s.step = 60;
+	s.n_points = 5;
+	s.times = times;
+	s.periods = periods;
+	s.values = values;
+	s.reporting = reporting;
+	s.is_withheld = withheld;
+	s.last_reporting = 1;
+	s.expected = 1;
 	text = series_format_json(&s, &len);
-	CHECK(
-	    strstr(text, "[[1767225600,66.66666666666666],[1767312000,100]]") !=
-	    NULL);
-	CHECK(strstr(text, "\"suppressed\":false,\"suppressed_points\":[]}") !=
-	      NULL);
-	CHECK(strstr(text, "\"reporting\":2,\"expected\":3") != NULL);
+	CHECK_STR(text, "{\"area\":\"KU091\",\"indicator\":\"x\",\"unit\":"
+	                "\"a\\\"b\\\\c\\u000a\",\"start\":0,\"end\":300,"
+	                "\"step\":60,\"points\":[[0,0.1],[60,1e-07],"
+	                "[120,0.3333333333333333],[180,-2.5],[240,null]],"
+	                "\"periods\":[\"1970-01\",\"1970-01\",\"1970-01\","
+	                "\"1970-01\",\"1970-01\"],\"reported\":[1,1,1,1,0],"
+	                "\"reporting\":1,\"expected\":1,\"suppressed\":false,"
+	                "\"suppressed_points\":[]}");
 	free(text);
 	text = series_format_csv(&s, &len);
 	CHECK_STR(text, "time,value\n"
-	                "2026-01-01T00:00:00Z,66.66666666666666\n"
-	                "2026-01-02T00:00:00Z,100\n");
+	                "1970-01-01T00:00:00Z,0.1\n"
+	                "1970-01-01T00:01:00Z,1e-07\n"
+	                "1970-01-01T00:02:00Z,0.3333333333333333\n"
+	                "1970-01-01T00:03:00Z,-2.5\n"
+	                "1970-01-01T00:04:00Z,\n");
 	free(text);
-	series_reset(&s);
-	CHECK(get("KU092", "gp_open", T0, T0 + DAY, "86400", true, &s) == 0);
-	text = series_format_csv(&s, &len);
-	CHECK_STR(text, "time,value\n2026-01-01T00:00:00Z,\n");
-	free(text);
-	series_reset(&s);
-}
-
-/* store_rrd_fetch reads what librrd's own xport reads. */
-static void
-test_fetch_matches_xport(void)
-{
-	static const char *const areas[] = { "KU091", "KU049", "KU092",
-		                             "KU853" };
-	static const char *const ds[] = { "contacts", "staff_fte" };
-	const unsigned long steps[] = { 3600, DAY };
-	size_t k, a, d, t, n_bad = 0, n_known = 0;
-
-	for (k = 0; k < 2; k++) {
-		struct rrd_grid g;
-		struct rrd_block b;
-		struct error err = { 0 };
-		const char *xa[8], *xd[8];
-		double *out;
-
-		CHECK(store_rrd_grid(3600, T0 - DAY, T0 + 11 * DAY, steps[k],
-		                     NOW, &g) == 0);
-		CHECK(g.step == steps[k]);
-		out = calloc(2 * 4 * g.n_points, sizeof(*out));
-		CHECK(store_rrd_fetch(rrd, areas, 4, ds, 2, &g, out, &err) ==
-		      0);
-		for (a = 0; a < 4; a++)
-			for (d = 0; d < 2; d++) {
-				xa[a * 2 + d] = areas[a];
-				xd[a * 2 + d] = ds[d];
-			}
-		CHECK(store_rrd_xport(rrd, xa, xd, 8, g.start,
-		                      g.start + (time_t)(g.n_points * g.step),
-		                      g.step, &b, &err) == 0);
-		CHECK(b.step == g.step);
-		for (t = 0; t < b.n_points; t++) {
-			time_t at = b.start + (time_t)(t * b.step);
-			size_t i;
-
-			if (at < g.start)
-				continue;
-			i = (size_t)(at - g.start) / g.step;
-			if (i >= g.n_points)
-				break;
-			for (a = 0; a < 4; a++)
-				for (d = 0; d < 2; d++) {
-					double
-					    x = out[(d * 4 + a) * g.n_points +
-					            i],
-					    y = b.data[t * 8 + a * 2 + d];
-
-					n_known += !isnan(x);
-					if (!(x == y || (isnan(x) && isnan(y))))
-						n_bad++;
-				}
-		}
-		CHECK(n_bad == 0);
-		rrd_block_reset(&b);
-		free(out);
-	}
-	CHECK(n_known > 0);
-}
-
-/* A file updated in place shows through the kept mapping; one replaced
- * (a measure added) is reopened. */
-static void
-test_fetch_sees_changes(void)
-{
-	static const char *const area[] = { "KU853" };
-	const char *ds[] = { "contacts", "outreach" };
-	struct measure *m = calloc(cat->n_measures + 1, sizeof(*m));
-	struct rrd_grid g = { T0, 3600, 12 * 24 };
-	struct error err = { 0 };
-	double out[2 * 12 * 24], v[16];
-	time_t t = T0 + N_DAYS * DAY + 3600;
-	size_t i, n_m = cat->n_measures;
-
-	CHECK(store_rrd_fetch(rrd, area, 1, ds, 1, &g, out, &err) == 0);
-	CHECK_NEAR(out[N_DAYS * 24 - 1], 20, 0);
-	CHECK(isnan(out[N_DAYS * 24]));
-	/* in place */
-	for (i = 0; i < n_m; i++)
-		v[i] = 77;
-	CHECK(store_rrd_update(rrd, "KU853", cat->measures, n_m, &t, v, 1,
-	                       &err) == 0);
-	CHECK(store_rrd_fetch(rrd, area, 1, ds, 1, &g, out, &err) == 0);
-	CHECK_NEAR(out[N_DAYS * 24], 77, 0);
-	/* replaced: a new data source */
-	memcpy(m, cat->measures, n_m * sizeof(*m));
-	snprintf(m[n_m].id, sizeof(m[n_m].id), "outreach");
-	m[n_m].min = 0;
-	m[n_m].max = 100;
-	CHECK(store_rrd_prepare(rrd, "KU853", m, n_m + 1, 3 * DAY, T0, &err) ==
-	      0);
-	t += 3600;
-	for (i = 0; i <= n_m; i++)
-		v[i] = 88;
-	CHECK(store_rrd_update(rrd, "KU853", m, n_m + 1, &t, v, 1, &err) == 0);
-	CHECK(store_rrd_fetch(rrd, area, 1, ds, 2, &g, out, &err) == 0);
-	CHECK_NEAR(out[N_DAYS * 24 - 1], 20, 0); /* history kept */
-	CHECK_NEAR(out[N_DAYS * 24], 77, 0);
-	CHECK_NEAR(out[N_DAYS * 24 + 1], 88, 0);
-	CHECK(isnan(out[12 * 24 + N_DAYS * 24])); /* outreach before */
-	CHECK_NEAR(out[12 * 24 + N_DAYS * 24 + 1], 88, 0);
-	/* a grid not on the step is refused; a bad data source name too */
-	g.start = T0 + 1;
-	CHECK(store_rrd_fetch(rrd, area, 1, ds, 1, &g, out, &err) == -1);
-	g.start = T0;
-	ds[0] = "../x";
-	CHECK(store_rrd_fetch(rrd, area, 1, ds, 1, &g, out, &err) == -1);
-	free(m);
-}
-
-/* Files made under another storage.step have no archive at the grid's
- * step: they are read through rrd_xport, which consolidates. */
-static void
-test_fetch_other_step(void)
-{
-	static const char *const area[] = { "KU091" };
-	static const char *const ds[] = { "contacts" };
-	struct rrd_grid g = { T0, 3600, 48 };
-	struct error err = { 0 };
-	struct store_rrd *half;
-	char dir[128];
-	double out[48];
-	time_t *times = calloc(96, sizeof(*times));
-	double *values = calloc(96 * cat->n_measures, sizeof(*values));
-	size_t s, i, n_m = cat->n_measures;
-
-	snprintf(dir, sizeof(dir), "%s/half", root);
-	half = store_rrd_new(dir, 1800, NULL, &err);
-	CHECK(half != NULL);
-	if (half == NULL)
-		return;
-	for (s = 0; s < 96; s++) { /* every half hour, two days */
-		times[s] = T0 + (time_t)(s + 1) * 1800;
-		for (i = 0; i < n_m; i++)
-			values[s * n_m + i] = (double)(s / 2); /* per hour */
-	}
-	CHECK(store_rrd_prepare(half, "KU091", cat->measures, n_m, DAY, T0 - 1,
-	                        &err) == 0);
-	CHECK(store_rrd_update(half, "KU091", cat->measures, n_m, times, values,
-	                       96, &err) == 0);
-	CHECK(store_rrd_fetch(half, area, 1, ds, 1, &g, out, &err) == 0);
-	for (s = 0; s < 48; s++)
-		CHECK_NEAR(out[s], (double)s, 0);
-	store_rrd_free(half);
-	free(times);
-	free(values);
-}
-
-#define N_READERS 4
-#define N_READS 150
-
-struct reading {
-	int n_bad, n_done;
-};
-
-/* Reads the country's contacts over the ten days again and again: the
- * history must come back whole while files change underneath. */
-static void *
-read_loop(void *arg)
-{
-	static const char *const areas[] = { "KU091", "KU049", "KU092", "KU853",
-		                             "KU005" };
-	static const char *const ds[] = { "contacts", "gp_open" };
-	struct reading *r = arg;
-	struct rrd_grid g = { T0, DAY, N_DAYS };
-	double out[2 * 5 * N_DAYS];
-	int k, d;
-
-	for (k = 0; k < N_READS; k++) {
-		struct error err = { 0 };
-
-		if (store_rrd_fetch(rrd, areas, 5, ds, 2, &g, out, &err) < 0) {
-			r->n_bad++;
-			continue;
-		}
-		for (d = 0; d < N_DAYS; d++)
-			if (out[0 * N_DAYS + d] != 100 + d ||
-			    out[1 * N_DAYS + d] != (d == 0 ? 4 : 50) ||
-			    !isnan(out[2 * N_DAYS + d]) ||
-			    out[5 * N_DAYS + 1 * N_DAYS + d] != d % 2)
-				r->n_bad++;
-		r->n_done++;
-	}
-	return NULL;
-}
-
-static void
-test_fetch_threads(void)
-{
-	struct reading r[N_READERS];
-	pthread_t th[N_READERS];
-	struct error err = { 0 };
-	double v[16];
-	time_t t = T0 + N_DAYS * DAY;
-	size_t i, n_m = cat->n_measures;
-	int k, n_bad = 0, n_done = 0;
-
-	for (i = 0; i < n_m; i++)
-		v[i] = 9;
-	memset(r, 0, sizeof(r));
-	for (k = 0; k < N_READERS; k++)
-		CHECK(pthread_create(&th[k], NULL, read_loop, &r[k]) == 0);
-	/* meanwhile: updates in place, and files appearing */
-	for (k = 0; k < 200; k++) {
-		t += 60;
-		if (store_rrd_update(rrd, "KU091", cat->measures, n_m, &t, v, 1,
-		                     &err) < 0)
-			n_bad++;
-	}
-	write_area("KU005", T0 + 20 * DAY, 1);
-	for (k = 0; k < N_READERS; k++) {
-		pthread_join(th[k], NULL);
-		n_bad += r[k].n_bad;
-		n_done += r[k].n_done;
-	}
-	CHECK(n_bad == 0);
-	CHECK(n_done == N_READERS * N_READS);
-}
-
-/* --- through rrdcached: reads flush first --- */
-
-static void
-test_fetch_rrdcached(void)
-{
-	static const char *const area[] = { "KU091" };
-	static const char *const ds[] = { "contacts" };
-	struct rrd_grid g = { T0, 3600, 24 };
-	struct error err = { 0 };
-	struct store_rrd *st;
-	char dir[128], addr[200];
-	double out[24], v[16];
-	time_t t;
-	size_t i, n_m = cat->n_measures;
-	pid_t pid;
-
-	snprintf(dir, sizeof(dir), "%s/cached", root);
-	mkdir(dir, 0755);
-	pid = fixture_rrdcached_start(dir, addr, sizeof(addr));
-	CHECK(pid > 0);
-	if (pid <= 0)
-		return;
-	st = store_rrd_new(dir, 3600, addr, &err);
-	CHECK(st != NULL);
-	CHECK(store_rrd_prepare(st, "KU091", cat->measures, n_m, DAY, T0 - 1,
-	                        &err) == 0);
-	for (t = T0 + 3600; t <= T0 + 12 * 3600; t += 3600) {
-		for (i = 0; i < n_m; i++)
-			v[i] = (double)(t - T0) / 3600;
-		CHECK(store_rrd_update(st, "KU091", cat->measures, n_m, &t, v,
-		                       1, &err) == 0);
-	}
-	CHECK(store_rrd_fetch(st, area, 1, ds, 1, &g, out, &err) == 0);
-	for (i = 0; i < 12; i++)
-		CHECK_NEAR(out[i], (double)(i + 1), 0);
-	CHECK(isnan(out[12]));
-	/* more after the file is open: flushed again */
-	t = T0 + 13 * 3600;
-	for (i = 0; i < n_m; i++)
-		v[i] = 42;
-	CHECK(store_rrd_update(st, "KU091", cat->measures, n_m, &t, v, 1,
-	                       &err) == 0);
-	CHECK(store_rrd_fetch(st, area, 1, ds, 1, &g, out, &err) == 0);
-	CHECK_NEAR(out[12], 42, 0);
-	store_rrd_free(st);
-	CHECK(fixture_rrdcached_stop(pid));
 }
 
 int
 main(void)
 {
 	setup();
-	RUN(test_municipality_exact);
-	RUN(test_region_ratio_of_sums);
-	RUN(test_measure_vs_indicator);
-	RUN(test_suppression);
-	RUN(test_suppressible);
-	RUN(test_reporting_rate);
+	RUN(test_resolve_defaults);
+	RUN(test_resolve_months_inclusive);
+	RUN(test_resolve_seconds);
+	RUN(test_resolve_too_many);
 	RUN(test_resolve_errors);
-	RUN(test_point_limit);
-	RUN(test_grid_choice);
-	RUN(test_format);
-	RUN(test_fetch_matches_xport);
-	RUN(test_fetch_other_step);
-	RUN(test_fetch_threads);
-	if (fixture_has_rrdcached())
-		RUN(test_fetch_rrdcached);
-	else
-		printf("skip test_fetch_rrdcached (rrdcached not installed)\n");
-	RUN(test_fetch_sees_changes); /* changes KU853: last */
-	teardown();
+	RUN(test_compute_region_ratio);
+	RUN(test_compute_measure);
+	RUN(test_compute_reporting_rate);
+	RUN(test_compute_suppression);
+	RUN(test_suppressible);
+	RUN(test_compute_seconds);
+	RUN(test_format_monthly);
+	RUN(test_format_seconds);
+	RUN(test_format_edges);
+	matrix_free(mx);
+	catalog_unref(cat);
 	return check_done();
 }

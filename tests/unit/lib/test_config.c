@@ -35,7 +35,6 @@ check_defaults(const struct config *c)
 	CHECK_STR(c->tls_cert_path, "");
 	CHECK_STR(c->tls_key_path, "");
 	CHECK_STR(c->storage_dir, "var");
-	CHECK(c->step_s == 3600);
 	CHECK_STR(c->rrdcached, "");
 	CHECK(c->interval_s == 300);
 	CHECK(c->timeout_s == 10);
@@ -61,7 +60,6 @@ check_same(const struct config *a, const struct config *b)
 	CHECK_STR(a->tls_cert_path, b->tls_cert_path);
 	CHECK_STR(a->tls_key_path, b->tls_key_path);
 	CHECK_STR(a->storage_dir, b->storage_dir);
-	CHECK(a->step_s == b->step_s);
 	CHECK_STR(a->rrdcached, b->rrdcached);
 	CHECK(a->interval_s == b->interval_s);
 	CHECK(a->timeout_s == b->timeout_s);
@@ -105,7 +103,7 @@ test_every_key(void)
 	const char *text =
 	    "[server]\nlisten = [::1]:9090\nmax_connections = "
 	    "10\nper_ip_connections = 2\nconnection_timeout = 5\npublic = "
-	    "no\n[storage]\ndir = /srv/kuntamon\nstep = 60\nrrdcached = "
+	    "no\n[storage]\ndir = /srv/kuntamon\nrrdcached = "
 	    "unix:/run/rrdcached.sock\n[collect]\ninterval = 120\ntimeout = "
 	    "3\nconcurrency = 4\nmax_body = 2048\nontime_days = "
 	    "0\n[catalog]\nregions = r.csv\nmunicipalities = m.csv\nmeasures = "
@@ -119,7 +117,6 @@ test_every_key(void)
 	CHECK(cfg.connection_timeout_s == 5);
 	CHECK(cfg.is_public == false);
 	CHECK_STR(cfg.storage_dir, "/srv/kuntamon");
-	CHECK(cfg.step_s == 60);
 	CHECK_STR(cfg.rrdcached, "unix:/run/rrdcached.sock");
 	CHECK(cfg.interval_s == 120);
 	CHECK(cfg.timeout_s == 3);
@@ -146,7 +143,6 @@ static const struct {
 	  offsetof(struct config, per_ip_connections), 0, 1, 100000 },
 	{ "server", "connection_timeout",
 	  offsetof(struct config, connection_timeout_s), 0, 1, 3600 },
-	{ "storage", "step", offsetof(struct config, step_s), 0, 1, 86400 },
 	{ "collect", "interval", offsetof(struct config, interval_s), 0, 1,
 	  86400 },
 	{ "collect", "timeout", offsetof(struct config, timeout_s), 0, 1,
@@ -504,10 +500,24 @@ test_long_lines(void)
 	CHECK(err.line == 2);
 
 	/* An earlier error stays the one reported. */
-	snprintf(text, sizeof(text), "[storage]\nstep = 0\n%s\n", value);
+	snprintf(text, sizeof(text), "[collect]\ninterval = 0\n%s\n", value);
 	CHECK(parse_str(text, &cfg, &err) == -1);
 	CHECK(err.line == 2);
-	CHECK_STR(err.msg, "[storage] step: 0 is below the minimum 1");
+	CHECK_STR(err.msg, "[collect] interval: 0 is below the minimum 1");
+}
+
+/* v1's [storage] step is refused with the line and the reason (SPEC §2). */
+static void
+test_step_is_gone(void)
+{
+	struct config cfg;
+	struct error err;
+
+	CHECK(parse_str("[storage]\ndir = v\n\nstep = 3600\n", &cfg, &err) ==
+	      -1);
+	CHECK(err.line == 4);
+	CHECK(strstr(err.msg, "[storage] step is gone") != NULL);
+	CHECK(strstr(err.msg, "one point a day") != NULL);
 }
 
 static void
@@ -573,12 +583,12 @@ test_load(void)
 
 	/* A bad file: FILE:LINE, and cfg untouched. */
 	CHECK(write_file(path, "[collect]\n\ninterval = 0\n") == 0);
-	cfg.step_s = 123;
+	cfg.interval_s = 123;
 	CHECK(config_load(path, &cfg, &err) == -1);
 	CHECK_STR(err.file, path);
 	CHECK(err.line == 3);
 	CHECK_STR(err.msg, "[collect] interval: 0 is below the minimum 1");
-	CHECK(cfg.step_s == 123);
+	CHECK(cfg.interval_s == 123);
 
 	/* Missing, a directory, too big. */
 	snprintf(path, sizeof(path), "%s/missing.conf", conf_dir);
@@ -825,6 +835,7 @@ main(void)
 	}
 	RUN(test_defaults);
 	RUN(test_every_key);
+	RUN(test_step_is_gone);
 	RUN(test_int_bounds);
 	RUN(test_bool);
 	RUN(test_listen);

@@ -1,0 +1,392 @@
+/*
+ * ctl_import.c: kuntamonctl import FILE.csv, figures in the import format
+ * (area,period,measure,value) for any periods, earlier ones too.
+ *
+ * All rows or none: the whole file is parsed and checked before anything
+ * is written, and every figure goes to SQLite in one transaction that is
+ * rolled back on any failure. The figures are classified against those
+ * held as ingest does (an equal value is no change; a changed one that was
+ * held is a revision, its old value going to the history), loaded inside
+ * that transaction so that nothing another writer commits meanwhile is
+ * classified against a stale copy. The RRD files are derived: after the
+ * commit, each touched municipality's file is rebuilt once from the
+ * figures, through ingest_rebuild, the daemon's own rebuild path. Should a
+ * rebuild fail, the figures stand and the file stays marked for the
+ * daemon's start-up repair.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "csv.h"
+#include "ctl.h"
+#include "ingest.h"
+#include "matrix.h"
+#include "timespec.h"
+#include "xmalloc.h"
+
+/* Larger than any history we know of (the demo's two years for every
+ * municipality are 3 MB), small enough to hold in memory. */
+#define IMPORT_MAX_BYTES (1024L * 1024 * 1024)
+
+struct row {
+	int area, period, measure, line;
+	double value;
+};
+
+struct import {
+	const struct catalog *cat;
+	int last_period; /* the current month: later ones are the future */
+	struct row *rows;
+	size_t n_rows, cap;
+	bool is_header_seen;
+};
+
+static int
+usage(void)
+{
+	fputs("usage: kuntamonctl import FILE.csv "
+	      "(area,period,measure,value)\n",
+	      stderr);
+	return 2;
+}
+
+/* One record of the file: the header first, then a row to check. */
+static int
+take_row(void *ctx, int line, char **f, size_t n, struct error *err)
+{
+	struct import *im = ctx;
+	const struct catalog *cat = im->cat;
+	const struct measure *m;
+	struct row r;
+	char *end;
+
+	if (!im->is_header_seen) {
+		im->is_header_seen = true;
+		if (n != 4 || strcmp(f[0], "area") != 0 ||
+		    strcmp(f[1], "period") != 0 ||
+		    strcmp(f[2], "measure") != 0 || strcmp(f[3], "value") != 0)
+			return error_set(
+			    err, line,
+			    "header must be area,period,measure,value");
+		return 0;
+	}
+	if (n != 4)
+		return error_set(err, line, "expected 4 fields, got %zu", n);
+	r.line = line;
+	r.area = catalog_find_area(cat, f[0]);
+	if (r.area < 0 || cat->areas[r.area].level != AREA_MUNICIPALITY)
+		return error_set(err, line, "unknown municipality \"%.16s\"",
+		                 f[0]);
+	if (period_parse(f[1], &r.period) < 0)
+		return error_set(err, line, "period \"%.16s\" is not YYYY-MM",
+		                 f[1]);
+	if (r.period > im->last_period)
+		return error_set(err, line, "period %s is in the future", f[1]);
+	r.measure = catalog_find_measure(cat, f[2]);
+	if (r.measure < 0)
+		return error_set(err, line, "unknown measure \"%.32s\"", f[2]);
+	m = &cat->measures[r.measure];
+	/* strtod alone would take " 12", "0x1p3", "nan" and "inf" */
+	errno = 0;
+	r.value = strtod(f[3], &end);
+	if (f[3][0] == '\0' || f[3][0] == ' ' || f[3][0] == '\t' ||
+	    *end != '\0' || errno != 0 || !isfinite(r.value) ||
+	    strpbrk(f[3], "xX") != NULL)
+		return error_set(err, line, "value \"%.32s\" is not a number",
+		                 f[3]);
+	if (r.value < m->min || r.value > m->max)
+		return error_set(err, line, "%s = %g is outside [%g, %g]",
+		                 m->id, r.value, m->min, m->max);
+	if (im->n_rows == im->cap) {
+		im->cap = im->cap ? im->cap * 2 : 4096;
+		im->rows = xreallocarray(im->rows, im->cap, sizeof(*im->rows));
+	}
+	im->rows[im->n_rows++] = r;
+	return 0;
+}
+
+/* By area, period and measure: a group of one (area, period) is then a
+ * run, and a duplicate sits next to its first (the earlier line). */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->area != y->area)
+		return x->area < y->area ? -1 : 1;
+	if (x->period != y->period)
+		return x->period < y->period ? -1 : 1;
+	if (x->measure != y->measure)
+		return x->measure < y->measure ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The whole file, at most IMPORT_MAX_BYTES; NULL with errno. */
+static char *
+read_whole(const char *path, size_t *out_len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
+	int saved;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : (size_t)1 << 20;
+			if (cap > (size_t)IMPORT_MAX_BYTES + 65536) {
+				errno = EFBIG;
+				goto fail;
+			}
+			data = xrealloc(data, cap);
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		errno = EIO;
+		goto fail;
+	}
+	fclose(f);
+	*out_len = len;
+	return data;
+fail:
+	saved = errno;
+	fclose(f);
+	free(data);
+	errno = saved;
+	return NULL;
+}
+
+/* Parses and checks the whole file into im->rows, sorted; prints
+ * FILE:LINE: what is wrong and returns -1 at the first bad row. */
+static int
+parse_file(struct import *im, const char *file)
+{
+	struct error err = { 0 };
+	char *data;
+	size_t len = 0, i;
+	int rc = -1;
+
+	if ((data = read_whole(file, &len)) == NULL) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (csv_parse(data, len, take_row, im, &err) < 0) {
+		fprintf(stderr, "%s:%d: %s\n", file, err.line, err.msg);
+		goto out;
+	}
+	if (!im->is_header_seen) {
+		fprintf(stderr,
+		        "%s:1: empty file; the header must be "
+		        "area,period,measure,value\n",
+		        file);
+		goto out;
+	}
+	qsort(im->rows, im->n_rows, sizeof(*im->rows), row_cmp);
+	for (i = 1; i < im->n_rows; i++) {
+		const struct row *a = &im->rows[i - 1], *b = &im->rows[i];
+
+		if (a->area == b->area && a->period == b->period &&
+		    a->measure == b->measure) {
+			fprintf(stderr, "%s:%d: duplicate of line %d\n", file,
+			        b->line, a->line);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(data);
+	return rc;
+}
+
+struct tally {
+	size_t n_new, n_revised, n_unchanged, n_files, n_failed;
+};
+
+/* Records every (area, period) group whose figures differ from those
+ * held, in one transaction, and sets them in fig->mx; marks the areas
+ * touched. 0, or -1 (printed) with nothing written. */
+static int
+write_figures(struct ctl *c, struct ingest_figures *fig,
+              const struct import *im, time_t now, bool *touched,
+              struct tally *t)
+{
+	const struct catalog *cat = c->cat;
+	struct db_change *changes;
+	struct error err = { 0 };
+	size_t i, j, k;
+	bool is_open = false;
+	int rc = -1;
+
+	changes = xcalloc(cat->n_measures + 1, sizeof(*changes));
+	if (store_db_begin_atomic(c->db) < 0) {
+		fprintf(stderr, "cannot start a database transaction\n");
+		goto out;
+	}
+	is_open = true;
+	/* Inside the transaction (BEGIN IMMEDIATE holds the write lock), so
+	 * the figures classified against are those the commit replaces. */
+	if (ingest_figures_init(fig, c->cat, c->db, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto out;
+	}
+	for (i = 0; i < im->n_rows; i = j) {
+		const struct row *g = &im->rows[i];
+		struct db_outcome o = { 0 };
+		size_t n_changes = 0;
+		bool is_held;
+
+		for (j = i; j < im->n_rows && im->rows[j].area == g->area &&
+		            im->rows[j].period == g->period;
+		     j++) {
+			const struct row *r = &im->rows[j];
+			double old =
+			    matrix_get(fig->mx, r->area, r->period, r->measure);
+
+			if (old == r->value) {
+				t->n_unchanged++;
+				continue;
+			}
+			changes[n_changes].measure =
+			    cat->measures[r->measure].id;
+			changes[n_changes].value = r->value;
+			changes[n_changes].is_revision = !isnan(old);
+			if (isnan(old))
+				t->n_new++;
+			else
+				t->n_revised++;
+			n_changes++;
+		}
+		if (n_changes == 0)
+			continue; /* as held: nothing to record */
+		is_held = matrix_received(fig->mx, g->area, g->period) != 0;
+		o.area = cat->areas[g->area].code;
+		/* A period first reported by this import counts as reported
+		 * at its end (capped at now), as v1 did: importing history
+		 * must not make every past period late for the reporting
+		 * rate. A revision of a held period happens now, so its
+		 * history says truly when the old value was replaced. */
+		o.time = now;
+		if (!is_held && period_end(g->period) < now)
+			o.time = period_end(g->period);
+		o.source = "import";
+		o.period = g->period;
+		o.n_accepted = j - i;
+		o.changes = changes;
+		o.n_changes = n_changes;
+		if (store_db_record(c->db, &o) < 0) {
+			char p[8];
+
+			period_format(g->period, p, sizeof(p));
+			fprintf(stderr,
+			        "%s %s: the figures could not be stored; "
+			        "nothing was imported\n",
+			        o.area, p);
+			goto out;
+		}
+		for (k = i; k < j; k++)
+			matrix_set(fig->mx, im->rows[k].area,
+			           im->rows[k].period, im->rows[k].measure,
+			           im->rows[k].value, o.time);
+		touched[g->area] = true;
+	}
+	/* a failed commit rolls back by itself */
+	if ((rc = store_db_commit(c->db)) < 0)
+		fprintf(stderr, "the database commit failed; nothing was "
+		                "imported\n");
+	is_open = false;
+out:
+	if (is_open)
+		store_db_rollback(c->db);
+	free(changes);
+	return rc;
+}
+
+/* Rebuilds each touched area's file once, from the figures of fig. */
+static void
+rebuild_files(struct ctl *c, struct ingest_figures *fig, const bool *touched,
+              struct tally *t)
+{
+	const struct catalog *cat = c->cat;
+	struct ingest_ctx ictx = { 0 };
+	struct error err = { 0 };
+	size_t a;
+
+	ictx.cat = cat;
+	ictx.rrd = c->rrd;
+	ictx.db = c->db;
+	ictx.fig = fig;
+	for (a = cat->first_municipality; a < cat->n_areas; a++) {
+		if (!touched[a])
+			continue;
+		if (ingest_rebuild(&ictx, (int)a, &err) < 0) {
+			fprintf(stderr,
+			        "%s: cannot rewrite its RRD file: %s (the "
+			        "figures are imported; kuntamond rebuilds the "
+			        "file when it starts)\n",
+			        cat->areas[a].code, err.msg);
+			t->n_failed++;
+			continue;
+		}
+		store_db_clean(c->db, cat->areas[a].code);
+		t->n_files++;
+	}
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int
+ctl_import(struct ctl *c, int argc, char **argv)
+{
+	struct import im = { 0 };
+	struct ingest_figures fig = { 0 };
+	struct tally t = { 0 };
+	struct timespec t0;
+	bool *touched = NULL;
+	const char *file;
+	time_t now;
+	int status = 1;
+
+	if (argc != 2)
+		return usage();
+	file = argv[1];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	now = time(NULL);
+	im.cat = c->cat;
+	im.last_period = period_of(now);
+	if (parse_file(&im, file) < 0)
+		goto out;
+	if (ctl_open_stores(c) < 0)
+		goto out;
+	touched = xcalloc(c->cat->n_areas + 1, sizeof(*touched));
+	if (write_figures(c, &fig, &im, now, touched, &t) < 0)
+		goto out;
+	rebuild_files(c, &fig, touched, &t);
+	printf("%s: %zu rows: %zu figures new, %zu revised, %zu unchanged; "
+	       "%zu RRD files rebuilt; %.2f s\n",
+	       file, im.n_rows, t.n_new, t.n_revised, t.n_unchanged, t.n_files,
+	       seconds_since(&t0));
+	status = t.n_failed > 0 ? 1 : 0;
+out:
+	ingest_figures_reset(&fig);
+	free(touched);
+	free(im.rows);
+	return status;
+}
