@@ -31,6 +31,7 @@
 #include "catalog.h"
 #include "figure.h"
 #include "lang.h"
+#include "number.h"
 #include "reporting.h"
 #include "respond.h"
 #include "routes.h"
@@ -89,7 +90,7 @@ add_row(cJSON *arr, const struct catalog *cat, int area, int period,
 {
 	const struct area *a = &cat->areas[area];
 	cJSON *o = must(cJSON_CreateObject());
-	char text[16];
+	char text[NUMBER_TEXT_MAX];
 
 	cJSON_AddItemToArray(arr, o);
 	must(cJSON_AddStringToObject(o, "area", a->code));
@@ -97,8 +98,10 @@ add_row(cJSON *arr, const struct catalog *cat, int area, int period,
 	if (a->level == AREA_MUNICIPALITY && a->region >= 0)
 		must(cJSON_AddStringToObject(o, "region",
 		                             cat->areas[a->region].code));
+	/* the series' bytes for the same number (number.h) */
 	if (f->flag == FIGURE_OK)
-		must(cJSON_AddNumberToObject(o, "value", f->value));
+		must(cJSON_AddRawToObject(
+		    o, "value", number_format(f->value, text, sizeof(text))));
 	else
 		must(cJSON_AddNullToObject(o, "value"));
 	must(cJSON_AddBoolToObject(o, "suppressed",

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "number.h"
 #include "series.h"
 #include "timespec.h"
 #include "xmalloc.h"
@@ -239,22 +240,6 @@ series_reset(struct series *s)
 
 /* --- formatting --- */
 
-/* The shortest of %.15g..%.17g that reads back as v; "" if not finite. */
-static void
-format_number(double v, char *out, size_t size)
-{
-	int prec;
-
-	out[0] = '\0';
-	if (!isfinite(v))
-		return;
-	for (prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
-	}
-}
-
 static void
 put_json_string(struct buf *b, const char *s)
 {
@@ -295,7 +280,7 @@ series_format_json(const struct series *s, size_t *out_len)
 		buf_printf(&b, ",\"step\":%lu", s->step);
 	buf_puts(&b, ",\"points\":[");
 	for (t = 0; t < s->n_points; t++) {
-		format_number(s->values[t], num, sizeof(num));
+		number_format(s->values[t], num, sizeof(num));
 		buf_printf(&b, "%s[%lld,%s]", t > 0 ? "," : "",
 		           (long long)s->times[t],
 		           num[0] != '\0' ? num : "null");
@@ -347,7 +332,7 @@ series_format_csv(const struct series *s, size_t *out_len)
 			period_format(s->periods[t], when, sizeof(when));
 		else
 			format_time(s->times[t], when, sizeof(when));
-		format_number(s->values[t], num, sizeof(num));
+		number_format(s->values[t], num, sizeof(num));
 		buf_printf(&b, "%s,%s\n", when, num);
 	}
 	return buf_detach(&b, out_len);
