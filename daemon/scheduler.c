@@ -161,6 +161,10 @@ reindex(struct scheduler *s, struct catalog *cat, int interval_s)
 		for (j = 0; j < n_old; j++)
 			if (strcmp(from[j].area, cat->areas[i].code) == 0) {
 				s->state[i] = from[j];
+				/* a new catalog may judge the same bytes
+				 * otherwise: fetch every document whole once */
+				s->state[i].etag[0] = '\0';
+				s->state[i].last_modified[0] = '\0';
 				break;
 			}
 	}
