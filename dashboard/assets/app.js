@@ -2,15 +2,20 @@
  * app.js: the dashboard's one script. The server sends each page as a
  * skeleton (language, title, heading, which page and area); this draws the
  * rest from the JSON API: /api/v1/catalog for names, /api/v1/latest for the
- * map and the tables, /api/v1/series for the data tables behind the
- * charts, /api/v1/health for collection. Charts are SVG images rendered by
- * the server (/chart/AREA/ID.svg).
+ * headline cards, the map and the tables, /api/v1/series (one point per
+ * month) for the data tables behind the charts, /api/v1/health for
+ * collection. Charts are SVG images rendered by the server
+ * (/chart/AREA/ID.svg) from the same monthly figures.
  *
- * Invariants: no figure is formatted anywhere else (Intl, per language);
- * a withheld value is shown as "< 5", never as a number; text from the
- * server goes into the page as text nodes, never as HTML; every chart is
- * followed by a table of the same figures; nothing here needs inline
- * script or style, so the page's Content-Security-Policy stays 'self'.
+ * Invariants: every figure shown names the period (month) it describes,
+ * and is the API's number for that (area, indicator, period), never
+ * recomputed here: a region's or the country's figure also says how many
+ * of its municipalities reported it; no figure is formatted anywhere else
+ * (Intl, per language); a withheld value is shown as "< 5", never as a
+ * number; text from the server goes into the page as text nodes, never as
+ * HTML; every chart is followed by a table of the same figures; nothing
+ * here needs inline script or style, so the page's
+ * Content-Security-Policy stays 'self'.
  */
 
 const LANGS = ['fi', 'sv', 'en'];
@@ -89,6 +94,15 @@ function t(key, vars) {
 	return s;
 }
 
+/* t() whose placeholders may be nodes ("{month}:" with a <time>): a list
+ * of strings and nodes for h(). */
+function tNodes(key, vars) {
+	return t(key).split(/(\{\w+\})/).filter((p) => p !== '').map((p) => {
+		const m = p.match(/^\{(\w+)\}$/);
+		return m && m[1] in vars ? vars[m[1]] : p;
+	});
+}
+
 function nameOf(o) {
 	if (!o || !o.name)
 		return '';
@@ -150,9 +164,11 @@ function latest(indicator, level, region) {
 	return api('/api/v1/latest', { indicator, level, region, lang: S.lang });
 }
 
+/* One point per month (period), with how many municipalities are behind
+ * each: the same numbers /api/v1/latest gives for the same period. */
 function series(area, id) {
 	return api('/api/v1/series', {
-		area, indicator: id, start: S.range.start, end: 'now',
+		area, indicator: id, start: S.range.start, end: 'now', step: 'month',
 	});
 }
 
@@ -230,6 +246,22 @@ function formatPeriod(p, style) {
 	}).format(periodDate(p));
 }
 
+/* A period as a <time datetime="YYYY-MM">, so that what it describes is
+ * also machine-readable; a dash when there is none. */
+function periodNode(p, style) {
+	if (!p)
+		return h('span', { class: 'nodata' },
+			h('span', { 'aria-hidden': 'true' }, '–'),
+			h('span', { class: 'sr-only' }, t('no_data')));
+	return h('time', { datetime: p }, formatPeriod(p, style));
+}
+
+/* "280 of 308": the municipalities behind a region's or the country's
+ * figure, of those it has. */
+function reportedText(n, m) {
+	return t('n_of_m', { n: formatNumber(n || 0, 0), m: formatNumber(m, 0) });
+}
+
 function formatTime(sec) {
 	if (!sec)
 		return t('never');
@@ -265,37 +297,31 @@ function statusBadge(status) {
 		t(`status_${s}`));
 }
 
-/* ---- series: RRD points -> one value per calendar month ----------------- */
+/* ---- series: one row per period ---------------------------------------- */
 
-/* A point carries the start of its interval (a day, or a month for the
- * reporting rate). A month's value is the mean of its known points; a
- * month with any withheld point is withheld whole, so a mean can never
- * reveal a small count. Months before the first and after the last known
- * one are left out. */
-function monthly(s) {
-	const months = new Map();
+function periodOf(time) {
+	const d = new Date(time * 1000);
+	return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/* The API's monthly points as rows {period, value, suppressed, reported},
+ * taken as they are: the value of a period is the API's, never a mean
+ * formed here. A withheld point (suppressed_points) stays withheld.
+ * Periods before the first and after the last one that some municipality
+ * reported are left out (a reporting rate of 0 % before the history
+ * begins, or for the month not yet due, says nothing). */
+function periodRows(s) {
 	const withheld = new Set(s.suppressed_points || []);
-	for (const [time, v] of s.points || []) {
-		const d = new Date(time * 1000);
-		const key = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-		let m = months.get(key);
-		if (!m) {
-			m = { period: key, sum: 0, n: 0, suppressed: false };
-			months.set(key, m);
-		}
-		if (withheld.has(time))
-			m.suppressed = true;
-		else if (v !== null && v !== undefined) {
-			m.sum += v;
-			m.n += 1;
-		}
-	}
-	const rows = [...months.values()].map((m) => ({
-		period: m.period,
-		value: m.suppressed || m.n === 0 ? null : m.sum / m.n,
-		suppressed: m.suppressed,
-	}));
-	const known = (r) => r.value !== null || r.suppressed;
+	const rows = (s.points || []).map(([time, v], i) => {
+		const suppressed = withheld.has(time);
+		return {
+			period: (s.periods && s.periods[i]) || periodOf(time),
+			value: suppressed || v === null || v === undefined ? null : v,
+			suppressed,
+			reported: s.reported ? s.reported[i] : null,
+		};
+	});
+	const known = (r) => r.suppressed || (r.value !== null && r.reported !== 0);
 	let a = 0;
 	let b = rows.length;
 	while (a < b && !known(rows[a]))
@@ -440,11 +466,16 @@ function isChartable(id) {
 }
 
 /*
- * A chart card: heading, latest value, the chart image and, behind a
- * disclosure, the table of the same monthly figures. update() redraws it
- * for the current range.
+ * A chart card: heading, the figure of one period, the chart image and,
+ * behind a disclosure, the table of the same monthly figures, each row
+ * with its period and (for a region or the country) how many
+ * municipalities reported it. The period shown above the chart is the
+ * headline's (anchors: a promise of {id -> /api/v1/latest row}) where
+ * the card has one, so the card and the headline name the same period
+ * and number; otherwise the last period with a figure. update() redraws
+ * it for the current range.
  */
-function chartCard(area, id, headingLevel) {
+function chartCard(area, id, anchors) {
 	const def = S.indicators.get(id) || S.measures.get(id);
 	const unit = def ? def.unit : '';
 	const title = nameOf(def);
@@ -455,29 +486,43 @@ function chartCard(area, id, headingLevel) {
 	const details = h('details', null,
 		h('summary', null, t('show_table')), tableBox);
 	const card = h('section', { class: 'card chart-card', 'data-id': id },
-		h(headingLevel || 'h3', { class: 'card-title' }, title),
+		h('h3', { class: 'card-title' }, title),
 		latestEl, figure, details);
 
 	async function update() {
 		const rangeText = t(`range_${S.range.id}_long`);
 		let rows = [];
+		let expected = 0;
+		let anchor = null;
 		let error = null;
 		try {
-			rows = monthly(await series(area, id));
-			/* a month's mean of a count is still a count */
-			if (def && def.is_count)
-				for (const r of rows)
-					if (r.value !== null)
-						r.value = Math.round(r.value);
+			const [s, a] = await Promise.all([
+				series(area, id),
+				anchors ? anchors.then((m) => m.get(id) || null, () => null) : null,
+			]);
+			rows = periodRows(s);
+			expected = s.expected || 0;
+			anchor = a;
 		} catch (e) {
 			error = e;
 		}
-		const last = [...rows].reverse().find((r) => r.value !== null || r.suppressed);
+		/* a municipality is 1 of 1 or 0 of 1: only groups say how many */
+		const isGroup = expected > 1;
+		let shown = anchor && anchor.period
+			? rows.find((r) => r.period === anchor.period) : null;
+		if (!shown)
+			shown = [...rows].reverse().find((r) => r.value !== null || r.suppressed);
 		latestEl.replaceChildren();
-		if (last) {
+		if (shown) {
 			latestEl.append(h('span', { class: 'latest-label' },
-				t('month_value', { month: formatPeriod(last.period) })), ' ',
-				h('strong', null, valueNode(last.value, unit, last.suppressed, true)));
+				tNodes('month_value', { month: periodNode(shown.period) })), ' ',
+				h('strong', null, valueNode(shown.value, unit, shown.suppressed, true)));
+			if (isGroup && shown.reported !== null)
+				latestEl.append(' ', h('span', { class: 'latest-reported' },
+					t('reporting_of', {
+						n: formatNumber(shown.reported, 0),
+						m: formatNumber(expected, 0),
+					})));
 		} else {
 			latestEl.append(h('span', { class: 'muted' }, error ? t('error_loading') : t('no_data_range')));
 		}
@@ -490,18 +535,25 @@ function chartCard(area, id, headingLevel) {
 		} else {
 			figure.replaceChildren(barChart(rows, unit, alt));
 		}
+		const columns = [
+			{ label: t('col_month'), cell: (r) => periodNode(r.period) },
+			{
+				label: unit === '%' ? t('col_value') : `${t('col_value')} (${unitText(unit)})`,
+				num: true,
+				cell: (r) => valueNode(r.value, unit, r.suppressed),
+			},
+		];
+		if (isGroup)
+			columns.push({
+				label: t('col_reported'),
+				num: true,
+				cell: (r) => (r.reported === null ? '–' : reportedText(r.reported, expected)),
+			});
 		tableBox.replaceChildren(rows.length === 0
 			? h('p', { class: 'muted' }, t('no_data_range'))
 			: dataTable({
 				caption: t('table_caption', { name: title, area: areaName, range: rangeText }),
-				columns: [
-					{ label: t('col_month'), cell: (r) => formatPeriod(r.period, 'short') },
-					{
-						label: unit === '%' ? t('col_value') : `${t('col_value')} (${unitText(unit)})`,
-						num: true,
-						cell: (r) => valueNode(r.value, unit, r.suppressed),
-					},
-				],
+				columns,
 				rows: rows.slice().reverse(),
 			}));
 	}
@@ -529,9 +581,10 @@ function barChart(rows, unit, alt) {
 	return h('div', { class: 'bars-box' }, scale, bars, h('span'), axis);
 }
 
-function chartGrid(area, ids, headingLevel) {
+/* The chart cards of area's ids; anchors as for chartCard. */
+function chartGrid(area, ids, anchors) {
 	const cards = ids.filter((id) => S.indicators.has(id) || S.measures.has(id))
-		.map((id) => chartCard(area, id, headingLevel));
+		.map((id) => chartCard(area, id, anchors));
 	const grid = h('div', { class: 'chart-grid' }, cards.map((c) => c.card));
 	return { grid, update: () => Promise.all(cards.map((c) => c.update())) };
 }
@@ -599,23 +652,24 @@ function kpiCards(rows) {
 		if (!ind)
 			continue;
 		const r = rows.get(id);
-		const card = h('section', { class: 'card kpi' },
+		const card = h('section', { class: 'card kpi', 'data-kpi': id },
 			h('h3', { class: 'kpi-title' }, nameOf(ind)),
 			h('p', { class: 'kpi-value' }, r
 				? valueNode(r.value, ind.unit, r.suppressed, true)
-				: valueNode(null, ind.unit, false)));
-		if (r && r.period)
-			card.append(h('p', { class: 'kpi-meta' }, formatPeriod(r.period)));
-		if (id === 'reporting_rate' && r && r.reporting !== undefined && r.expected)
+				: valueNode(null, ind.unit, false)),
+			h('p', { class: 'kpi-meta kpi-period' }, periodNode(r && r.period)));
+		if (r && r.expected)
 			card.append(h('p', { class: 'kpi-meta' }, t('reporting_of', {
-				n: formatNumber(r.reporting, 0), m: formatNumber(r.expected, 0),
+				n: formatNumber(r.reporting || 0, 0), m: formatNumber(r.expected, 0),
 			})));
 		cards.append(card);
 	}
-	return cards;
+	return h('div', null, cards, h('p', { class: 'note' }, t('headline_note')));
 }
 
-/* The headline figures of one area: {id -> {value, suppressed, period}}. */
+/* The headline figures of one area: {id -> /api/v1/latest's row: value,
+ * suppressed, period, reporting, expected}. Every card of an area names
+ * the period the API chose for it. */
 async function headline(area, level, region) {
 	const out = new Map();
 	await Promise.all(HEADLINE.filter((id) => S.indicators.has(id)).map(async (id) => {
@@ -668,6 +722,7 @@ function commonPeriod(rows) {
 
 function tileMap(rows, ind) {
 	const byArea = new Map(rows.map((r) => [r.area, r]));
+	const common = commonPeriod(rows);
 	const classes = classesOf(rows.map((r) => (r.suppressed ? null : r.value)));
 	const list = h('ul', { class: 'tiles' });
 	for (const code of TILE_ORDER) {
@@ -681,7 +736,11 @@ function tileMap(rows, ind) {
 				h('span', { class: 'tile-name' }, nameOf(a)),
 				h('span', { class: 'tile-value' }, r
 					? valueNode(r.value, ind.unit, r.suppressed)
-					: valueNode(null, ind.unit, false)))));
+					: valueNode(null, ind.unit, false)),
+				r && r.period
+					? h('span', { class: `tile-period${r.period !== common ? ' is-other' : ''}` },
+						periodNode(r.period, 'short'))
+					: null)));
 	}
 	const legend = h('ul', { class: 'legend', 'aria-label': t('legend') });
 	if (classes) {
@@ -694,12 +753,13 @@ function tileMap(rows, ind) {
 		t('no_data')));
 	return h('div', { class: 'map' },
 		h('h3', { class: 'map-title' }, nameOf(ind)),
-		h('p', { class: 'map-meta' }, formatPeriod(commonPeriod(rows))),
+		h('p', { class: 'map-meta' }, rows.every((r) => !r.period || r.period === common)
+			? periodNode(common)
+			: tNodes('map_period_mixed', { period: periodNode(common) })),
 		list, legend);
 }
 
-function rankTable(rows, reporting, ind) {
-	const rep = new Map(reporting.map((r) => [r.area, r]));
+function rankTable(rows, ind) {
 	const sorted = rows.slice().sort((a, b) => {
 		const av = a.suppressed ? null : a.value;
 		const bv = b.suppressed ? null : b.value;
@@ -719,14 +779,11 @@ function rankTable(rows, reporting, ind) {
 			{ label: t('col_rank'), num: true, sort: (r) => r.rank, cell: (r) => (r.rank === null ? '–' : formatNumber(r.rank, 0)) },
 			{ label: t('col_region'), sort: (r) => nameOf(S.areas.get(r.area)), cell: (r) => h('a', { href: link(`/region/${r.area}`) }, nameOf(S.areas.get(r.area))) },
 			{ label: t('col_value'), num: true, sort: (r) => (r.suppressed ? null : r.value), cell: (r) => valueNode(r.value, ind.unit, r.suppressed, true) },
-			{ label: t('col_period'), sort: (r) => r.period, cell: (r) => formatPeriod(r.period, 'short') },
+			{ label: t('col_period'), sort: (r) => r.period, cell: (r) => periodNode(r.period, 'short') },
 			{
-				label: t('col_reporting'), num: true,
-				sort: (r) => (rep.get(r.area) ? rep.get(r.area).value : null),
-				cell: (r) => {
-					const x = rep.get(r.area);
-					return x ? valueNode(x.value, '%', false) : valueNode(null, '%', false);
-				},
+				label: t('col_reported'), num: true,
+				sort: (r) => (r.expected ? (r.reporting || 0) / r.expected : null),
+				cell: (r) => (r.expected ? reportedText(r.reporting, r.expected) : '–'),
 			},
 		],
 		rows: sorted,
@@ -744,7 +801,8 @@ async function renderOverview() {
 	const content = document.getElementById('content');
 	const kpiBox = h('div');
 	const regionBox = h('div', { class: 'regions', 'aria-live': 'polite', 'aria-busy': 'true' });
-	const charts = chartGrid(code, HEADLINE);
+	const kpisLoaded = headline(code, 'country');
+	const charts = chartGrid(code, HEADLINE, kpisLoaded);
 	content.replaceChildren(
 		section('headline_title', kpiBox),
 		section('regions_title', indicatorPicker(drawRegions), regionBox),
@@ -754,17 +812,16 @@ async function renderOverview() {
 	async function drawRegions() {
 		regionBox.setAttribute('aria-busy', 'true');
 		const ind = S.indicators.get(S.indicator);
-		const [rows, reporting] = await Promise.all([
-			latest(S.indicator, 'region'),
-			latest('reporting_rate', 'region'),
-		]);
-		regionBox.replaceChildren(tileMap(rows, ind), rankTable(rows, reporting, ind));
+		const rows = await latest(S.indicator, 'region');
+		regionBox.replaceChildren(tileMap(rows, ind), rankTable(rows, ind));
 		regionBox.setAttribute('aria-busy', 'false');
 	}
 
-	const kpis = await headline(code, 'country');
-	kpiBox.replaceChildren(kpiCards(kpis));
-	await Promise.all([drawRegions(), charts.update()]);
+	await Promise.all([
+		kpisLoaded.then((kpis) => kpiBox.replaceChildren(kpiCards(kpis))),
+		drawRegions(),
+		charts.update(),
+	]);
 }
 
 /* ---- a region ----------------------------------------------------------- */
@@ -783,20 +840,20 @@ async function renderRegion(code) {
 	const content = document.getElementById('content');
 	const kpiBox = h('div');
 	const tableBox = h('div');
-	const charts = chartGrid(code, HEADLINE);
+	const kpisLoaded = headline(code, 'region');
+	const charts = chartGrid(code, HEADLINE, kpisLoaded);
 	content.replaceChildren(
 		section('headline_title', kpiBox),
 		section('trends_title', h('div', { class: 'controls' }, rangePicker(charts.update)),
 			charts.grid),
 		section('municipalities_title', tableBox, suppressionNote()));
 
-	const [kpis, lists] = await Promise.all([
-		headline(code, 'region'),
+	const [, lists] = await Promise.all([
+		kpisLoaded.then((kpis) => kpiBox.replaceChildren(kpiCards(kpis))),
 		Promise.all(TABLE_INDICATORS.filter((id) => S.indicators.has(id))
 			.map((id) => latest(id, 'municipality', code).then((l) => [id, l]))),
 		charts.update(),
 	]);
-	kpiBox.replaceChildren(kpiCards(kpis));
 
 	const byArea = new Map(munis.map((m) => [m.code, { area: m.code, m, values: {} }]));
 	for (const [id, list] of lists)
@@ -813,7 +870,7 @@ async function renderRegion(code) {
 	const cols = [
 		{ label: t('col_municipality'), sort: (r) => nameOf(r.m), cell: (r) => h('a', { href: link(`/municipality/${r.area}`) }, nameOf(r.m)) },
 		{ label: t('col_status'), sort: (r) => statusRank[r.status || 'never'], cell: (r) => statusBadge(r.status) },
-		{ label: t('col_period'), sort: (r) => r.period || null, cell: (r) => formatPeriod(r.period, 'short') },
+		{ label: t('col_period'), sort: (r) => r.period || null, cell: (r) => periodNode(r.period, 'short') },
 	];
 	for (const id of TABLE_INDICATORS) {
 		const ind = S.indicators.get(id);
@@ -877,7 +934,7 @@ async function renderMunicipality(code) {
 	const facts = h('dl', { class: 'facts' });
 	const fact = (k, v) => facts.append(h('div', null, h('dt', null, t(k)), h('dd', null, v)));
 	fact('fact_status', statusBadge(st.status));
-	fact('fact_period', formatPeriod(st.period));
+	fact('fact_period', periodNode(st.period));
 	fact('fact_arrived', ep && ep.last_success
 		? h('time', { datetime: new Date(ep.last_success * 1000).toISOString() }, formatTime(ep.last_success))
 		: t(m.reports_by === 'endpoint' ? 'never' : 'by_submission_arrival'));
@@ -901,7 +958,7 @@ async function renderMunicipality(code) {
 			columns: [
 				{ label: t('col_measure'), cell: (r) => nameOf(S.measures.get(r.measure)) || r.measure },
 				{ label: t('col_reason'), cell: (r) => t(`reason_${r.reason}`) + (r.detail ? ` (${r.detail})` : '') },
-				{ label: t('col_period'), cell: (r) => formatPeriod(r.period, 'short') },
+				{ label: t('col_period'), cell: (r) => periodNode(r.period, 'short') },
 				{ label: t('col_time'), cell: (r) => formatTime(r.time) },
 			],
 			rows: rejections,
@@ -912,7 +969,7 @@ async function renderMunicipality(code) {
 			caption: t('violations_caption'),
 			columns: [
 				{ label: t('col_rule'), cell: (r) => h('code', null, r.rule) },
-				{ label: t('col_period'), cell: (r) => formatPeriod(r.period, 'short') },
+				{ label: t('col_period'), cell: (r) => periodNode(r.period, 'short') },
 				{ label: t('col_times'), num: true, cell: (r) => formatNumber(r.n, 0) },
 				{ label: t('col_last_seen'), cell: (r) => formatTime(r.time) },
 			],
@@ -963,7 +1020,7 @@ async function renderHealth() {
 		? '–' : t('seconds', { n: formatNumber(cycle.last_duration_s, cycle.last_duration_s < 10 ? 2 : 0) }));
 	fact('cycle_count', formatNumber(cycle.cycles || 0, 0));
 	fact('cycle_running', cycle.running ? t('yes') : t('no'));
-	fact('expected_period', formatPeriod(hl.expected_period));
+	fact('expected_period', periodNode(hl.expected_period));
 
 	const eps = hl.endpoints || [];
 	const rank = { failing: 0, late: 1, never: 2, ok: 3 };
@@ -975,7 +1032,7 @@ async function renderHealth() {
 		{ label: t('col_failures'), num: true, sort: (e) => e.consecutive_failures, cell: (e) => formatNumber(e.consecutive_failures || 0, 0) },
 		{ label: t('col_last_error'), sort: (e) => e.last_error || '', cell: (e) => (e.last_error ? h('span', { class: 'err' }, e.last_error) : '–') },
 		{ label: t('col_last_success'), sort: (e) => e.last_success || 0, cell: (e) => formatTime(e.last_success) },
-		{ label: t('col_period'), sort: (e) => e.period || null, cell: (e) => formatPeriod(e.period, 'short') },
+		{ label: t('col_period'), sort: (e) => e.period || null, cell: (e) => periodNode(e.period, 'short') },
 		{ label: t('col_latency'), num: true, sort: (e) => e.latency_ms, cell: (e) => (e.latency_ms === null || e.latency_ms === undefined ? '–' : `${formatNumber(e.latency_ms, 0)} ms`) },
 	];
 	const badTable = bad.length > 0
@@ -992,7 +1049,7 @@ async function renderHealth() {
 			columns: [
 				{ label: t('col_municipality'), sort: (v) => nameOf(S.areas.get(v.area)), cell: (v) => h('a', { href: link(`/municipality/${v.area}`) }, nameOf(S.areas.get(v.area)) || v.area) },
 				{ label: t('col_rule'), sort: (v) => v.rule, cell: (v) => h('code', null, v.rule) },
-				{ label: t('col_period'), sort: (v) => v.period || null, cell: (v) => formatPeriod(v.period, 'short') },
+				{ label: t('col_period'), sort: (v) => v.period || null, cell: (v) => periodNode(v.period, 'short') },
 				{ label: t('col_times'), num: true, sort: (v) => v.n, cell: (v) => formatNumber(v.n, 0) },
 				{ label: t('col_last_seen'), sort: (v) => v.time, cell: (v) => formatTime(v.time) },
 			],

@@ -12,6 +12,10 @@
  * body.is-ready plus every image decoded. axe-core is evaluated through
  * the DevTools protocol, which the page's Content-Security-Policy does not
  * govern, so the policy stays as strict under test as in use.
+ *
+ * SPEC §6 "one number per (area, indicator, period)": a headline card's
+ * period and value are checked against its chart's table row, the chart
+ * card, /api/v1/latest and /api/v1/series, for the country and a region.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -371,6 +375,187 @@ await check(`suppressed: counts below 5 of ${small.code} never appear (${small.l
 	}
 	await context.close();
 });
+
+/* ---- one number per (area, indicator, period) --------------------------- */
+
+const HEADLINE = ['gp_coverage', 'outreach_reach', 'staff_per_1000', 'reporting_rate']
+	.filter((id) => catalog.indicators.some((i) => i.id === id));
+
+/* What the page shows for id: the headline card's period, value and "N of
+ * M"; the chart card's period and value above the chart; the row of the
+ * chart's table for the card's period; the bar of that period (the
+ * reporting rate is drawn by the page). And, fetched from the page's
+ * origin, /api/v1/latest's row and /api/v1/series' point for that period,
+ * with the API's value formatted as the page formats it. */
+async function shownFigures(page, area, level, ids) {
+	return page.evaluate(async ({ area, level, ids }) => {
+		const valueText = (el) => {
+			if (!el)
+				return null;
+			const v = el.querySelector('.suppressed, .nodata, .value');
+			const c = (v || el).cloneNode(true);
+			c.querySelectorAll('.unit, .sr-only').forEach((x) => x.remove());
+			return c.textContent.replace(/\s+/g, ' ').trim();
+		};
+		const lang = document.documentElement.lang;
+		const loc = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' }[lang];
+		const format = (v, unit) => {
+			if (unit === '%')
+				return new Intl.NumberFormat(loc, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v / 100);
+			const a = Math.abs(v);
+			const d = Number.isInteger(v) ? 0 : a < 10 ? 2 : a < 100 ? 1 : 0;
+			return new Intl.NumberFormat(loc, { minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
+		};
+		const get = async (path) => {
+			const r = await fetch(path, { headers: { Accept: 'application/json' } });
+			if (!r.ok)
+				throw new Error(`${path}: HTTP ${r.status}`);
+			return r.json();
+		};
+		const cat = await get('/api/v1/catalog');
+		const out = [];
+		for (const id of ids) {
+			const unit = cat.indicators.find((i) => i.id === id).unit;
+			const kpi = document.querySelector(`[data-kpi="${id}"]`);
+			const card = document.querySelector(`.chart-card[data-id="${id}"]`);
+			const kpiTime = kpi && kpi.querySelector('.kpi-period time');
+			const period = kpiTime ? kpiTime.getAttribute('datetime') : null;
+			const metas = kpi ? [...kpi.querySelectorAll('.kpi-meta')].map((m) => m.innerText.trim()) : [];
+			const latestTime = card && card.querySelector('.latest time');
+			let row = null;
+			if (card && period)
+				for (const tr of card.querySelectorAll('tbody tr')) {
+					const tm = tr.querySelector('th time');
+					if (tm && tm.getAttribute('datetime') === period)
+						row = tr;
+				}
+			const tds = row ? [...row.querySelectorAll('td')] : [];
+			const bar = card && period ? [...card.querySelectorAll('.bar-slot')]
+				.map((b) => b.title).find((x) => x.startsWith(new Intl.DateTimeFormat(loc, { year: 'numeric', month: 'short', timeZone: 'UTC' })
+					.format(new Date(`${period}-01T00:00:00Z`)) + ':')) : undefined;
+			const latest = (await get(`/api/v1/latest?indicator=${id}&level=${level}`)).find((x) => x.area === area);
+			const ser = period ? await get(`/api/v1/series?area=${area}&indicator=${id}&start=${period}&end=${period}`) : null;
+			const expectText = (r) => (r.suppressed ? '< 5' : r.value === null ? '–' : format(r.value, unit));
+			out.push({
+				id,
+				period,
+				periodText: kpiTime ? kpiTime.innerText.trim() : null,
+				kpiValue: valueText(kpi && kpi.querySelector('.kpi-value')),
+				kpiReported: metas[1] || null,
+				cardPeriod: latestTime ? latestTime.getAttribute('datetime') : null,
+				cardValue: valueText(card && card.querySelector('.latest strong')),
+				rowFound: row !== null,
+				rowValue: valueText(tds[0]),
+				rowReported: tds[1] ? tds[1].innerText.trim() : null,
+				bar,
+				latest,
+				latestText: latest ? expectText(latest) : null,
+				series: ser && {
+					step: ser.step,
+					n: ser.points.length,
+					period: ser.periods && ser.periods[0],
+					value: ser.points[0] ? ser.points[0][1] : undefined,
+					reported: ser.reported && ser.reported[0],
+					expected: ser.expected,
+				},
+			});
+		}
+		return out;
+	}, { area, level, ids });
+}
+
+const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+const plain = (s) => String(s).replace(/[\s\u00a0\u202f]+/g, ' ').trim();
+
+async function checkHeadline(name, path, area, level, lang) {
+	await check(`${name}: each headline's period and value equal its chart's table row, /api/v1/latest and /api/v1/series (${lang})`, async () => {
+		const { context, page, problems } = await newPage(1280, { locale: LOCALES[lang] });
+		await page.goto(`${BASE}${path}?lang=${lang}`);
+		await ready(page);
+		await openAllDetails(page);
+		const nf = new Intl.NumberFormat(LOCALES[lang]);
+		const figs = await shownFigures(page, area, level, HEADLINE);
+		assert(figs.length === 4, `${figs.length} headline indicators`);
+		for (const f of figs) {
+			const l = f.latest;
+			assert(l, `${f.id}: /api/v1/latest has no row for ${area}`);
+			assert(f.period === l.period, `${f.id}: the card says ${f.period}, /api/v1/latest ${l.period}`);
+			assert(f.periodText === monthName(lang, l.period), `${f.id}: the card's period "${f.periodText}", want "${monthName(lang, l.period)}"`);
+			assert(plain(f.kpiValue) === plain(f.latestText), `${f.id}: the card shows "${f.kpiValue}", /api/v1/latest ${l.value} ("${f.latestText}")`);
+			const rep = fill(i18n[lang].reporting_of, { n: nf.format(l.reporting), m: nf.format(l.expected) });
+			assert(plain(f.kpiReported) === plain(rep), `${f.id}: the card says "${f.kpiReported}", want "${rep}"`);
+			assert(f.rowFound, `${f.id}: the chart's table has no row for ${l.period}`);
+			assert(f.rowValue === f.kpiValue, `${f.id} ${l.period}: the card shows "${f.kpiValue}", the chart's table "${f.rowValue}"`);
+			const nOfM = fill(i18n[lang].n_of_m, { n: nf.format(l.reporting), m: nf.format(l.expected) });
+			assert(plain(f.rowReported) === plain(nOfM), `${f.id} ${l.period}: the table says "${f.rowReported}" reported, want "${nOfM}"`);
+			assert(f.cardPeriod === l.period && f.cardValue === f.kpiValue,
+				`${f.id}: above the chart ${f.cardPeriod} "${f.cardValue}", the card ${l.period} "${f.kpiValue}"`);
+			const s = f.series;
+			assert(s.step === 'month' && s.n === 1 && s.period === l.period,
+				`${f.id}: /api/v1/series for ${l.period} gives step ${s.step}, ${s.n} points, period ${s.period}`);
+			/* one number: the same double, printed the same way */
+			assert(s.value === l.value,
+				`${f.id} ${l.period}: /api/v1/series gives ${s.value}, /api/v1/latest ${l.value}`);
+			assert(s.reported === l.reporting && s.expected === l.expected,
+				`${f.id} ${l.period}: /api/v1/series says ${s.reported} of ${s.expected}, /api/v1/latest ${l.reporting} of ${l.expected}`);
+			if (f.id === 'reporting_rate') {
+				assert(f.bar !== undefined, `reporting_rate: no bar for ${l.period}`);
+				assert(plain(f.bar).endsWith(plain(`: ${f.kpiValue}`)), `reporting_rate: the bar says "${f.bar}", the card "${f.kpiValue}"`);
+			}
+		}
+		assert(problems.length === 0, problems.join('; '));
+		await context.close();
+	});
+}
+
+const countryCode = catalog.areas.find((a) => a.level === 'country').code;
+await checkHeadline('overview', '/', countryCode, 'country', 'fi');
+await checkHeadline('overview', '/', countryCode, 'country', 'en');
+await checkHeadline(`region ${region}`, `/region/${region}`, region, 'region', 'sv');
+
+/* A card, tile or table row that shows a figure names its period as
+ * <time datetime="YYYY-MM">; a region's or the country's chart table says
+ * how many municipalities reported each month. */
+for (const p of pages.filter((x) => x.name !== 'health')) {
+	await check(`${p.name}: every card, tile and table row with a figure shows its period`, async () => {
+		const { context, page } = await newPage(1280, { locale: 'en-GB' });
+		await page.goto(BASE + p.path);
+		await ready(page);
+		await openAllDetails(page);
+		const res = await page.evaluate(() => {
+			const bad = [];
+			let n = 0;
+			const shows = (el) => el.querySelector('.value, .suppressed') !== null;
+			const hasPeriod = (el) => [...el.querySelectorAll('time')]
+				.some((tm) => /^\d{4}-\d{2}$/.test(tm.getAttribute('datetime') || '') && tm.innerText.trim() !== '');
+			const where = (el) => {
+				const owner = el.closest('[data-id], [data-kpi]');
+				return owner ? owner.dataset.id || owner.dataset.kpi : el.className || el.tagName;
+			};
+			for (const el of document.querySelectorAll('.kpi, .chart-card .latest, .tile, table.data tbody tr')) {
+				if (!shows(el))
+					continue;
+				n += 1;
+				if (!hasPeriod(el))
+					bad.push(`${where(el)}: "${el.innerText.replace(/\s+/g, ' ').slice(0, 60)}"`);
+			}
+			return { bad, n };
+		});
+		assert(res.n > 0, 'no figures found');
+		assert(res.bad.length === 0, `${res.bad.length} without a period: ${res.bad.slice(0, 3).join('; ')}`);
+		if (p.name !== 'municipality') {
+			const re = new RegExp(`^${i18n.en.n_of_m.replace('{n}', '[\\d,]+').replace('{m}', '[\\d,]+')}$`);
+			const missing = await page.evaluate((src) => {
+				const r = new RegExp(src);
+				return [...document.querySelectorAll('.chart-card tbody tr')]
+					.filter((tr) => ![...tr.querySelectorAll('td')].some((td) => r.test(td.innerText.trim())))
+					.map((tr) => tr.innerText.replace(/\s+/g, ' '));
+			}, re.source);
+			assert(missing.length === 0, `chart table rows without "N of M": ${missing.slice(0, 3).join('; ')}`);
+		}
+		await context.close();
+	});
+}
 
 /* ---- the region's table, the range picker, collection health ------------ */
 
