@@ -4,7 +4,11 @@
 # server gives today (400 naming the parameter, 404, 405 with Allow, 413)
 # comes as JSON; path tricks are refused and touch no file (strace); and
 # /api/v1/latest and /api/v1/health tell ok, late, failing and never apart
-# and withhold a small count from the public.
+# and withhold a small count from the public. v2: /api/v1/latest gives
+# every row its period, reporting and expected, a region's or the
+# country's period by SPEC §6's rule (never a mix of periods);
+# /api/v1/series is monthly by default and series.csv says period,value;
+# /api/v1/revisions answers 401, 403, 400, 404 and 200 as it should.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl jq; do
@@ -13,13 +17,37 @@ done
 
 # ok: KU091, KU049, KU020; failing: KU092 (503); late: KU005 (lag 3);
 # suppressed: KU478 (contacts 3); never: KU009 (no endpoint, no data).
-# Uusimaa's two reporting municipalities report the expected period on
-# any day of the month (fakemuni's default is the previous month, which
-# is not the expected one in a month's first half).
+# Every reporting municipality is pinned to a period (fakemuni's default,
+# the previous month, is not the expected one in a month's first half),
+# so the suite passes on every day:
+# - Uusimaa (MK01, 26): KU091, KU049 at EXP, none at another: EXP.
+# - Kymenlaakso (MK08, 6): 3 at P0, 1 at EXP: P0, the latest period at
+#   least half of it reported, though one reported a later one.
+# - Keski-Pohjanmaa (MK16, 8): 2 at P0, 1 at EXP: none has half, P0 the
+#   one most reported.
+# - Kainuu (MK18, 8): 1 at EXP, 1 at P0: a tie, the later one, EXP.
+# - the country: 7 at EXP, 6 at P0, KU005 three months before: EXP.
 EXP=$(expected_period)
+P0=$(date -u -d "$EXP-15 -1 month" +%Y-%m)
+AT_EXP="KU091 KU049 KU020 KU478 KU489 KU074 KU105"
 start_fakemuni || exit 1
-write_endpoints "$T/endpoints.csv" KU091?period=$EXP KU049?period=$EXP KU020 KU092?status=503 \
-	KU005?lag=3 "KU478?set.contacts=3&set.contacts_remote=1"
+write_endpoints "$T/endpoints.csv" KU091?period=$EXP KU049?period=$EXP KU020?period=$EXP KU092?status=503 \
+	KU005?lag=3 "KU478?period=$EXP&set.contacts=3&set.contacts_remote=1" \
+	KU075?period=$P0 KU285?period=$P0 KU286?period=$P0 KU489?period=$EXP \
+	KU074?period=$EXP KU217?period=$P0 KU236?period=$P0 \
+	KU105?period=$EXP KU205?period=$P0
+N_ENDPOINTS=15
+# printed AREA PERIOD MEASURE: fakemuni's figure
+printed() {
+	"$B/fakemuni" -c "$SRC/config/kuntamon.conf" --print "$1" "$2" | jq ".measures.$3"
+}
+# sum_printed PERIOD MEASURE AREA...: the sum of their figures
+sum_printed() {
+	_p=$1 _m=$2
+	shift 2
+	for _a in "$@"; do printed "$_a" "$_p" "$_m"; done | awk '{ s += $1 } END { printf "%.6g\n", s }'
+}
+num() { awk '{ printf "%.6g\n", $1 }'; }
 MAX_BODY=2048
 INTERVAL=2 TIMEOUT=2 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY"
 
@@ -126,17 +154,23 @@ check_eq "latest municipalities: one row each" "$(jqb length)" 308
 check "latest municipalities: sorted by area, every field" jqe '
 	[.[].area] == ([.[].area] | sort) and
 	all(.[]; has("area") and (.name | type == "string") and has("value") and
-		has("period") and (.status | IN("ok", "late", "failing", "never")))'
+		has("period") and (.status | IN("ok", "late", "failing", "never")) and
+		(.reporting | type == "number") and .expected == 1)'
 row() { jq -c --arg a "$1" '.[] | select(.area == $a)' "$T/body"; }
 field() { row "$1" | jq -r ".$2"; }
 check_eq "KU091: ok" "$(field KU091 status)" ok
 want_contacts=$("$B/fakemuni" -c "$SRC/config/kuntamon.conf" --print KU091 "$EXP" | jq .measures.contacts)
 check_eq "KU091: value from the latest document" "$(field KU091 value)" "$want_contacts"
 check_eq "KU091: period" "$(field KU091 period)" "$EXP"
+check_eq "KU091: reporting 1 of 1" "$(field KU091 reporting) $(field KU091 expected)" "1 1"
+check_eq "KU075: its own latest period, $P0" "$(field KU075 period)" "$P0"
+check_eq "KU075: that period's figure" "$(field KU075 value)" "$(printed KU075 "$P0" contacts)"
 check_eq "KU092 (503): failing" "$(field KU092 status)" failing
 check_eq "KU005 (lag 3): late" "$(field KU005 status)" late
 check_eq "KU009 (no endpoint, no data): never" "$(field KU009 status)" never
 check_eq "KU009: no value" "$(field KU009 value)" null
+check_eq "KU009: no period" "$(field KU009 period)" null
+check_eq "KU009: reporting 0 of 1" "$(field KU009 reporting) $(field KU009 expected)" "0 1"
 check_eq "KU478 (contacts 3): ok" "$(field KU478 status)" ok
 check_eq "KU478: value withheld" "$(field KU478 value)" null
 check_eq "KU478: suppressed" "$(field KU478 suppressed)" true
@@ -159,17 +193,47 @@ check "latest regions: reporting of expected" \
 check_eq "latest regions: Uusimaa failing (KU092)" "$(field MK01 status)" failing
 check_eq "latest regions: names in Swedish" "$(field MK01 name)" Nyland
 check_eq "latest regions: Uusimaa has 2 reporting" "$(field MK01 reporting)" 2
+check_eq "latest regions: Uusimaa's period" "$(field MK01 period)" "$EXP"
+check "latest regions: every row has a period, reporting and expected" \
+	jqe 'all(.[]; has("period") and (.reporting | type == "number") and (.expected | type == "number"))'
+check_eq "latest regions: Uusimaa expects its 26" "$(field MK01 expected)" 26
+
+# The region rule, on a measure (the sum of the municipal figures), read
+# by the ministry so that no small group is withheld.
+get GET "/api/v1/latest?indicator=contacts&level=region" -H "Authorization: Bearer $MINISTRY_TOKEN"
+want "latest regions, contacts" 200 application/json
+check_eq "Kymenlaakso: the latest period half of it reported ($P0), not KU489's later one" \
+	"$(field MK08 period)" "$P0"
+check_eq "Kymenlaakso: 3 of 6 reporting" "$(field MK08 reporting) $(field MK08 expected)" "3 6"
+check_eq "Kymenlaakso: $P0's figures only (never a mix of periods)" \
+	"$(field MK08 value | num)" "$(sum_printed "$P0" contacts KU075 KU285 KU286)"
+check_eq "Keski-Pohjanmaa: none has half, the period most reported ($P0)" "$(field MK16 period)" "$P0"
+check_eq "Keski-Pohjanmaa: 2 of 8 reporting" "$(field MK16 reporting) $(field MK16 expected)" "2 8"
+check_eq "Keski-Pohjanmaa: $P0's figures only" \
+	"$(field MK16 value | num)" "$(sum_printed "$P0" contacts KU217 KU236)"
+check_eq "Kainuu: a tie, the later period ($EXP)" "$(field MK18 period)" "$EXP"
+check_eq "Kainuu: 1 of 8 reporting" "$(field MK18 reporting) $(field MK18 expected)" "1 8"
+check_eq "Kainuu: $EXP's figure only" "$(field MK18 value | num)" "$(printed KU105 "$EXP" contacts | num)"
+mk08=$(field MK08 value)
 
 get GET "/api/v1/latest?indicator=reporting_rate&level=country"
 want "latest country" 200 application/json
 check "latest country: one row, SSS" jqe 'length == 1 and .[0].area == "SSS" and .[0].expected == 308'
+check_eq "latest country: the period most reported" "$(field SSS period)" "$EXP"
+check_eq "latest country: reporting rate of $EXP" "$(field SSS reporting) $(field SSS value | num)" \
+	"7 $(awk 'BEGIN { printf "%.6g\n", 7 * 100 / 308 }')"
+get GET "/api/v1/latest?indicator=contacts&level=country" -H "Authorization: Bearer $MINISTRY_TOKEN"
+# shellcheck disable=SC2086
+check_eq "latest country: $EXP's figures only (KU478's is 3)" "$(field SSS value | num)" \
+	"$(echo "$(sum_printed "$EXP" contacts ${AT_EXP/KU478/}) + 3" | awk '{ printf "%.6g\n", $1 + $3 }')"
+check_eq "latest country: 7 of 308 reporting" "$(field SSS reporting) $(field SSS expected)" "7 308"
 
 get GET /api/v1/health
 want "/api/v1/health" 200 application/json
 check "/api/v1/health: shape" jqe '
 	(.generated | type == "number") and (.cycle.cycles >= 1) and
 	(.cycle.running | type == "boolean") and (.violations | type == "array") and
-	(.endpoints | length == 6) and
+	(.endpoints | length == '"$N_ENDPOINTS"') and
 	(.counts.ok + .counts.late + .counts.failing + .counts.never == 308)'
 hep() { jq -r --arg a "$1" ".endpoints[] | select(.area == \$a) | .$2" "$T/body"; }
 check_eq "/api/v1/health: KU092 failing" "$(hep KU092 status)" failing
@@ -180,16 +244,63 @@ check_eq "/api/v1/health: KU091 ok" "$(hep KU091 status)" ok
 check "/api/v1/health: KU091 last success" test "$(hep KU091 last_success)" -gt 0
 check_eq "/api/v1/health: url shows the origin only" "$(hep KU478 url)" "http://127.0.0.1:$FAKE_PORT"
 check "/api/v1/health: no endpoint path or query" sh -c "! grep -q 'set.contacts' '$T/body'"
-check "/api/v1/health: never counted" test "$(jqb .counts.never)" -ge 300
+check_eq "/api/v1/health: counts ok, late, failing, never" \
+	"$(jqb '"\(.counts.ok) \(.counts.late) \(.counts.failing) \(.counts.never)"')" "7 7 1 293"
 
-get GET "/api/v1/series?area=KU091&indicator=contacts&start=-1d"
+get GET "/api/v1/series?area=KU091&indicator=contacts&start=$P0&end=$EXP"
 want "/api/v1/series" 200 application/json
 check "/api/v1/series: shape" jqe '.area == "KU091" and .indicator == "contacts" and
-	(.points | type == "array") and all(.points[]; length == 2)'
-get GET "/api/v1/series.csv?area=MK01&indicator=gp_coverage&start=-1d"
+	(.points | type == "array") and all(.points[]; length == 2) and
+	(.reporting | type == "number") and (.expected | type == "number")'
+check_eq "/api/v1/series: step=month by default" "$(jqb .step)" month
+p0_s=$(date -u -d "$P0-01" +%s) exp_s=$(date -u -d "$EXP-01" +%s)
+check_eq "/api/v1/series: a point per period, t its first second, unknown null" \
+	"$(jqb -c .points)" "[[$p0_s,null],[$exp_s,$want_contacts]]"
+get GET "/api/v1/series?area=MK08&indicator=contacts&start=$P0&end=$EXP" -H "Authorization: Bearer $MINISTRY_TOKEN"
+check_eq "/api/v1/series: Kymenlaakso's $P0 point = its latest value" \
+	"$(jqb --argjson t "$p0_s" '.points[] | select(.[0] == $t) | .[1]' | num)" "$(echo "$mk08" | num)"
+get GET "/api/v1/series.csv?area=MK08&indicator=contacts&start=$P0&end=$EXP" -H "Authorization: Bearer $MINISTRY_TOKEN"
 want "/api/v1/series.csv" 200 text/csv
 hdr=$(head -n 1 "$T/body" | tr -d '\r')
-check "/api/v1/series.csv: header time,value ($hdr)" test "$hdr" = "time,value"
+check "/api/v1/series.csv: header period,value ($hdr)" test "$hdr" = "period,value"
+check_eq "/api/v1/series.csv: a row per period, YYYY-MM" \
+	"$(tr -d '\r' <"$T/body" | sed 1d | cut -d, -f1 | tr '\n' ' ')" "$P0 $EXP "
+check_eq "/api/v1/series.csv: the same number as /api/v1/latest" \
+	"$(tr -d '\r' <"$T/body" | awk -F, -v p="$P0" '$1 == p { print $2 }' | num)" "$(echo "$mk08" | num)"
+get GET "/api/v1/series.csv?area=MK01&indicator=gp_coverage&start=-2d&step=86400"
+want "/api/v1/series.csv, step=86400" 200 text/csv
+hdr=$(head -n 1 "$T/body" | tr -d '\r')
+check "/api/v1/series.csv: step in seconds, header time,value ($hdr)" test "$hdr" = "time,value"
+
+# /api/v1/revisions (v2): the municipality's own token or the ministry's.
+get GET "/api/v1/revisions?area=KU049"
+want_error "revisions without a token" 401 "token"
+get GET "/api/v1/revisions?area=KU091" -H "Authorization: Bearer $MUNI_TOKEN"
+want_error "revisions with another municipality's token" 403 "KU091"
+get GET "/api/v1/revisions?area=KU049" -H "Authorization: Bearer $MUNI_TOKEN"
+want "revisions with its own token" 200 application/json
+check "revisions: every value, with period, measure, received, source, replaced" jqe '
+	length >= 1 and all(.[]; (.period | test("^[0-9]{4}-[0-9]{2}$")) and (.measure | type == "string") and
+		(.value | type == "number") and (.received | type == "number") and has("replaced") and .source == "poll")'
+check_eq "revisions: KU049's contacts of $EXP, current" \
+	"$(jqb -c --arg p "$EXP" '[.[] | select(.measure == "contacts") | [.period, .value, .replaced]]')" \
+	"[[\"$EXP\",$(printed KU049 "$EXP" contacts),null]]"
+check_eq "revisions: private" "$(header Cache-Control | cut -d, -f1)" private
+get GET "/api/v1/revisions?area=KU091&measure=contacts" -H "Authorization: Bearer $MINISTRY_TOKEN"
+want "revisions with the ministry token" 200 application/json
+check_eq "revisions: measure= filters" "$(jqb -c '[.[] | [.measure, .value]]')" "[[\"contacts\",$want_contacts]]"
+get GET "/api/v1/revisions?area=KU049&period=$P0" -H "Authorization: Bearer $MUNI_TOKEN"
+check_eq "revisions: period= filters (none in $P0)" "$CODE $(jqb -c .)" "200 []"
+get GET "/api/v1/revisions?area=KU049&period=2026-13" -H "Authorization: Bearer $MUNI_TOKEN"
+want_error "revisions: bad period" 400 "period"
+get GET "/api/v1/revisions" -H "Authorization: Bearer $MINISTRY_TOKEN"
+want_error "revisions without area" 400 "area"
+get GET "/api/v1/revisions?area=KU999" -H "Authorization: Bearer $MINISTRY_TOKEN"
+want_error "revisions: unknown area" 404 "KU999"
+get GET "/api/v1/revisions?area=KU049&measure=nope" -H "Authorization: Bearer $MUNI_TOKEN"
+want_error "revisions: unknown measure" 404 "nope"
+get POST "/api/v1/revisions?area=KU049" -H "Authorization: Bearer $MUNI_TOKEN"
+check_eq "POST /api/v1/revisions: 405" "$CODE" 405
 
 get GET "/chart/KU091/contacts.svg?start=-1d"
 want "/chart/...svg" 200 image/svg+xml

@@ -3,12 +3,15 @@
 # token once and stores only its hash; POST /api/v1/submissions takes a
 # municipality's document through the same ingest path as a poll (202
 # with accepted and rejected measures, values in the RRD file with the
-# 40-day heartbeat, the poll log, reports, violations); every refusal has
-# its status: 400 (not a document, future period), 401 (no, bad or revoked
-# token), 403 (another municipality, a ministry token), 405, 413 (declared
-# or chunked, not buffered), 415, 429 (same second; past submit_rate); every
-# submission is in the audit log; a revocation counts at once in the
-# running daemon; a token still works after a restart.
+# same heartbeat as a polled one, the poll log, reports, violations); v2:
+# the receipt's kind is new, revision, late or unchanged, as the figures
+# held say, and two documents in the same second both land (v1's 429 is
+# gone); every refusal has its status: 400 (not a document, future
+# period), 401 (no, bad or revoked token), 403 (another municipality, a
+# ministry token), 405, 413 (declared or chunked, not buffered), 415, 429
+# (past submit_rate); every submission is in the audit log; a revocation
+# counts at once in the running daemon; a token still works after a
+# restart.
 . "$(dirname "$0")/lib.sh"
 STARTED=$(date +%s)
 
@@ -58,6 +61,7 @@ start_daemon "$T/k.conf" || exit 1
 wait_cycles 1 30 || { not_ok "first cycle finished"; exit 1; }
 URL="http://127.0.0.1:$D_PORT"
 PERIOD=$(date -u -d "$(date -u +%Y-%m-15) -1 month" +%Y-%m)
+EARLIER=$(date -u -d "$(date -u +%Y-%m-15) -3 month" +%Y-%m)
 FUTURE=$(date -u -d "$(date -u +%Y-%m-15) +2 month" +%Y-%m)
 N_POSTS=0
 
@@ -76,6 +80,13 @@ post() {
 }
 jqe() { jq -e "$1" "$T/body" >/dev/null; }
 err_is() { jq -r .error "$T/body" | grep -q "$1"; }
+kind() { jq -r .kind "$T/body"; }
+# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
+period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
+fig() { # fig AREA PERIOD MEASURE: the figure in SQLite
+	db "SELECT value FROM figures WHERE area = '$1' AND period = $(period_num "$2") AND measure = '$3'"
+}
+n_history() { db "SELECT COUNT(*) FROM history WHERE area = '$1'"; }
 doc() { # doc AREA PERIOD MEASURES-JSON
 	printf '{"municipality": "%s", "period": "%s", "measures": %s}' "$1" "$2" "$3"
 }
@@ -87,7 +98,6 @@ next_second() {
 }
 
 # ---- 202: the same ingest path as a poll ----
-next_second
 post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 3, "contacts_remote": 7, "gp_open": 1, "gp_hours": "x", "staff_fte": null, "bogus": 1}')"
 check_eq "202: status" "$CODE" 202
 check "202: JSON" grep -qi '^content-type: application/json' "$T/head"
@@ -99,11 +109,14 @@ check "202: unknown" jqe '.rejected | index({"measure": "bogus", "reason": "unkn
 check "202: missing" jqe '.rejected | index({"measure": "referrals", "reason": "missing"})'
 check "202: 16 measures judged, plus the unknown" jqe '(.accepted | length) + (.rejected | length) == 17'
 check "202: rule violation" jqe '.violations == ["contacts_remote <= contacts"]'
+check_eq "202: kind new (a period not held)" "$(kind)" new
 rrd=$T/var/rrd/KU091.rrd
 check_eq "stored in the RRD file: contacts" "$(rrd_last_value "$rrd" contacts)" 3
 check_eq "stored in the RRD file: gp_hours unknown" "$(rrd_last_value "$rrd" gp_hours)" U
-check "40-day heartbeat for a municipality that submits" \
-	grep -q 'ds\[contacts\].minimal_heartbeat = 3456000' <(rrdtool info "$rrd")
+hb_submit=$(rrdtool info "$rrd" | sed -n 's/^ds\[contacts\]\.minimal_heartbeat = //p')
+check "heartbeat spans a month ($hb_submit s)" test "${hb_submit:-0}" -ge $((31 * 86400))
+check_eq "RRD step one day" "$(rrdtool info "$rrd" | awk '$1 == "step" { print $3 }')" 86400
+check_eq "stored in SQLite under its period" "$(fig KU091 "$PERIOD" contacts)" 3.0
 check_eq "poll log: a submission, 3 accepted" \
 	"$(db "select source, accepted, error is null from polls where area = 'KU091'")" "submission|3|1"
 check_eq "poll log: rejections recorded" \
@@ -121,32 +134,74 @@ check "audit: time is now ($at)" test "$at" -ge "$STARTED" -a "$at" -le "$(date 
 curl -s "$URL/metrics" >"$T/metrics"
 check "metrics count the document" grep -qE '^kuntamon_documents_accepted_total [1-9]' "$T/metrics"
 
-# A second document in the same second cannot be written to the file.
+# Two documents in the same second both land (v1 answered the second 429):
+# the second is a revision of the first.
 n=0
 while :; do
 	next_second
-	post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 10}')"
-	c1=$CODE
-	post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 11}')"
+	post "$TOK92" "$(doc KU092 "$PERIOD" "{\"contacts\": $((10 + 2 * n))}")"
+	c1=$CODE k1=$(kind)
+	post "$TOK92" "$(doc KU092 "$PERIOD" "{\"contacts\": $((11 + 2 * n))}")"
+	c2=$CODE k2=$(kind)
 	n=$((n + 1))
-	[ "$c1" = 202 ] && [ "$CODE" = 429 ] && break
+	[ "$(db "select count(distinct time) from (select time from audit order by id desc limit 2)")" = 1 ] && break
 	[ "$n" -ge 3 ] && break
 done
-check_eq "same second: 429" "$CODE" 429
-check "same second: says why" err_is "less than a second ago"
-check "same second: Retry-After: 1" grep -qi '^retry-after: 1' "$T/head"
-check_eq "same second: the first value stands" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 10
-check_eq "audit: rate_limited" "$(db "select outcome from audit order by id desc limit 1")" rate_limited
-next_second
-post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 12}')"
-check_eq "a second later it is taken" "$CODE" 202
-check_eq "a second later: stored" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 12
+check_eq "same second: both in one second" \
+	"$(db "select count(distinct time) from (select time from audit order by id desc limit 2)")" 1
+check_eq "same second: both 202" "$c1 $c2" "202 202"
+check_eq "same second: the second is a revision" "$k2" revision
+# (the first of a later try revises the try before)
+want_k1=revision
+[ "$n" -eq 1 ] && want_k1=new
+check_eq "same second: the first is $want_k1" "$k1" "$want_k1"
+last92=$((9 + 2 * n))
+check_eq "same second: the second value stands (SQLite)" "$(fig KU092 "$PERIOD" contacts)" "$last92.0"
+check_eq "same second: the second value stands (RRD file)" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" "$last92"
+check_eq "same second: the first value is in the history" \
+	"$(db "select value from history where area = 'KU092' and measure = 'contacts' order by rowid desc limit 1")" \
+	"$((last92 - 1)).0"
+check_eq "audit: accepted, with the kind" \
+	"$(db "select outcome, detail like '%kind=revision%' from audit order by id desc limit 1")" "accepted|1"
 
-# A polled municipality may submit too, in the SPEC §4 layout.
+# The same document again: unchanged, nothing written.
+rrd92=$T/var/rrd/KU092.rrd
+st=$(stat -c '%i %.9Y' "$rrd92") h=$(n_history KU092)
+post "$TOK92" "$(doc KU092 "$PERIOD" "{\"contacts\": $last92}")"
+check_eq "the same figures again: 202" "$CODE" 202
+check_eq "the same figures again: kind unchanged" "$(kind)" unchanged
+check_eq "unchanged: the RRD file untouched (inode, mtime)" "$(stat -c '%i %.9Y' "$rrd92")" "$st"
+check_eq "unchanged: no history entry" "$(n_history KU092)" "$h"
+check_eq "unchanged: still in the poll log" \
+	"$(db "select count(*) from polls where area = 'KU092' and source = 'submission'")" "$((2 * n + 1))"
+
+# An earlier period: late, stored under its own period; the latest stays.
+post "$TOK92" "$(doc KU092 "$EARLIER" '{"contacts": 77}')"
+check_eq "an earlier period: 202" "$CODE" 202
+check_eq "an earlier period: kind late" "$(kind)" late
+check_eq "late: stored under its own period" "$(fig KU092 "$EARLIER" contacts)" 77.0
+check_eq "late: the latest period's figure untouched" "$(fig KU092 "$PERIOD" contacts)" "$last92.0"
+check_eq "late: the file's last update is still the latest period's" "$(rrd_last_value "$rrd92" contacts)" "$last92"
+check_eq "late: no history entry (nothing replaced)" "$(n_history KU092)" "$h"
+
+# A period held, a figure changed: revision, the old value in the history.
+post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 12}')"
+check_eq "a changed figure of a period held: 202" "$CODE" 202
+check_eq "a changed figure of a period held: kind revision" "$(kind)" revision
+check_eq "revision: stored" "$(rrd_last_value "$rrd92" contacts)" 12
+check_eq "revision: the old value in the history" \
+	"$(db "select value from history where area = 'KU092' and measure = 'contacts' order by rowid desc limit 1")" "$last92.0"
+check_eq "revision: the late period untouched" "$(fig KU092 "$EARLIER" contacts)" 77.0
+
+# A polled municipality may submit too, in the SPEC §4 layout: a revision
+# of the period its endpoint reported.
 post "$TOK49" "$(doc KU049 "$PERIOD" '{"contacts": 40}')"
 check_eq "polled municipality submits: 202" "$CODE" 202
-check "polled municipality: heartbeat stays three intervals" \
-	grep -q 'ds\[contacts\].minimal_heartbeat = 10800' <(rrdtool info "$T/var/rrd/KU049.rrd")
+check_eq "polled municipality submits: a revision of its polled period" "$(kind)" revision
+hb_poll=$(rrdtool info "$T/var/rrd/KU049.rrd" | sed -n 's/^ds\[contacts\]\.minimal_heartbeat = //p')
+check_eq "heartbeat: the same for a polled and a submitting municipality" "$hb_poll" "$hb_submit"
+check_eq "the polled value is in the history" \
+	"$(db "select source from history where area = 'KU049' and measure = 'contacts'")" poll
 
 # ---- 400 ----
 post "$TOK91" 'not json'
@@ -220,7 +275,6 @@ CT="Application/JSON; charset=UTF-8" post "$TOK91" "$(doc KU091 "$FUTURE" '{"con
 check_eq "JSON, any case, charset UTF-8: judged (400)" "$CODE" 400
 
 # ---- revocation counts at once, without a restart ----
-next_second
 post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 4}')"
 check_eq "before revoke: 202" "$CODE" 202
 ctl token revoke 1 >"$T/revoke.out"
@@ -248,7 +302,6 @@ check_eq "SIGTERM: exit 0" "$D_STATUS" 0
 INTERVAL=3600 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY" "[server]" "submit_rate = 2"
 start_daemon "$T/k.conf" || exit 1
 URL="http://127.0.0.1:$D_PORT"
-next_second
 post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 20}')"
 check_eq "after restart: a token still works" "$CODE" 202
 post "$TOK91" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
@@ -261,7 +314,7 @@ check "submit_rate: says why" err_is "more than 2 submissions a minute"
 check_eq "submit_rate: the rejected value was not stored" "$(rrd_last_value "$T/var/rrd/KU092.rrd" contacts)" 20
 post "$TOK49" "$(doc KU049 "$PERIOD" '{"contacts": 41}')"
 check_eq "submit_rate is per token: another one goes on" "$CODE" 202
-check_eq "audit: rate_limited" "$(db "select count(*) from audit where outcome = 'rate_limited' and token_id = 3")" 2
+check_eq "audit: rate_limited" "$(db "select count(*) from audit where outcome = 'rate_limited' and token_id = 3")" 1
 
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0
