@@ -611,6 +611,8 @@ granularity(time_t range_s, int width)
 	return g - g % 60;
 }
 
+/* start= or end= (as an end, YYYY-MM includes the month, as the series
+ * API reads it). */
 static int
 parse_time(const struct query *q, const char *name, const char *def, time_t now,
            time_t *out, struct error *err)
@@ -619,7 +621,8 @@ parse_time(const struct query *q, const char *name, const char *def, time_t now,
 	struct error e;
 
 	memset(&e, 0, sizeof(e));
-	if (timespec_parse(s != NULL ? s : def, now, out, &e) < 0)
+	if ((strcmp(name, "end") == 0 ? timespec_parse_end : timespec_parse)(
+	        s != NULL ? s : def, now, out, &e) < 0)
 		return error_set(err, 0, "parameter %s: %s", name, e.msg);
 	return 0;
 }

@@ -44,12 +44,10 @@ parse_time(const char *param, const char *text, time_t now, bool is_end,
            time_t *out, struct error *err)
 {
 	struct error e = { 0 };
-	int period;
 
-	if (timespec_parse(text, now, out, &e) < 0)
+	if ((is_end ? timespec_parse_end : timespec_parse)(text, now, out,
+	                                                   &e) < 0)
 		return bad(err, param, e.msg);
-	if (is_end && period_parse(text, &period) == 0)
-		*out = period_end(period) - 1;
 	return 0;
 }
 

@@ -231,3 +231,15 @@ timespec_parse(const char *s, time_t now, time_t *out, struct error *err)
 	}
 	return bad_spec(s, "is not a time " USAGE, err);
 }
+
+int
+timespec_parse_end(const char *s, time_t now, time_t *out, struct error *err)
+{
+	int period;
+
+	if (timespec_parse(s, now, out, err) < 0)
+		return -1;
+	if (period_parse(s, &period) == 0)
+		*out = period_end(period) - 1;
+	return 0;
+}

@@ -15,6 +15,10 @@
  * to now), Unix seconds ("1700000000"), or "YYYY-MM" (the month's first
  * second). Anything else is -1 with err->msg. */
 int timespec_parse(const char *s, time_t now, time_t *out, struct error *err);
+/* The same as the end of a range: "YYYY-MM" is the month's last second,
+ * so that the month is included (SPEC §6). */
+int timespec_parse_end(const char *s, time_t now, time_t *out,
+                       struct error *err);
 
 /* "YYYY-MM" (year 1970..9999, month 01..12) -> period; -1 if malformed. */
 int period_parse(const char *s, int *out_period);

@@ -287,6 +287,28 @@ test_round_trip(void)
 	CHECK(t == 13601088000LL); /* 2401-01-01 */
 }
 
+/* As the end of a range, a month is included to its last second; every
+ * other form means what it means as a start. */
+static void
+test_end(void)
+{
+	struct error err = { 0 };
+	time_t t = 0, now = 1790000000;
+
+	CHECK(timespec_parse_end("2026-09", now, &t, &err) == 0);
+	CHECK(t == 1790812799); /* 2026-09-30T23:59:59Z */
+	CHECK(timespec_parse_end("2024-02", now, &t, &err) == 0);
+	CHECK(t == 1709251199); /* 2024-02-29T23:59:59Z */
+	CHECK(timespec_parse_end("now", now, &t, &err) == 0);
+	CHECK(t == now);
+	CHECK(timespec_parse_end("-1d", now, &t, &err) == 0);
+	CHECK(t == now - 86400);
+	CHECK(timespec_parse_end("1700000000", now, &t, &err) == 0);
+	CHECK(t == 1700000000);
+	CHECK(timespec_parse_end("2026-13", now, &t, &err) == -1);
+	CHECK(err.msg[0] != '\0');
+}
+
 int
 main(void)
 {
@@ -296,5 +318,6 @@ main(void)
 	RUN(test_period_parse_format);
 	RUN(test_period_bounds);
 	RUN(test_round_trip);
+	RUN(test_end);
 	return check_done();
 }
