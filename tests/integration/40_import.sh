@@ -60,7 +60,8 @@ KU091,$p4,contacts,1100
 KU049,$p2,gp_open,1
 EOC
 ctl import "$T/h.csv" >"$T/out" 2>&1
-check "import succeeds ($(cat "$T/out"))" test $? -eq 0
+st=$?
+check "import succeeds ($(cat "$T/out"))" test "$st" -eq 0
 check "import says what it did" grep -q "6 rows: 6 figures new, 0 revised, 0 unchanged; 2 RRD files rebuilt" "$T/out"
 check "file created" test -e "$rrd"
 check_eq "$p4: contacts on each of its days" "$(days "$p4" contacts)" "$(ndays "$p4") 1100"
@@ -78,7 +79,8 @@ check_eq "nothing left marked for an RRD rewrite" "$(db "select count(*) from rr
 before=$(days "$p4" contacts)/$(days "$p2" contacts)/$(days "$p1" contacts)/$(days "$p1" staff_fte)
 printf 'area,period,measure,value\nKU091,%s,contacts,900\n' "$p6" >"$T/back.csv"
 ctl import "$T/back.csv" >"$T/out" 2>&1
-check "backfill succeeds ($(cat "$T/out"))" test $? -eq 0
+st=$?
+check "backfill succeeds ($(cat "$T/out"))" test "$st" -eq 0
 check_eq "backfill: $p6 holds its own figure on each day" "$(days "$p6" contacts)" "$(ndays "$p6") 900"
 check_eq "backfill: the later periods untouched" \
 	"$(days "$p4" contacts)/$(days "$p2" contacts)/$(days "$p1" contacts)/$(days "$p1" staff_fte)" "$before"
@@ -89,7 +91,8 @@ check_eq "backfill: the latest period is still $p1" \
 # --- the same file again: unchanged, nothing written ---
 m0=$(mtime)
 ctl import "$T/h.csv" >"$T/out" 2>&1
-check "again: succeeds" test $? -eq 0
+st=$?
+check "again: succeeds" test "$st" -eq 0
 check "again: says unchanged ($(cat "$T/out"))" grep -q "0 figures new, 0 revised, 6 unchanged; 0 RRD files rebuilt" "$T/out"
 check_eq "again: no history rows" "$(n_history)" 0
 check_eq "again: RRD file not rewritten" "$(mtime)" "$m0"
@@ -97,7 +100,8 @@ check_eq "again: RRD file not rewritten" "$(mtime)" "$m0"
 # --- a revision: the old value goes to the history ---
 printf 'area,period,measure,value\nKU091,%s,contacts,1250\nKU091,%s,staff_fte,12.5\n' "$p2" "$p2" >"$T/rev.csv"
 ctl import "$T/rev.csv" >"$T/out" 2>&1
-check "revision: succeeds" test $? -eq 0
+st=$?
+check "revision: succeeds" test "$st" -eq 0
 check "revision: one revised, one unchanged ($(cat "$T/out"))" grep -q "0 figures new, 1 revised, 1 unchanged; 1 RRD files rebuilt" "$T/out"
 check_eq "revision: the figure replaced" "$(fig KU091 "$p2" contacts)" 1250
 check_eq "revision: the old value in the history" \
@@ -181,7 +185,8 @@ served() {
 check_eq "live: the daemon serves the imported figure" "$(served "$p1")" 1300
 printf 'area,period,measure,value\nKU091,%s,contacts,1500\nKU091,%s,contacts,950\n' "$p1" "$p3" >"$T/live.csv"
 ctl import "$T/live.csv" >"$T/out" 2>&1
-check "live: import alongside the daemon succeeds ($(cat "$T/out"))" test $? -eq 0
+st=$?
+check "live: import alongside the daemon succeeds ($(cat "$T/out"))" test "$st" -eq 0
 check "live: a revision is served within 10 s" wait_for 10 sh -c "[ \"\$(curl -sf '$URL/api/v1/series?area=KU091&indicator=contacts&start=$p1&end=$p1' | jq -r '.points[0][1]')\" = 1500 ]"
 check_eq "live: a late report is served under its period" "$(served "$p3")" 950
 check_eq "live: the file holds the revision" "$(days "$p1" contacts)" "$(ndays "$p1") 1500"

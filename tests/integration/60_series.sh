@@ -1,33 +1,59 @@
 #!/bin/bash
-# Series end to end: two months of history imported for a few
-# municipalities of Uusimaa (MK01) and one elsewhere, then the real daemon
-# polling fakemuni with fixed values (set.* knobs) for a few cycles. A
-# region's value recomputed by hand from the municipal files (rrdtool
-# fetch, the municipalities' pop_fl from the catalog) equals the API's,
-# with the 22 municipalities that never reported left out; the CSV says
-# what the JSON says; `kuntamonctl export` gives the API's bytes; small
-# counts are withheld from the public; bad questions get 400 or 404; the
-# cache hits, and misses once new data lands.
+# Series end to end, in period time (SPEC §4-7): two months of history
+# (p2, p1) imported for a few municipalities of Uusimaa (MK01) and one
+# elsewhere, then the real daemon polling fakemuni with fixed values
+# (set.* knobs) for the expected period P. Checked from outside:
+# - a polled figure lands under P, in SQLite and on every day of P in the
+#   RRD file;
+# - step=month (the default) gives one point per period at its first
+#   second, with "periods" and "reported" beside the points; each point of
+#   a region's indicator equals sum/sum recomputed by hand per period,
+#   from the municipal RRD files (rrdtool fetch over the period's days,
+#   the municipalities' pop_fl from the catalog) and from SQLite's
+#   figures, over the municipalities that reported both that period;
+# - step=86400 gives every day the figure of the period it lies in, equal
+#   to the RRD files' days;
+# - the CSV says what the JSON says (period,value by month, time,value
+#   otherwise); `kuntamonctl export` gives the API's bytes (a ministry
+#   token's: the operator reads unsuppressed);
+# - small counts are withheld from the public, also a region's figure that
+#   stands on one municipality's small count;
+# - reporting_rate is reported / expected per period;
+# - bad questions get 400 or 404;
+# - the cache hits, hits again after re-polls that change nothing, and
+#   misses once a revision lands in the region.
 . "$(dirname "$0")/lib.sh"
 
 for tool in jq rrdtool sqlite3 curl; do
 	command -v $tool >/dev/null || { skip "60_series: $tool not installed"; exit 0; }
 done
 
-p2=$(date -u -d "$(date -u +%Y-%m-01) -2 month" +%Y-%m)
-p1=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
-S=$(date -u -d "${p2}-01" +%s)            # p2's first second
-M=$(date -u -d "${p1}-01" +%s)            # p1's
-E=$(date -u -d "$(date -u +%Y-%m-01)" +%s) # this month's
+# period_add YYYY-MM N: the period N months later (N may be negative)
+period_add() {
+	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
+	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
+}
+# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
+period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
+first_second() { date -u -d "$1-01" +%s; }
+
+P=$(expected_period)
+p1=$(period_add "$P" -1)
+p2=$(period_add "$P" -2)
+S=$(first_second "$p2")                    # p2's first second
+M=$(first_second "$p1")                    # p1's
+L=$(first_second "$P")                     # P's
+E=$(first_second "$(period_add "$P" 1)")   # the first second after P
 MUNIS=$SRC/config/municipalities.csv
 
 start_fakemuni || exit 1
-write_endpoints "$T/endpoints.csv" \
-	"KU091?set.contacts=1500&set.contacts_remote=150&set.gp_open=1" \
-	"KU049?set.gp_open=1&set.contacts=600" "KU005?set.contacts=3"
-# The history goes in with hourly samples (heartbeat 3 h); the daemon then
-# polls every 2 s and brings the heartbeats down on start.
-INTERVAL=1200 write_conf "$T/import.conf"
+# KU091's knobs go through /control, so that a revision can change them
+# later (knobs in the URL would win over /control)
+write_endpoints "$T/endpoints.csv" KU091 \
+	"KU049?period=$P&set.gp_open=1&set.contacts=600" \
+	"KU005?period=$P&set.contacts=3&set.contacts_remote=1"
+fake_knob KU091 "period=$P&set.contacts=1500&set.contacts_remote=150&set.gp_open=1" ||
+	{ not_ok "fakemuni knobs set"; exit 1; }
 INTERVAL=2 TIMEOUT=2 write_conf "$T/k.conf"
 ctl() { "$B/kuntamonctl" -c "$T/k.conf" "$@"; }
 
@@ -54,40 +80,85 @@ KU005,$p2,contacts,40
 KU005,$p1,contacts,3
 KU005,$p1,gp_open,1
 EOC
-"$B/kuntamonctl" -c "$T/import.conf" import "$T/h.csv" >/dev/null ||
-	{ not_ok "history imported"; exit 1; }
+ctl import "$T/h.csv" >/dev/null || { not_ok "history imported"; exit 1; }
+MIN=$(ctl token create --ministry 2>/dev/null)
+[ -n "$MIN" ] || { not_ok "ministry token created"; exit 1; }
 
 start_daemon "$T/k.conf" || exit 1
 wait_cycles 2 30 || { not_ok "two cycles"; exit 1; }
-check_eq "polled value landed (KU091 contacts)" \
-	"$(rrd_last_value "$T/var/rrd/KU091.rrd" contacts)" "1500"
-check_eq "polled value landed (KU005 contacts)" \
-	"$(rrd_last_value "$T/var/rrd/KU005.rrd" contacts)" "3"
+
+fig() { # fig AREA PERIOD MEASURE: the figure in SQLite
+	db "SELECT printf('%g', value) FROM figures WHERE area = '$1' AND period = $(period_num "$2") AND measure = '$3'"
+}
+# period_value FILE DS PERIOD: the value every day of PERIOD holds in the
+# file (rrdtool fetch from its first second to its last; a row is stamped
+# with its day's end), U if every day is unknown, MIXED if the days differ
+period_value() {
+	_s=$(first_second "$3")
+	_e=$(first_second "$(period_add "$3" 1)")
+	rrdtool fetch "$1" AVERAGE -r 86400 -s "$_s" -e "$((_e - 1))" |
+		awk -v ds="$2" -v s="$_s" -v e="$_e" '
+			NR == 1 { for (i = 1; i <= NF; i++) if ($i == ds) c = i }
+			NR > 2 && NF > 1 { t = $1 + 0
+				if (t - 86400 < s || t > e) next
+				n++; v = $(c + 1); v = v ~ /nan/ ? "U" : sprintf("%.17g", v + 0)
+				if (!(v in seen)) { seen[v] = 1; k++; one = v } }
+			END { print (n == 0 ? "NONE" : k == 1 ? one : "MIXED") }'
+}
+check_eq "polled figure landed under $P (KU091 contacts in SQLite)" "$(fig KU091 "$P" contacts)" 1500
+check_eq "polled figure on every day of $P (KU091.rrd)" \
+	"$(period_value "$T/var/rrd/KU091.rrd" contacts "$P")" 1500
+check_eq "polled figure landed under $P (KU005 contacts)" "$(fig KU005 "$P" contacts)" 3
+check_eq "the imported months kept (KU091 contacts $p2 $p1)" \
+	"$(period_value "$T/var/rrd/KU091.rrd" contacts "$p2") $(period_value "$T/var/rrd/KU091.rrd" contacts "$p1")" "1200 1300"
+check_eq "a month never reported is unknown on every day (KU092 $P)" \
+	"$(period_value "$T/var/rrd/KU092.rrd" contacts "$P")" U
 
 URL="http://127.0.0.1:$D_PORT"
-# api PATH OUT: body to OUT, prints "STATUS CONTENT-TYPE"
+# api PATH OUT [CURL ARGS]: body to OUT, prints "STATUS CONTENT-TYPE"
 api() {
-	curl -s -o "$2" -D "$2.h" "$URL$1" >/dev/null
-	printf '%s %s\n' "$(awk 'NR == 1 { print $2 }' "$2.h")" \
-		"$(awk -F': ' 'tolower($1) == "content-type" { sub("\r", "", $2); print $2 }' "$2.h")"
+	_p=$1 _o=$2; shift 2
+	curl -s --max-time 20 -o "$_o" -D "$_o.h" "$@" "$URL$_p" >/dev/null
+	printf '%s %s\n' "$(awk 'NR == 1 { print $2 }' "$_o.h")" \
+		"$(awk -F': ' 'tolower($1) == "content-type" { sub("\r", "", $2); print $2 }' "$_o.h")"
 }
+# mapi PATH OUT: api with the ministry token (unsuppressed)
+mapi() { api "$1" "$2" -H "Authorization: Bearer $MIN"; }
 metric() { curl -s "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 munis_of() { awk -F, -v r="$1" 'NR > 1 && $4 == r { print "KU" $1 }' "$MUNIS"; }
 pop_fl() { awk -F, -v c="${1#KU}" 'NR > 1 && $1 == c { print $8 }' "$MUNIS"; }
 
-# hand REGION DS WEIGHTED SCALE STEP START END: "t value" per point with a
-# value: sum(DS * pop_fl if WEIGHTED else DS) / sum(pop_fl) * SCALE over
-# the region's municipalities whose file has DS known at t. rrdtool fetch
-# stamps a row with its interval's end; the API with its start.
-hand() {
+# hand_months REGION DS WEIGHTED SCALE PERIOD...: "t value" per period, t
+# its first second: sum(DS * pop_fl if WEIGHTED else DS) / sum(pop_fl) *
+# SCALE over the region's municipalities whose file holds DS in that
+# period (every day the same value), "null" where none does
+hand_months() {
+	_r=$1 _ds=$2 _w=$3 _sc=$4; shift 4
+	for _per in "$@"; do
+		for code in $(munis_of "$_r"); do
+			f=$T/var/rrd/$code.rrd
+			[ -e "$f" ] || continue
+			echo "$(period_value "$f" "$_ds" "$_per") $(pop_fl "$code")"
+		done | awk -v t="$(first_second "$_per")" -v w="$_w" -v sc="$_sc" '
+			$1 == "U" { next }
+			$1 !~ /^[0-9.e+-]+$/ { bad = 1; next }
+			{ num += (w ? $1 * $2 : $1); den += $2; n++ }
+			END { if (bad) print t, "MIXED"
+				else if (n == 0) print t, "null"
+				else printf "%d %.17g\n", t, num / den * sc }'
+	done
+}
+# hand_days REGION DS WEIGHTED SCALE START END: "t value" per day with a
+# value, from each file's daily rows (rrdtool fetch -r 86400); the API
+# stamps a point with its start, rrdtool fetch a row with its end
+hand_days() {
 	for code in $(munis_of "$1"); do
 		f=$T/var/rrd/$code.rrd
 		[ -e "$f" ] || continue
-		rrdtool fetch "$f" AVERAGE -r "$5" -s "$6" -e "$7" |
-			awk -v ds="$2" -v fl="$(pop_fl "$code")" -v step="$5" \
-				-v s="$6" -v e="$7" '
+		rrdtool fetch "$f" AVERAGE -r 86400 -s "$5" -e "$6" |
+			awk -v ds="$2" -v fl="$(pop_fl "$code")" -v s="$5" -v e="$6" '
 			NR == 1 { for (i = 1; i <= NF; i++) if ($i == ds) c = i }
-			NR > 2 { t = substr($1, 1, length($1) - 1) - step; v = $(c + 1)
+			NR > 2 && NF > 1 { t = $1 - 86400; v = $(c + 1)
 				if (t >= s && t < e && v !~ /nan/) print t, v + 0, fl }'
 	done | awk -v w="$3" -v scale="$4" '
 		{ num[$1] += (w ? $2 * $3 : $2); den[$1] += $3 }
@@ -96,10 +167,11 @@ hand() {
 }
 # points FILE: "t value" of a JSON answer's points, null included
 points() { jq -r '.points[] | "\(.[0]) \(.[1])"' "$1"; }
-# same_points API HAND: every API point equals the hand value (1e-9
-# relative), null exactly where the hand has none
+# same_points API HAND: "BAD KNOWN N": API points that differ from the
+# hand's (1e-9 relative; null exactly where the hand has none or null),
+# the API's known points, all of them
 same_points() {
-	awk 'NR == FNR { h[$1] = $2; next }
+	awk 'NR == FNR { if ($2 != "null") h[$1] = $2; next }
 		{ n++; if ($2 == "null") { if ($1 in h) bad++ }
 		  else if (!($1 in h)) bad++
 		  else { d = $2 - h[$1]; if (d < 0) d = -d
@@ -107,82 +179,146 @@ same_points() {
 		  if ($2 != "null") known++ }
 		END { print (bad + 0) " " (known + 0) " " (n + 0) }' "$2" "$1"
 }
+# round6: every number of the line to 6 decimals (null kept)
+round6() { awk '{ for (i = 1; i <= NF; i++) if ($i != "null") $i = sprintf("%.6f", $i); print }'; }
 days=$(( (E - S) / 86400 ))
 n_mk01=$(munis_of 01 | wc -l)
-
-# --- a region's indicator, recomputed by hand ---
-Q="start=$S&end=$E&step=86400"
-check_eq "MK01 contacts_per_1000: 200 JSON" \
-	"$(api "/api/v1/series?area=MK01&indicator=contacts_per_1000&$Q" "$T/a.json")" \
-	"200 application/json; charset=utf-8"
-check_eq "MK01 contacts_per_1000: fields" \
-	"$(jq -r '[.area, .indicator, .unit, .start, .end, .step, (.points | length), .reporting, .expected, .suppressed] | join(" ")' "$T/a.json")" \
-	"MK01 contacts_per_1000 per 1000 $S $E 86400 $days 3 $n_mk01 false"
-points "$T/a.json" >"$T/a.pts"
-hand 01 contacts 0 1000 86400 "$S" "$E" >"$T/a.hand"
-check_eq "MK01 contacts_per_1000: every day equals sum/sum by hand" \
-	"$(same_points "$T/a.pts" "$T/a.hand")" "0 $days $days"
-# the two months, as numbers: KU091, KU049, KU092 reported contacts
+in_mk01=$(munis_of 01 | sed "s/.*/'&'/" | paste -sd,)
 fl91=$(pop_fl KU091) fl49=$(pop_fl KU049) fl92=$(pop_fl KU092)
-want=$(awk -v a="$fl91" -v b="$fl49" -v c="$fl92" \
-	'BEGIN { printf "%.6f %.6f", 2300 / (a + b + c) * 1000, 2600 / (a + b + c) * 1000 }')
-check_eq "MK01 contacts_per_1000: the months' values" \
-	"$(jq -r --argjson m "$M" '[.points[0][1], (.points[] | select(.[0] == $m) | .[1])] | map(. * 1e6 | round / 1e6 | tostring) | join(" ")' "$T/a.json" |
-		awk '{ printf "%.6f %.6f", $1, $2 }')" "$want"
 
-api "/api/v1/series?area=MK01&indicator=gp_coverage&$Q" "$T/g.json" >/dev/null
+# --- a region's indicator by month, recomputed by hand ---
+Q="start=$p2&end=$P"
+check_eq "MK01 contacts_per_1000: 200 JSON" \
+	"$(mapi "/api/v1/series?area=MK01&indicator=contacts_per_1000&$Q" "$T/a.json")" \
+	"200 application/json; charset=utf-8"
+check_eq "MK01 contacts_per_1000: fields (step month the default, start..end whole months)" \
+	"$(jq -r '[.area, .indicator, .unit, .start, .end, .step, (.points | length), .reporting, .expected, .suppressed] | join(" ")' "$T/a.json")" \
+	"MK01 contacts_per_1000 per 1000 $S $E month 3 2 $n_mk01 false"
+check_eq "MK01 contacts_per_1000: a point per period at its first second" \
+	"$(jq -r '[(.points | map(.[0])), .periods] | flatten | join(" ")' "$T/a.json")" \
+	"$S $M $L $p2 $p1 $P"
+check_eq "MK01 contacts_per_1000: reported per period" \
+	"$(jq -r '.reported | join(" ")' "$T/a.json")" "3 3 2"
+points "$T/a.json" >"$T/a.pts"
+hand_months 01 contacts 0 1000 "$p2" "$p1" "$P" >"$T/a.hand"
+check_eq "MK01 contacts_per_1000: each month equals sum/sum from the RRD files" \
+	"$(same_points "$T/a.pts" "$T/a.hand")" "0 3 3"
+# as numbers: KU091, KU049, KU092 reported contacts in p2 and p1; in P
+# only the two polled ones
+want=$(awk -v a="$fl91" -v b="$fl49" -v c="$fl92" 'BEGIN {
+	printf "%.6f %.6f %.6f", 2300 / (a + b + c) * 1000, 2600 / (a + b + c) * 1000, 2100 / (a + b) * 1000 }')
+check_eq "MK01 contacts_per_1000: the months' values" \
+	"$(jq -r '.points | map(.[1]) | join(" ")' "$T/a.json" | round6)" "$want"
+
+mapi "/api/v1/series?area=MK01&indicator=gp_coverage&$Q" "$T/g.json" >/dev/null
 points "$T/g.json" >"$T/g.pts"
-hand 01 gp_open 1 100 86400 "$S" "$E" >"$T/g.hand"
-check_eq "MK01 gp_coverage: every day equals sum/sum by hand" \
-	"$(same_points "$T/g.pts" "$T/g.hand")" "0 $days $days"
-check_eq "MK01 gp_coverage: 4 of $n_mk01 reporting" \
-	"$(jq -r '"\(.reporting) \(.expected)"' "$T/g.json")" "4 $n_mk01"
+hand_months 01 gp_open 1 100 "$p2" "$p1" "$P" >"$T/g.hand"
+check_eq "MK01 gp_coverage: each month equals sum/sum from the RRD files" \
+	"$(same_points "$T/g.pts" "$T/g.hand")" "0 3 3"
+check_eq "MK01 gp_coverage: reported per period, of $n_mk01" \
+	"$(jq -r '"\(.reported | join(" ")) \(.reporting) \(.expected)"' "$T/g.json")" "3 4 2 2 $n_mk01"
 # not a mean of ratios: in p2 Helsinki and Vantaa are open, Espoo not
 want=$(awk -v a="$fl91" -v b="$fl49" -v c="$fl92" \
 	'BEGIN { printf "%.9f", (a + c) / (a + b + c) * 100 }')
 check_eq "MK01 gp_coverage: ratio of sums in $p2" \
 	"$(jq -r '.points[0][1]' "$T/g.json" | awk '{ printf "%.9f", $1 }')" "$want"
 
-# the country's count: a sum over every file
-api "/api/v1/series?area=SSS&indicator=contacts&$Q" "$T/s.json" >/dev/null
+# remote_share from SQLite: only municipalities that reported both
+# measures that period (Vantaa has no contacts_remote)
+mapi "/api/v1/series?area=MK01&indicator=remote_share&$Q" "$T/rs.json" >/dev/null
+for per in "$p2" "$p1" "$P"; do
+	v=$(db "SELECT printf('%.17g', 100.0 * SUM(r.value) / SUM(c.value)) FROM figures r
+		JOIN figures c ON c.area = r.area AND c.period = r.period AND c.measure = 'contacts'
+		WHERE r.measure = 'contacts_remote' AND r.period = $(period_num "$per") AND r.area IN ($in_mk01)")
+	echo "$(first_second "$per") ${v:-null}"
+done >"$T/rs.hand"
+points "$T/rs.json" >"$T/rs.pts"
+check_eq "MK01 remote_share: each month equals sum/sum from SQLite's figures" \
+	"$(same_points "$T/rs.pts" "$T/rs.hand")" "0 3 3"
+check_eq "MK01 remote_share in $p2: Vantaa (no contacts_remote) left out" \
+	"$(jq -r '.points[0][1]' "$T/rs.json" | round6)" "$(awk 'BEGIN { printf "%.6f", 103 / 1600 * 100 }')"
+
+# --- step=86400: every day the figure of its period ---
+D="start=$S&end=$E&step=86400"
+mapi "/api/v1/series?area=MK01&indicator=contacts_per_1000&$D" "$T/d.json" >/dev/null
+check_eq "step=86400: fields" \
+	"$(jq -r '[.start, .end, .step, (.points | length)] | join(" ")' "$T/d.json")" "$S $E 86400 $days"
+points "$T/d.json" >"$T/d.pts"
+hand_days 01 contacts 0 1000 "$S" "$E" >"$T/d.hand"
+check_eq "step=86400: every day equals sum/sum of the files' days" \
+	"$(same_points "$T/d.pts" "$T/d.hand")" "0 $days $days"
+check_eq "step=86400: every day equals its period's monthly point" \
+	"$(jq -r --slurpfile m "$T/a.json" '
+		($m[0] | [.periods, (.points | map(.[1]))] | transpose | map({(.[0]): .[1]}) | add) as $by
+		| [.periods, .points] | transpose | map(select(.[1][1] != $by[.[0]])) | length' "$T/d.json")" 0
+check_eq "step=86400: periods run beside the days" \
+	"$(jq -r '[.periods[0], .periods[-1], (.periods | unique | join(","))] | join(" ")' "$T/d.json")" \
+	"$p2 $P $p2,$p1,$P"
+
+# the country's count: a sum over every municipal file, month by month
+mapi "/api/v1/series?area=SSS&indicator=contacts&$Q" "$T/s.json" >/dev/null
 points "$T/s.json" >"$T/s.pts"
-for f in "$T"/var/rrd/*.rrd; do
-	rrdtool fetch "$f" AVERAGE -r 86400 -s "$S" -e "$E" | awk -v s="$S" -v e="$E" '
-		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "contacts") c = i }
-		NR > 2 { t = substr($1, 1, length($1) - 1) - 86400; v = $(c + 1)
-			if (t >= s && t < e && v !~ /nan/) print t, v + 0 }'
-done | awk '{ sum[$1] += $2 } END { for (t in sum) printf "%d %.17g\n", t, sum[t] }' |
-	sort -n >"$T/s.hand"
-check_eq "SSS contacts: every day equals the sum by hand" \
-	"$(same_points "$T/s.pts" "$T/s.hand")" "0 $days $days"
-check_eq "SSS contacts: 4 reporting of 308" \
-	"$(jq -r '"\(.reporting) \(.expected)"' "$T/s.json")" "4 308"
+for per in "$p2" "$p1" "$P"; do
+	for f in "$T"/var/rrd/KU*.rrd; do period_value "$f" contacts "$per"; done |
+		awk -v t="$(first_second "$per")" '$1 == "U" { next }
+			$1 !~ /^[0-9.e+-]+$/ { bad = 1 } { sum += $1; n++ }
+			END { if (bad) print t, "MIXED"; else if (n) printf "%d %.17g\n", t, sum; else print t, "null" }'
+done >"$T/s.hand"
+check_eq "SSS contacts: each month equals the sum of the files by hand" \
+	"$(same_points "$T/s.pts" "$T/s.hand")" "0 3 3"
+check_eq "SSS contacts: the sums, and 4 4 3 of 308 reporting" \
+	"$(jq -r '[(.points | map(.[1])), .reported, .expected] | flatten | join(" ")' "$T/s.json")" \
+	"2340 2603 2103 4 4 3 308"
 
 # --- CSV ---
 check_eq "CSV: 200 text/csv" \
-	"$(api "/api/v1/series.csv?area=MK01&indicator=contacts_per_1000&$Q" "$T/a.csv")" \
+	"$(mapi "/api/v1/series.csv?area=MK01&indicator=contacts_per_1000&$Q" "$T/a.csv")" \
 	"200 text/csv; charset=utf-8"
 check "CSV: Content-Disposition names the file" \
 	grep -qi '^content-disposition: attachment; filename="MK01_contacts_per_1000.csv"' "$T/a.csv.h"
-check_eq "CSV: header" "$(head -n 1 "$T/a.csv")" "time,value"
-tail -n +2 "$T/a.csv" | while IFS=, read -r when v sup; do
-	printf '%s %s\n' "$(date -u -d "$when" +%s)" "${v:-null}"
+check_eq "CSV by month: header" "$(head -n 1 "$T/a.csv" | tr -d '\r')" "period,value"
+check_eq "CSV by month: the periods" "$(tail -n +2 "$T/a.csv" | cut -d, -f1 | paste -sd' ')" "$p2 $p1 $P"
+tail -n +2 "$T/a.csv" | tr -d '\r' | while IFS=, read -r per v; do
+	printf '%s %s\n' "$(first_second "$per")" "${v:-null}"
 done >"$T/a.csv.pts"
-check_eq "CSV: the same points as the JSON" "$(cat "$T/a.csv.pts")" "$(cat "$T/a.pts")"
-check_eq "CSV: ISO 8601 UTC times" "$(sed -n 2p "$T/a.csv" | cut -d, -f1)" \
+check_eq "CSV by month: the same points as the JSON" "$(cat "$T/a.csv.pts")" "$(cat "$T/a.pts")"
+mapi "/api/v1/series.csv?area=MK01&indicator=contacts_per_1000&$D" "$T/d.csv" >/dev/null
+check_eq "CSV with step=86400: header" "$(head -n 1 "$T/d.csv" | tr -d '\r')" "time,value"
+tail -n +2 "$T/d.csv" | tr -d '\r' | while IFS=, read -r when v; do
+	printf '%s %s\n' "$(date -u -d "$when" +%s)" "${v:-null}"
+done >"$T/d.csv.pts"
+check_eq "CSV with step=86400: the same points as the JSON" "$(cat "$T/d.csv.pts")" "$(cat "$T/d.pts")"
+check_eq "CSV with step=86400: ISO 8601 UTC times" "$(sed -n 2p "$T/d.csv" | cut -d, -f1)" \
 	"$(date -u -d "@$S" +%Y-%m-%dT%H:%M:%SZ)"
 
-# --- kuntamonctl export: the API's bytes ---
-ctl export --area MK01 --indicator contacts_per_1000 --start "$S" --end "$E" \
-	--step 86400 --format json >"$T/x.json"
-check "export json equals the API's bytes" cmp -s "$T/x.json" "$T/a.json"
-ctl export --area MK01 --indicator contacts_per_1000 --start "$S" --end "$E" \
-	--step 86400 >"$T/x.csv"
+# --- the defaults: a year back to this month, by month ---
+mapi "/api/v1/series?area=MK01&indicator=contacts" "$T/def.json" >/dev/null
+this=$(date -u +%Y-%m)
+back=$(date -u -d "@$(( $(date -u +%s) - 365 * 86400 ))" +%Y-%m) # -1y: 365 days
+check_eq "defaults: step month, from the month of -1y ($back) to this one" \
+	"$(jq -r '[.step, .periods[0], .periods[-1], (.points | length), .points[-1][0]] | join(" ")' "$T/def.json")" \
+	"month $back $this $(( $(period_num "$this") - $(period_num "$back") + 1 )) $(first_second "$this")"
+mapi "/api/v1/series?area=MK01&indicator=contacts&start=$S&end=$((E - 1))&step=month" "$T/sec.json" >/dev/null
+check_eq "start and end in seconds, by month: the months they lie in" \
+	"$(jq -r '[.start, .end, (.periods | join(","))] | join(" ")' "$T/sec.json")" "$S $E $p2,$p1,$P"
+
+# --- kuntamonctl export: the API's bytes (a ministry token's) ---
+ctl export --area MK01 --indicator contacts_per_1000 --start "$p2" --end "$P" \
+	--format json >"$T/x.json"
+check "export json (by month, the default) equals the API's bytes" cmp -s "$T/x.json" "$T/a.json"
+ctl export --area MK01 --indicator contacts_per_1000 --start "$p2" --end "$P" >"$T/x.csv"
 check "export csv (the default) equals the API's bytes" cmp -s "$T/x.csv" "$T/a.csv"
-api "/api/v1/series?area=KU091&indicator=gp_open&start=$p2&end=$(date -u -d "@$E" +%Y-%m)" "$T/k.json" >/dev/null
-ctl export --area KU091 --indicator gp_open --start "$p2" \
-	--end "$(date -u -d "@$E" +%Y-%m)" --format json >"$T/xk.json"
+ctl export --area MK01 --indicator contacts_per_1000 --start "$S" --end "$E" \
+	--step 86400 >"$T/xd.csv"
+check "export --step 86400 csv equals the API's bytes" cmp -s "$T/xd.csv" "$T/d.csv"
+ctl export --area MK01 --indicator contacts_per_1000 --start "$S" --end "$E" \
+	--step 86400 --format json >"$T/xd.json"
+check "export --step 86400 json equals the API's bytes" cmp -s "$T/xd.json" "$T/d.json"
+api "/api/v1/series?area=KU091&indicator=gp_open&start=$p2&end=$P" "$T/k.json" >/dev/null
+ctl export --area KU091 --indicator gp_open --start "$p2" --end "$P" --step month \
+	--format json >"$T/xk.json"
 check "export of a municipality's measure equals the API's bytes" cmp -s "$T/xk.json" "$T/k.json"
+check_eq "a municipality's measure by month" "$(jq -r '.points | map(.[1]) | join(" ")' "$T/k.json")" "1 1 1"
 ctl export --indicator gp_open >/dev/null 2>"$T/err"; s=$?
 check_eq "export without --area: exit 2" "$s" 2
 ctl export --area MK01 --indicator gp_open --format xml >/dev/null 2>&1; s=$?
@@ -193,47 +329,58 @@ check "export of an unknown area: exit 2 naming it ($(cat "$T/err"))" \
 ctl export --area MK01 --indicator gp_open --start yesterday >/dev/null 2>"$T/err"; s=$?
 check "export --start yesterday: exit 2 ($(cat "$T/err"))" \
 	sh -c "[ $s -eq 2 ] && grep -q -- '--start' '$T/err'"
+ctl export --area MK01 --indicator gp_open --step fortnight >/dev/null 2>"$T/err"; s=$?
+check "export --step fortnight: exit 2 ($(cat "$T/err"))" \
+	sh -c "[ $s -eq 2 ] && grep -q -- '--step' '$T/err'"
 
-# --- suppression: KU005's 3 contacts in p1 ---
+# --- suppression: KU005's 3 contacts in p1 and P, 40 in p2 ---
 api "/api/v1/series?area=KU005&indicator=contacts&$Q" "$T/p.json" >/dev/null
-check_eq "public: small count withheld" \
-	"$(jq -r --argjson m "$M" '[.suppressed, ([.points[] | select(.[0] >= $m) | .[1]] | unique | map(tostring) | join(",")), ([.points[] | select(.[0] < $m) | .[1]] | unique | map(tostring) | join(",")), (.suppressed_points | length)] | map(tostring) | join(" ")' "$T/p.json")" \
-	"true null 40 $(( (E - M) / 86400 ))"
+check_eq "public: small counts withheld, the other month shown" \
+	"$(jq -r '[.suppressed, (.points | map(.[1] | tostring) | join(",")), (.suppressed_points | map(tostring) | join(","))] | map(tostring) | join(" ")' "$T/p.json")" \
+	"true 40,null,null $M,$L"
 api "/api/v1/series.csv?area=KU005&indicator=contacts&$Q" "$T/p.csv" >/dev/null
-check_eq "public CSV: withheld value empty" \
-	"$(grep "^$(date -u -d "@$M" +%Y-%m-%d)" "$T/p.csv" | cut -d, -f2-)" ""
-check "public CSV: the number never appears" sh -c "! cut -d, -f2 '$T/p.csv' | grep -qx 3"
+check_eq "public CSV: withheld values empty" \
+	"$(grep -E "^($p1|$P)," "$T/p.csv" | tr -d '\r' | cut -d, -f2- | paste -sd'|')" "|"
+check "public CSV: the number never appears" sh -c "! cut -d, -f2 '$T/p.csv' | tr -d '\r' | grep -qx 3"
 check_eq "public CSV: shown values kept" \
-	"$(sed -n 2p "$T/p.csv" | cut -d, -f2-)" "40"
+	"$(grep "^$p2," "$T/p.csv" | tr -d '\r' | cut -d, -f2-)" "40"
+api "/api/v1/series?area=KU005&indicator=contacts&start=$S&end=$E&step=86400" "$T/pd.json" >/dev/null
+check_eq "public, by day: every day of $p1 and $P withheld, $p2's shown" \
+	"$(jq -r --argjson m "$M" '[.suppressed, ([.points[] | select(.[0] >= $m) | .[1]] | unique | map(tostring) | join(",")), ([.points[] | select(.[0] < $m) | .[1]] | unique | map(tostring) | join(",")), (.suppressed_points | length)] | map(tostring) | join(" ")' "$T/pd.json")" \
+	"true null 40 $(( (E - M) / 86400 ))"
 api "/api/v1/series?area=KU005&indicator=contacts_per_1000&$Q" "$T/p2.json" >/dev/null
 check_eq "public: an indicator built on the small count withheld" \
-	"$(jq -r --argjson m "$M" '[.suppressed, (.points[] | select(.[0] == $m) | .[1])] | map(tostring) | join(" ")' "$T/p2.json")" \
-	"true null"
-ctl export --area KU005 --indicator contacts --start "$S" --end "$E" \
-	--step 86400 --format json >"$T/px.json"
-check_eq "export: the operator sees it" \
-	"$(jq -r --argjson m "$M" '[.suppressed, (.points[] | select(.[0] == $m) | .[1])] | map(tostring) | join(" ")' "$T/px.json")" \
-	"false 3"
+	"$(jq -r '[.suppressed, .points[1][1]] | map(tostring) | join(" ")' "$T/p2.json")" "true null"
+ctl export --area KU005 --indicator contacts --start "$p2" --end "$P" --format json >"$T/px.json"
+check_eq "export: the operator sees them" \
+	"$(jq -r '[.suppressed, (.points | map(.[1] | tostring) | join(","))] | map(tostring) | join(" ")' "$T/px.json")" \
+	"false 40,3,3"
+mapi "/api/v1/series?area=KU005&indicator=contacts&$Q" "$T/pm.json" >/dev/null
+check "a ministry token sees them too" cmp -s "$T/pm.json" "$T/px.json"
+# Etelä-Pohjanmaa: KU005 is all of it that reported p1, its count small
 api "/api/v1/series?area=MK14&indicator=contacts&$Q" "$T/r.json" >/dev/null
-check_eq "a region is never withheld" \
-	"$(jq -r --argjson m "$M" '[.suppressed, (.points[] | select(.[0] == $m) | .[1])] | map(tostring) | join(" ")' "$T/r.json")" \
-	"false 3"
+check_eq "public: a region standing on one municipality's small count is withheld" \
+	"$(jq -r '[.suppressed, .points[1][1], .reported[1]] | map(tostring) | join(" ")' "$T/r.json")" \
+	"true null 1"
+mapi "/api/v1/series?area=MK14&indicator=contacts&$Q" "$T/rm.json" >/dev/null
+check_eq "ministry: that region's figure shown" \
+	"$(jq -r '[.suppressed, .points[1][1]] | map(tostring) | join(" ")' "$T/rm.json")" "false 3"
 api "/api/v1/series?area=KU091&indicator=gp_coverage&$Q" "$T/nc.json" >/dev/null
 check_eq "public: an indicator without counts is shown" \
-	"$(jq -r '[.suppressed, .points[0][1]] | map(tostring) | join(" ")' "$T/nc.json")" "false 100"
+	"$(jq -r '[.suppressed, (.points | map(.[1] | tostring) | join(","))] | map(tostring) | join(" ")' "$T/nc.json")" "false 100,100,100"
 
 # --- reporting_rate: per month, reported / expected ---
-api "/api/v1/series?area=MK01&indicator=reporting_rate&start=$p2&end=$(date -u -d "@$E" +%Y-%m)" "$T/rr.json" >/dev/null
-y=${p2%-*} m=${p2#*-}
-per2=$((10#$y * 12 + 10#$m - 1))
-in_mk01=$(munis_of 01 | sed "s/.*/'&'/" | paste -sd,)
-r2=$(db "select count(*) from reports where period = $per2 and area in ($in_mk01)")
-r1=$(db "select count(*) from reports where period = $((per2 + 1)) and area in ($in_mk01)")
-want=$(awk -v a="$r2" -v b="$r1" -v n="$n_mk01" 'BEGIN { printf "%.9f %.9f", a / n * 100, b / n * 100 }')
-check_eq "reporting_rate: the months, by hand ($r2 and $r1 of $n_mk01)" \
-	"$(jq -r '.points | map(.[1]) | join(" ")' "$T/rr.json" | awk '{ printf "%.9f %.9f", $1, $2 }')" "$want"
-check_eq "reporting_rate: at the months' starts, step a nominal month" \
-	"$(jq -r '[.points[0][0], .points[1][0], .step] | map(tostring) | join(" ")' "$T/rr.json")" "$S $M 2592000"
+api "/api/v1/series?area=MK01&indicator=reporting_rate&$Q" "$T/rr.json" >/dev/null
+for per in "$p2" "$p1" "$P"; do
+	db "SELECT COUNT(DISTINCT area) FROM figures WHERE period = $(period_num "$per") AND area IN ($in_mk01)"
+done >"$T/rr.n"
+want=$(awk -v n="$n_mk01" '{ printf "%s%.9f", (NR > 1 ? " " : ""), $1 / n * 100 }' "$T/rr.n")
+check_eq "reporting_rate: the months, by hand ($(paste -sd' ' "$T/rr.n") of $n_mk01)" \
+	"$(jq -r '.points | map(.[1]) | join(" ")' "$T/rr.json" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.9f", (i > 1 ? " " : ""), $i }')" "$want"
+check_eq "reporting_rate: the counts are 3 4 2" "$(paste -sd' ' "$T/rr.n")" "3 4 2"
+check_eq "reporting_rate: at the months' starts, step month" \
+	"$(jq -r '[.points[0][0], .points[1][0], .points[2][0], .step] | map(tostring) | join(" ")' "$T/rr.json")" "$S $M $L month"
+check_eq "reporting_rate: never withheld" "$(jq -r '.suppressed' "$T/rr.json")" false
 
 # --- bad questions ---
 bad() { # NAME QUERY STATUS WORD
@@ -252,13 +399,15 @@ bad "bad start: 400" "area=MK01&indicator=contacts&start=yesterday" 400 "paramet
 bad "bad end: 400" "area=MK01&indicator=contacts&end=2026-13" 400 "parameter end"
 bad "end before start: 400" "area=MK01&indicator=contacts&start=now&end=-1d" 400 "parameter end"
 bad "bad step: 400" "area=MK01&indicator=contacts&step=abc" 400 "parameter step"
-bad "over 10000 points: 400" "area=MK01&indicator=contacts&start=1980-01&end=9999-12" 400 "parameter start"
+bad "step 0: 400" "area=MK01&indicator=contacts&step=0" 400 "parameter step"
+bad "step months (not month): 400" "area=MK01&indicator=contacts&step=months" 400 "parameter step"
+bad "over 10000 months: 400" "area=MK01&indicator=contacts&start=1980-01&end=9999-12" 400 "parameter start"
 bad "over 10000 points with a step: 400" "area=MK01&indicator=contacts&start=1980-01&end=9999-12&step=3600" 400 "parameter step"
 bad "a path as an area: 404" "area=..%2Fetc%2Fpasswd&indicator=contacts" 404 "parameter area"
 st=$(api "/api/v1/series.csv?area=KU999&indicator=contacts" "$T/bad.json" | cut -d' ' -f1)
 check_eq "CSV errors are JSON errors too" "$st $(jq -r 'has("error")' "$T/bad.json")" "404 true"
 
-# --- the cache: hits, and a miss once new data lands ---
+# --- the cache: hits; unchanged re-polls keep it; a revision misses ---
 h0=$(metric kuntamon_cache_hits_total) m0=$(metric kuntamon_cache_misses_total)
 api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c1.json" >/dev/null
 api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c2.json" >/dev/null
@@ -267,14 +416,30 @@ check_eq "cache: a miss, then a hit" "$((m1 - m0)) $((h1 - h0))" "1 1"
 check "cache: the hit is the same answer" cmp -s "$T/c1.json" "$T/c2.json"
 api "/api/v1/series?area=MK01&indicator=contacts&$Q" "$T/c3.json" >/dev/null
 n=$(n_cycles)
-wait_cycles $((n + 2)) 30 # KU091's data lands meanwhile: MK01 is stale
+wait_cycles $((n + 2)) 30 || not_ok "two more cycles"
 m1=$(metric kuntamon_cache_misses_total)
 api "/api/v1/series?area=MK01&indicator=contacts&$Q" "$T/c4.json" >/dev/null
-m2=$(metric kuntamon_cache_misses_total)
-check_eq "cache: new data in the region makes its series miss" "$((m2 - m1))" 1
-check "cache: history unchanged by the new data" cmp -s "$T/c3.json" "$T/c4.json"
+check_eq "cache: re-polls that change nothing keep the region's series (a hit)" \
+	"$(($(metric kuntamon_cache_misses_total) - m1))" 0
+check "cache: the same answer" cmp -s "$T/c3.json" "$T/c4.json"
+# a revision of KU091's P lands in MK01
+fake_knob KU091 "period=$P&set.contacts=1600&set.contacts_remote=150&set.gp_open=1"
+landed() { [ "$(fig KU091 "$P" contacts)" = 1600 ]; }
+check "the revision landed" wait_for 30 landed
+# the cycle that took it ends after the caches were told
+n=$(n_cycles)
+wait_cycles $((n + 1)) 30 || not_ok "the cycle of the revision ended"
+m1=$(metric kuntamon_cache_misses_total)
+api "/api/v1/series?area=MK01&indicator=contacts&$Q" "$T/c5.json" >/dev/null
+check_eq "cache: new data in the region makes its series miss" \
+	"$(($(metric kuntamon_cache_misses_total) - m1))" 1
+check_eq "cache: only $P's point changed, by the revision" \
+	"$(jq -r '.points | map(.[1]) | join(" ")' "$T/c4.json") / $(jq -r '.points | map(.[1]) | join(" ")' "$T/c5.json")" \
+	"2300 2600 2100 / 2300 2600 2200"
+check_eq "the revision is on every day of $P in the file" \
+	"$(period_value "$T/var/rrd/KU091.rrd" contacts "$P")" 1600
 h2=$(metric kuntamon_cache_hits_total)
-api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c5.json" >/dev/null
+api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c6.json" >/dev/null
 check_eq "cache: another region's series still hits" \
 	"$(($(metric kuntamon_cache_hits_total) - h2))" 1
 

@@ -1,14 +1,23 @@
 #!/bin/bash
-# Charts end to end: a year of history imported for three municipalities of
-# Uusimaa (MK01), the real daemon polling fakemuni. PNG and SVG come at the
-# size asked for, titled in the language asked for, reporting_rate too;
-# bad parameters are 400 and unknown names 404, as JSON; path tricks never
-# reach a file; the same chart again is served from the cache; JSON
-# answers stay quick while charts render; with rrdcached, a chart flushes
-# the files it draws.
+# Charts end to end, in period time: a year of monthly history imported for
+# three municipalities of Uusimaa (MK01), the real daemon polling fakemuni
+# for the previous month. PNG and SVG come at the size asked for, titled in
+# the language asked for, reporting_rate too; bad parameters are 400 and
+# unknown names 404, as JSON; path tricks never reach a file; the same
+# chart again is served from the cache; JSON answers stay quick while
+# charts render.
+# What a chart draws (SPEC §6, v2: one number per area, indicator and
+# period) is read back from the SVG: the line is a step function with one
+# plateau per month that has a value (none where unknown or withheld),
+# each plateau at the height of the series API's monthly point for that
+# month (heights an affine function of the values, the steps at the
+# months' first seconds); a month given as end is included; a revision of
+# an old month imported into the running daemon is drawn within seconds.
+# With rrdcached, a chart flushes the file it draws on, and a new month is
+# drawn at once.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl od; do
+for tool in curl od jq; do
 	command -v $tool >/dev/null || { skip "65_charts: $tool not installed"; exit 0; }
 done
 
@@ -17,7 +26,16 @@ write_endpoints "$T/endpoints.csv" KU091 KU049 KU092
 INTERVAL=1200 write_conf "$T/import.conf"
 INTERVAL=300 TIMEOUT=2 write_conf "$T/k.conf"
 
-# Twelve months before the last: contacts, remote contacts, a guidance point.
+# period_add YYYY-MM N: the period N months later (N may be negative)
+period_add() {
+	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
+	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
+}
+first_second() { date -u -d "$1-01" +%s; }
+CUR=$(date -u +%Y-%m)
+
+# Twelve months before the last: contacts, remote contacts, a guidance
+# point; Vantaa (KU092) leaves one month (7 months ago) unreported.
 {
 	echo "area,period,measure,value"
 	for i in $(seq 13 -1 2); do
@@ -28,12 +46,15 @@ INTERVAL=300 TIMEOUT=2 write_conf "$T/k.conf"
 		echo "KU049,$p,contacts,$((400 + i * 5))"
 		echo "KU049,$p,contacts_remote,$((i % 6))"
 		echo "KU049,$p,gp_open,$((i % 2))"
+		[ "$i" -eq 7 ] && continue
 		echo "KU092,$p,contacts,$((700 + i))"
 		echo "KU092,$p,gp_open,1"
 	done
 } >"$T/h.csv"
 "$B/kuntamonctl" -c "$T/import.conf" import "$T/h.csv" >/dev/null ||
 	{ not_ok "history imported"; exit 1; }
+MIN=$("$B/kuntamonctl" -c "$T/k.conf" token create --ministry 2>/dev/null)
+[ -n "$MIN" ] || { not_ok "ministry token created"; exit 1; }
 start_daemon "$T/k.conf" || exit 1
 wait_cycles 1 30 || { not_ok "first cycle finished"; exit 1; }
 U="http://127.0.0.1:$D_PORT"
@@ -98,6 +119,122 @@ st=$(get "/chart/MK01/reporting_rate.png?start=-400d&width=400&height=200")
 check_eq "reporting_rate: 200" "$st" 200
 check "reporting_rate: a PNG" is_png
 check_eq "reporting_rate: 400x200" "$(be32 16)x$(be32 20)" "400x200"
+
+# ---- what a chart draws: the series API's monthly values ----
+# plateaus: the horizontal runs of the chart's line (stroke-width 2, the
+# line colour) in $T/body, an SVG from librrd: "X0 X1 Y" in drawing order,
+# runs of 2 px or more (the steps between months are 1 px slopes)
+plateaus() {
+	awk '/stroke-width:2;/ && /stroke:rgb\(12\.156863%,37\.254902%,67\.843137%\)/ {
+		s = $0; sub(/.* d="/, "", s); sub(/".*/, "", s)
+		n = split(s, w, " ")
+		for (i = 1; i + 2 <= n; i++) {
+			if (w[i] != "M" && w[i] != "L") continue
+			x = w[i + 1] + 0; y = w[i + 2] + 0
+			if (w[i] == "M" || y != py) { flush(); x0 = x }
+			x1 = x; py = y; have = 1; i += 2
+		}
+		flush()
+	}
+	function flush() { if (have && x1 - x0 >= 2) print x0, x1, py; have = 0 }' "$T/body"
+}
+# drawn CHART SERIES [CURL ARGS]: compares the SVG chart at CHART with the
+# series API's answer at SERIES (step=month), both for the same reader.
+# Prints "N plateaus at the API's values" when the chart has a plateau for
+# each of the N months with a value, in order, and (with 3 or more
+# distinct values) the plateaus' heights are an affine function of the
+# values (0.6 px; higher values higher) and their starts one of the
+# months' first seconds (1.5 px); else what differs.
+drawn() {
+	_c=$1 _s=$2; shift 2
+	st=$(get "$_s" "$@")
+	[ "$st" = 200 ] || { echo "series: $st"; return; }
+	jq -r '.points[] | select(.[1] != null) | "\(.[0]) \(.[1])"' "$T/body" >"$T/want.pts"
+	st=$(get "$_c" "$@")
+	[ "$st" = 200 ] || { echo "chart: $st"; return; }
+	cp "$T/body" "$T/drawn.svg"
+	plateaus >"$T/drawn.pl"
+	if [ "$(wc -l <"$T/want.pts")" -ne "$(wc -l <"$T/drawn.pl")" ]; then
+		echo "$(wc -l <"$T/want.pts") months with a value, $(wc -l <"$T/drawn.pl") plateaus drawn"
+		return
+	fi
+	paste -d' ' "$T/want.pts" "$T/drawn.pl" | awk '
+		function fit(k,    i, mu, mv, suv, suu, b, a, r, worst) {
+			mu = mv = suv = suu = 0
+			for (i = 1; i <= n; i++) { mu += u[i]; mv += v[i] }
+			mu /= n; mv /= n
+			for (i = 1; i <= n; i++) { suv += (u[i] - mu) * (v[i] - mv); suu += (u[i] - mu) ^ 2 }
+			b = suu > 0 ? suv / suu : 0; a = mv - b * mu; worst = 0
+			for (i = 1; i <= n; i++) { r = v[i] - a - b * u[i]; if (r < 0) r = -r; if (r > worst) worst = r }
+			slope[k] = b; return worst
+		}
+		{ n++; t[n] = $1; val[n] = $2; x0[n] = $3; y[n] = $5
+		  if (!($2 in seen)) { seen[$2] = 1; distinct++ } }
+		END {
+			if (distinct < 3) { print n " plateaus at the API'"'"'s values"; exit }
+			for (i = 1; i <= n; i++) { u[i] = val[i]; v[i] = y[i] }
+			ry = fit("y")
+			for (i = 1; i <= n; i++) { u[i] = t[i]; v[i] = x0[i] }
+			rx = fit("x")
+			if (ry <= 0.6 && slope["y"] < 0 && rx <= 1.5 && slope["x"] > 0)
+				print n " plateaus at the API'"'"'s values"
+			else
+				printf "%d plateaus, heights off by %.2f px (slope %g), starts off by %.2f px\n", n, ry, slope["y"], rx
+		}'
+}
+M12=$(period_add "$CUR" -12) M1=$(period_add "$CUR" -1)
+# charts of M12..M1, whole months, tall: a pixel is a small step of value
+YEAR="start=$M12&end=$(first_second "$CUR")&height=1200"
+SYEAR="start=$M12&end=$M1"
+check_eq "KU091 contacts: the chart draws the API's 12 months" \
+	"$(drawn "/chart/KU091/contacts.svg?$YEAR" "/api/v1/series?area=KU091&indicator=contacts&$SYEAR")" \
+	"12 plateaus at the API's values"
+check_eq "KU092 contacts: an unreported month is not drawn" \
+	"$(drawn "/chart/KU092/contacts.svg?$YEAR" "/api/v1/series?area=KU092&indicator=contacts&$SYEAR")" \
+	"11 plateaus at the API's values"
+check_eq "MK01 remote_share (a ratio of sums): the chart draws the API's months" \
+	"$(drawn "/chart/MK01/remote_share.svg?$YEAR" "/api/v1/series?area=MK01&indicator=remote_share&$SYEAR" -H "Authorization: Bearer $MIN")" \
+	"12 plateaus at the API's values"
+check_eq "MK01 contacts_per_1000: the chart draws the API's months" \
+	"$(drawn "/chart/MK01/contacts_per_1000.svg?$YEAR" "/api/v1/series?area=MK01&indicator=contacts_per_1000&$SYEAR" -H "Authorization: Bearer $MIN")" \
+	"12 plateaus at the API's values"
+check_eq "KU049 contacts_remote, ministry: every month drawn" \
+	"$(drawn "/chart/KU049/contacts_remote.svg?$YEAR" "/api/v1/series?area=KU049&indicator=contacts_remote&$SYEAR" -H "Authorization: Bearer $MIN")" \
+	"12 plateaus at the API's values"
+pub=$(drawn "/chart/KU049/contacts_remote.svg?$YEAR" "/api/v1/series?area=KU049&indicator=contacts_remote&$SYEAR")
+get "/api/v1/series?area=KU049&indicator=contacts_remote&$SYEAR" >/dev/null
+n_pub=$(jq '[.points[] | select(.[1] != null)] | length' "$T/body")
+check_eq "KU049 contacts_remote, public: withheld months not drawn" \
+	"$pub" "$n_pub plateaus at the API's values"
+check "KU049 contacts_remote, public: some months withheld ($n_pub of 12 shown)" test "$n_pub" -lt 12
+# a month as end is included (SPEC §6), as in the series API
+M6=$(period_add "$CUR" -6) M3=$(period_add "$CUR" -3)
+check_eq "end=YYYY-MM: the month is drawn ($M6..$M3: 4 months)" \
+	"$(drawn "/chart/KU091/contacts.svg?start=$M6&end=$M3&height=1200" "/api/v1/series?area=KU091&indicator=contacts&start=$M6&end=$M3")" \
+	"4 plateaus at the API's values"
+
+# a revision of an old month, imported into the running daemon: drawn
+# within seconds, the other months as they were
+M5=$(period_add "$CUR" -5)
+get "/chart/KU091/contacts.svg?$YEAR" >/dev/null
+cp "$T/body" "$T/before.svg"
+plateaus >"$T/before.pl"
+printf 'area,period,measure,value\nKU091,%s,contacts,1111\n' "$M5" >"$T/rev.csv"
+"$B/kuntamonctl" -c "$T/k.conf" import "$T/rev.csv" >"$T/rev.out" 2>&1
+st=$?
+check "import of a revision while the daemon runs ($(cat "$T/rev.out"))" test "$st" -eq 0
+revised() {
+	get "/api/v1/series?area=KU091&indicator=contacts&start=$M5&end=$M5" >/dev/null &&
+		jq -e '.points[0][1] == 1111' "$T/body" >/dev/null
+}
+check "the series serves the revision within seconds" wait_for 15 revised
+check_eq "the chart draws the revision" \
+	"$(drawn "/chart/KU091/contacts.svg?$YEAR" "/api/v1/series?area=KU091&indicator=contacts&$SYEAR")" \
+	"12 plateaus at the API's values"
+check "the chart is not the cached one" sh -c "! cmp -s '$T/before.svg' '$T/drawn.svg'"
+# the revised month (the 8th of 12) is the one that moved
+check_eq "only $M5 moved" \
+	"$(paste -d' ' "$T/before.pl" "$T/drawn.pl" | awk '$3 != $6 { printf "%s%d", (n++ ? "," : ""), NR }')" 8
 
 # Bad parameters: 400 naming the parameter; unknown names: 404; JSON.
 bad() { # bad NAME PATH STATUS TEXT [CURL ARGS]
@@ -164,7 +301,9 @@ check "still serving" curl -sf --max-time 10 -o /dev/null "$U/healthz"
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0
 
-# With rrdcached: a chart flushes the files it draws, so it is not stale.
+# With rrdcached: a new month waits in rrdcached (-w 3600) until a chart
+# that draws on the file flushes it; the chart draws the month at once
+# (from the figures).
 if command -v rrdcached >/dev/null && command -v rrdtool >/dev/null; then
 	mkdir -p "$T/journal"
 	sock=$T/rrdcached.sock
@@ -175,17 +314,31 @@ if command -v rrdcached >/dev/null && command -v rrdtool >/dev/null; then
 	PIDS="$PIDS $RC_PID"
 	if wait_for 20 test -S "$sock"; then
 		rm -rf "$T/var"
-		INTERVAL=300 TIMEOUT=2 write_conf "$T/c.conf" "[storage]" "rrdcached = unix:$sock"
+		Pa=$(period_add "$CUR" -3) Pb=$(period_add "$CUR" -2) Pc=$(period_add "$CUR" -1)
+		fake_knob KU049 "period=$Pa"
+		INTERVAL=2 TIMEOUT=2 write_conf "$T/c.conf" "[storage]" "rrdcached = unix:$sock"
 		start_daemon "$T/c.conf" || exit 1
 		wait_cycles 1 30 || { not_ok "rrdcached: first cycle"; exit 1; }
 		U="http://127.0.0.1:$D_PORT"
 		rrd=$T/var/rrd/KU049.rrd
+		check_eq "rrdcached: KU049's new file ends with $Pa" "$(rrdtool last "$rrd")" "$(first_second "$Pb")"
+		# the next month: an append, which rrdcached keeps
+		fake_knob KU049 "period=$Pb"
+		has_pb() { [ "$(db "SELECT COUNT(*) FROM figures WHERE area = 'KU049' AND period = $(( ${Pb%-*} * 12 + 10#${Pb#*-} - 1 ))")" -gt 0 ]; }
+		check "rrdcached: $Pb polled" wait_for 30 has_pb
+		n=$(n_cycles)
+		wait_cycles $((n + 1)) 30 || not_ok "rrdcached: the cycle of $Pb ended"
 		before=$(rrdtool last "$rrd")
-		st=$(get "/chart/KU049/contacts.png")
+		check_eq "rrdcached: $Pb waits in rrdcached (the file still ends with $Pa)" "$before" "$(first_second "$Pb")"
+		check_eq "rrdcached: the chart draws $Pa and $Pb" \
+			"$(drawn "/chart/KU049/contacts.svg?start=$Pa&end=$(first_second "$Pc")" "/api/v1/series?area=KU049&indicator=contacts&start=$Pa&end=$Pb")" \
+			"2 plateaus at the API's values"
 		after=$(rrdtool last "$rrd")
-		check_eq "rrdcached: chart 200" "$st" 200
-		check "rrdcached: the chart flushed the file (last $before, then $after)" test "$after" -gt "$before"
+		check_eq "rrdcached: the chart flushed the file (last $before, then $after)" "$after" "$(first_second "$Pc")"
+		st=$(get "/chart/KU049/contacts.png")
+		check_eq "rrdcached: PNG chart 200" "$st" 200
 		stop_daemon
+		check_eq "rrdcached: SIGTERM: exit 0" "$D_STATUS" 0
 		kill -TERM "$RC_PID"; wait "$RC_PID" 2>/dev/null
 	else
 		not_ok "rrdcached started"

@@ -1,12 +1,15 @@
 #!/bin/bash
-# Access (SPEC §7) end to end, on imported history with small counts
-# (contacts 3 in KU091 and KU049, 50 in KU092):
+# Access (SPEC §6-7) end to end, on three months of imported history with
+# small counts (contacts 3 in KU091 and KU049, 50 in KU092 every month):
 # - an invalid token is refused (401) on every route but /healthz;
 # - the public reads small counts withheld; a municipal token reads its own
 #   municipality unsuppressed and every other one as the public does,
-#   through every route that shows figures (series, series.csv, latest,
-#   charts in SVG and PNG); a ministry token reads everything; a municipal
-#   token cannot submit for another municipality;
+#   through every route that shows figures (series by month, the default,
+#   and by day; series.csv both ways; latest; charts in SVG and PNG, a
+#   token's marked private); a ministry token reads everything;
+# - a municipal token submits for its own municipality only, and reads
+#   the revisions of its own only (403 for another's, 401 without a
+#   token); a ministry token reads anyone's;
 # - guessing tokens is held to AUTH_FAIL_BURST tries, then 429, even for a
 #   good token from that address, while others go on;
 # - revocation counts at once; tokens work after a restart;
@@ -26,7 +29,8 @@ echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf"
 ctl() { "$B/kuntamonctl" -c "$T/k.conf" "$@"; }
 
-# Three past months of history.
+# Three past months of history: P3, P2, P1 (the previous month).
+P1=$(date -u -d "$(date -u +%Y-%m-15) -1 month" +%Y-%m)
 {
 	echo "area,period,measure,value"
 	for k in 1 2 3; do
@@ -54,12 +58,12 @@ start_daemon "$T/k.conf" || exit 1
 URL="http://127.0.0.1:$D_PORT"
 
 # get FROM TOKEN PATH: GET from 127.0.0.FROM with TOKEN ("" for none);
-# the body in $T/body; sets CODE
+# the body in $T/body, the headers in $T/headers; sets CODE
 get() {
 	_auth=()
 	[ -n "$2" ] && _auth=(-H "Authorization: Bearer $2")
 	CODE=$(curl -s --max-time 20 --interface "127.0.0.$1" -o "$T/body" \
-		-w '%{http_code}' "${_auth[@]}" "$URL$3")
+		-D "$T/headers" -w '%{http_code}' "${_auth[@]}" "$URL$3")
 }
 jqe() { jq -e "$1" "$T/body" >/dev/null; }
 
@@ -97,8 +101,12 @@ CODE=$(curl -s --interface 127.0.0.31 -o /dev/null -w '%{http_code}' -X POST \
 check_eq "invalid token: POST /api/v1/submissions: 401" "$CODE" 401
 
 # ---- who reads what, through every route that shows figures ----
-# series: KU091's own counts to its token, withheld from others
+# series: KU091's own counts to its token, withheld from others; by month
+# (the default step), and by day
 series() { # series FROM TOKEN AREA [INDICATOR]
+	get "$1" "$2" "/api/v1/series?area=$3&indicator=${4:-contacts}&$RANGE"
+}
+daily() { # daily FROM TOKEN AREA [INDICATOR]
 	get "$1" "$2" "/api/v1/series?area=$3&indicator=${4:-contacts}&$RANGE&step=86400"
 }
 has_value() { jqe "[.points[][1] | select(. != null)] | length > 0"; }
@@ -126,24 +134,48 @@ series 40 "$MIN" KU049
 check "series: ministry sees KU049" jqe '[.points[][1] | select(. == 3)] | length > 0'
 series 40 "$MIN" KU091 contacts_per_1000
 check "series: ministry sees an indicator on a count" has_value
+series 40 "$MIN" KU049
+check_eq "series: by month (the default), KU049's three months to the ministry" \
+	"$(jq -r '[.step, ([.points[][1] | select(. != null)] | map(tostring) | join(","))] | join(" ")' "$T/body")" \
+	"month 3,3,3"
+series 40 "" KU049
+check_eq "series: by month, the public's withheld points are those months" \
+	"$(jq -r '[(.suppressed_points | length), ([.points[][1] | select(. != null)] | length)] | map(tostring) | join(" ")' "$T/body")" "3 0"
+daily 40 "$TOK91" KU091
+check "series by day: KU091 token sees its own count" jqe '[.points[][1] | select(. == 3)] | length > 27'
+daily 40 "$TOK91" KU049
+check "series by day: KU091 token on KU049: withheld" no_value
+check "series by day: KU091 token on KU049: says suppressed" jqe '.suppressed == true and (.suppressed_points | length) > 27'
+daily 40 "$MIN" KU049
+check "series by day: ministry sees KU049" jqe '[.points[][1] | select(. == 3)] | length > 27'
 
-csv() { get "$1" "$2" "/api/v1/series.csv?area=$3&indicator=contacts&$RANGE&step=86400"; }
-csv_values() { tail -n +2 "$T/body" | cut -d, -f2 | grep -c '^3$'; }
+csv() { get "$1" "$2" "/api/v1/series.csv?area=$3&indicator=contacts&$RANGE${4:+&step=$4}"; }
+csv_values() { tail -n +2 "$T/body" | tr -d '\r' | cut -d, -f2 | grep -c '^3$'; }
 csv 41 "$TOK91" KU049
 check_eq "series.csv: KU091 token on KU049: 200" "$CODE" 200
 check_eq "series.csv: KU091 token on KU049: no value 3" "$(csv_values)" 0
-check "series.csv: KU091 token on KU049: withheld rows are empty" grep -q 'Z,$' "$T/body"
+check "series.csv: KU091 token on KU049: the withheld month is empty" \
+	sh -c "tr -d '\\r' <'$T/body' | grep -qx '$P1,'"
+csv 41 "$TOK91" KU049 86400
+check_eq "series.csv by day: KU091 token on KU049: no value 3" "$(csv_values)" 0
+check "series.csv by day: KU091 token on KU049: withheld rows are empty" grep -q 'Z,$' "$T/body"
 csv 41 "$TOK91" KU091
-check "series.csv: KU091 token on KU091: values" test "$(csv_values)" -gt 0
+check_eq "series.csv: KU091 token on KU091: its three months" "$(csv_values)" 3
+csv 41 "$TOK91" KU091 86400
+check "series.csv by day: KU091 token on KU091: values" test "$(csv_values)" -gt 27
 csv 41 "$MIN" KU049
-check "series.csv: ministry on KU049: values" test "$(csv_values)" -gt 0
+check_eq "series.csv: ministry on KU049: its three months" "$(csv_values)" 3
 csv 41 "" KU049
 check_eq "series.csv: public on KU049: no value 3" "$(csv_values)" 0
+csv 41 "" KU049 86400
+check_eq "series.csv by day: public on KU049: no value 3" "$(csv_values)" 0
 
 latest() { get "$1" "$2" "/api/v1/latest?indicator=contacts&level=municipality"; }
 row() { jq -c ".[] | select(.area == \"$1\") | [.value, .suppressed]" "$T/body"; }
 latest 42 ""
 check_eq "latest: public: KU091 withheld" "$(row KU091)" "[null,true]"
+check_eq "latest: public: KU091's period is still said ($P1)" \
+	"$(jq -r '.[] | select(.area == "KU091") | .period' "$T/body")" "$P1"
 check_eq "latest: public: KU092 shown" "$(row KU092)" "[50,false]"
 latest 42 "$TOK91"
 check_eq "latest: KU091 token: its own value" "$(row KU091)" "[3,false]"
@@ -172,6 +204,10 @@ for ext in svg png; do
 	check "chart $ext: the ministry's KU049 chart differs (points drawn)" test "$min49" != "$pub49"
 	check_eq "chart $ext: KU091 token on KU091 = the ministry's chart" "$mun91" "$min91"
 	check "chart $ext: the public's KU091 chart differs" test "$pub91" != "$mun91"
+	chart_sum 43 "$TOK91" KU091 $ext >/dev/null
+	check "chart $ext: a token's chart is private to it" grep -qi '^Cache-Control: private' "$T/headers"
+	chart_sum 43 "" KU091 $ext >/dev/null
+	check "chart $ext: the public's chart is public" grep -qi '^Cache-Control: public' "$T/headers"
 done
 
 # A municipal token cannot write for another municipality.
@@ -183,6 +219,29 @@ CODE=$(curl -s --interface 127.0.0.44 -o "$T/body" -w '%{http_code}' -X POST \
 check_eq "KU091 token submitting KU049's document: 403" "$CODE" 403
 series 44 "$MIN" KU049
 check "nothing written for KU049" jqe '[.points[][1] | select(. == 99)] | length == 0'
+check_eq "nothing written for KU049 (SQLite)" "$(db "SELECT COUNT(*) FROM figures WHERE area = 'KU049' AND value = 99")" 0
+# ... and can for its own: the same figures again change nothing
+CODE=$(curl -s --interface 127.0.0.44 -o "$T/body" -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $TOK91" -H "Content-Type: application/json" \
+	--data "{\"municipality\": \"KU091\", \"period\": \"$P1\", \"measures\": {\"contacts\": 3, \"contacts_remote\": 1}}" \
+	"$URL/api/v1/submissions")
+check_eq "KU091 token submitting its own document: 202, unchanged" "$CODE $(jq -r .kind "$T/body" 2>/dev/null)" "202 unchanged"
+
+# Revisions: a municipality's own, or a ministry's; a token always.
+revisions() { get "$1" "$2" "/api/v1/revisions?area=$3&measure=contacts"; }
+revisions 45 "" KU091
+check_eq "revisions: no token: 401" "$CODE" 401
+revisions 45 "$BAD" KU091
+check_eq "revisions: an invalid token: 401" "$CODE" 401
+revisions 45 "$TOK91" KU091
+check_eq "revisions: KU091 token on KU091: 200" "$CODE" 200
+check_eq "revisions: KU091 token on KU091: its three months, unsuppressed" \
+	"$(jq -c '[.[] | .value] | unique' "$T/body")/$(jq -r 'length' "$T/body")" "[3]/3"
+revisions 45 "$TOK91" KU049
+check_eq "revisions: KU091 token on KU049: 403" "$CODE" 403
+check "revisions: KU091 token on KU049: no figure in the answer" sh -c "! grep -q '\"value\"' '$T/body'"
+revisions 45 "$MIN" KU049
+check_eq "revisions: ministry on KU049: 200 with its three months" "$CODE $(jq -r 'length' "$T/body")" "200 3"
 
 # ---- brute force ----
 n401=0 n429=0
@@ -232,6 +291,10 @@ series 91 "$TOK91" KU049
 check "public = no: KU091 token on KU049: withheld" no_value
 series 91 "$MIN" KU049
 check "public = no: ministry sees KU049" jqe '[.points[][1] | select(. == 3)] | length > 0'
+revisions 91 "$TOK91" KU091
+check_eq "public = no: revisions: KU091 token on KU091: 200" "$CODE" 200
+revisions 91 "$TOK91" KU049
+check_eq "public = no: revisions: KU091 token on KU049: 403" "$CODE" 403
 latest 92 "$TOK91"
 check_eq "public = no: latest: KU049 withheld from the KU091 token" "$(row KU049)" "[null,true]"
 
