@@ -10,9 +10,11 @@
  * that transaction so that nothing another writer commits meanwhile is
  * classified against a stale copy. The RRD files are derived: after the
  * commit, each touched municipality's file is rebuilt once from the
- * figures, through ingest_rebuild, the daemon's own rebuild path. Should a
- * rebuild fail, the figures stand and the file stays marked for the
- * daemon's start-up repair.
+ * figures, through ingest_sync: the daemon's own path, holding the file's
+ * lock and reading again what a running daemon committed meanwhile, so
+ * the two never leave a file behind the figures. Should a rebuild fail,
+ * the figures stand and the file stays marked for the daemon's start-up
+ * repair.
  */
 #include <errno.h>
 #include <math.h>
@@ -328,7 +330,7 @@ rebuild_files(struct ctl *c, struct ingest_figures *fig, const bool *touched,
 	for (a = cat->first_municipality; a < cat->n_areas; a++) {
 		if (!touched[a])
 			continue;
-		if (ingest_rebuild(&ictx, (int)a, &err) < 0) {
+		if (ingest_sync(&ictx, (int)a, &err) < 0) {
 			fprintf(stderr,
 			        "%s: cannot rewrite its RRD file: %s (the "
 			        "figures are imported; kuntamond rebuilds the "
@@ -337,7 +339,6 @@ rebuild_files(struct ctl *c, struct ingest_figures *fig, const bool *touched,
 			t->n_failed++;
 			continue;
 		}
-		store_db_clean(c->db, cat->areas[a].code);
 		t->n_files++;
 	}
 }

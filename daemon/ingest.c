@@ -129,37 +129,119 @@ fig_measure(const struct ingest_ctx *ctx, const struct catalog *fcat,
 	return catalog_find_measure(fcat, ctx->cat->measures[i].id);
 }
 
-/* Writes area's file after its figures changed in period: the newest
- * period is appended, anything else rebuilds the file. The caller holds
- * fig->write. */
-static void
-write_file(const struct ingest_ctx *ctx, int fa, int period, bool is_append)
+struct area_rows {
+	struct db_figure *rows;
+	size_t n, cap;
+};
+
+static int
+keep_row(void *ctx, const struct db_figure *f)
 {
-	const struct catalog *fcat = ctx->fig->cat;
+	struct area_rows *r = ctx;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->rows = xreallocarray(r->rows, r->cap, sizeof(*r->rows));
+	}
+	r->rows[r->n++] = *f;
+	return 0;
+}
+
+/* Reads area's figures from the database into fig->mx: another process
+ * (an import, or the daemon beside one) may have committed some. Read
+ * first and applied after, so that the database's lock is never held
+ * while waiting for the matrix's. The caller holds fig->write. */
+static int
+refresh_area(struct ingest_figures *fig, struct store_db *db, int fa)
+{
+	struct area_rows r = { 0 };
+	size_t i;
+	int m;
+
+	if (store_db_each_figure(db, fig->cat->areas[fa].code, keep_row,
+	                         &r) < 0) {
+		free(r.rows);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&fig->lock);
+	for (i = 0; i < r.n; i++)
+		if ((m = catalog_find_measure(fig->cat, r.rows[i].measure)) >=
+		        0 &&
+		    isfinite(r.rows[i].value))
+			matrix_set(fig->mx, fa, r.rows[i].period, m,
+			           r.rows[i].value, r.rows[i].received);
+	pthread_rwlock_unlock(&fig->lock);
+	free(r.rows);
+	return 0;
+}
+
+/* Brings area's file in line with its figures, holding the file's lock
+ * against other processes: the newest period is appended when is_append
+ * (period), anything else rebuilds the file; figures another process
+ * committed meanwhile are read first. Then the area's mark is cleared.
+ * The caller holds fig->write. */
+static int
+sync_file(const struct ingest_ctx *ctx, int fa, int period, bool is_append,
+          struct error *err)
+{
+	struct ingest_figures *fig = ctx->fig;
+	const struct catalog *fcat = fig->cat;
 	const char *code = fcat->areas[fa].code;
-	struct error err = { 0 };
+	long long version;
 	double *row;
 	size_t m;
 	int rc = 1;
-	char q[300];
 
+	if (store_rrd_lock(ctx->rrd, code, err) < 0)
+		return -1;
+	if (store_db_data_version(ctx->db, &version) == 0 &&
+	    version != fig->data_version) {
+		if (refresh_area(fig, ctx->db, fa) < 0) {
+			rc = error_set(err, 0, "cannot read the figures");
+			goto out;
+		}
+		is_append = false;
+	}
 	if (is_append) {
 		row = xcalloc(fcat->n_measures + 1, sizeof(*row));
 		for (m = 0; m < fcat->n_measures; m++)
-			row[m] = matrix_get(ctx->fig->mx, fa, period, (int)m);
+			row[m] = matrix_get(fig->mx, fa, period, (int)m);
 		rc = store_rrd_append(ctx->rrd, code, fcat->measures,
-		                      fcat->n_measures, period, row, &err);
+		                      fcat->n_measures, period, row, err);
 		free(row);
 	}
 	if (rc == 1)
-		rc = ingest_rebuild(ctx, fa, &err);
-	if (rc < 0) {
+		rc = ingest_rebuild(ctx, fa, err);
+	if (rc == 0)
+		store_db_clean(ctx->db, code);
+out:
+	store_rrd_unlock(ctx->rrd, code);
+	return rc;
+}
+
+/* Writes area's file after its figures changed in period; a failure is
+ * logged, and the mark left for the next start. */
+static void
+write_file(const struct ingest_ctx *ctx, int fa, int period, bool is_append)
+{
+	struct error err = { 0 };
+	char q[300];
+
+	if (sync_file(ctx, fa, period, is_append, &err) < 0)
 		log_error("cannot write RRD file; rebuilt on next start",
-		          "area=%s err=%s", code,
+		          "area=%s err=%s", ctx->fig->cat->areas[fa].code,
 		          log_quote(err.msg, q, sizeof(q)));
-		return;
-	}
-	store_db_clean(ctx->db, code);
+}
+
+int
+ingest_sync(const struct ingest_ctx *ctx, int area, struct error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctx->fig->write);
+	rc = sync_file(ctx, area, -1, false, err);
+	pthread_mutex_unlock(&ctx->fig->write);
+	return rc;
 }
 
 int
@@ -322,7 +404,7 @@ ingest_load(const struct catalog *cat, struct store_db *db, struct error *err)
 	l.cat = cat;
 	l.mx = matrix_new(cat->n_areas, cat->n_measures);
 	l.a = -1;
-	if (store_db_each_figure(db, load_figure, &l) < 0) {
+	if (store_db_each_figure(db, NULL, load_figure, &l) < 0) {
 		error_set(err, 0, "cannot read the figures from the database");
 		matrix_free(l.mx);
 		return NULL;
@@ -498,13 +580,12 @@ ingest_repair(const struct ingest_ctx *ctx)
 			continue;
 		if (!d.is_dirty[i] && is_in_line(ctx, (int)i))
 			continue;
-		if (ingest_rebuild(ctx, (int)i, &err) < 0) {
+		if (sync_file(ctx, (int)i, -1, false, &err) < 0) {
 			log_error("cannot rebuild RRD file", "area=%s err=%s",
 			          code, log_quote(err.msg, q, sizeof(q)));
 			n_failed++;
 			continue;
 		}
-		store_db_clean(ctx->db, code);
 		n_rebuilt++;
 	}
 	pthread_mutex_unlock(&fig->write);

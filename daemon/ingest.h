@@ -123,4 +123,11 @@ int ingest_repair(const struct ingest_ctx *ctx);
 /* Rebuilds area's file from the figures of ctx->fig. 0, or -1 with err. */
 int ingest_rebuild(const struct ingest_ctx *ctx, int area, struct error *err);
 
+/* Rebuilds area's file holding its lock against other processes, after
+ * reading again its figures if another process committed some, and
+ * clears its mark: what kuntamonctl import does for each file it
+ * touched, beside a running daemon that does the same. 0, or -1 with
+ * err (the mark stays for the next start). */
+int ingest_sync(const struct ingest_ctx *ctx, int area, struct error *err);
+
 #endif

@@ -143,6 +143,7 @@ enum stmt {
 	ST_CLEAN,
 	ST_DIRTIES,
 	ST_FIGURES,
+	ST_FIGURES_OF,
 	ST_REVISIONS,
 	ST_DATA_VERSION,
 	N_STMTS
@@ -227,6 +228,10 @@ static const char *const stmt_sql[N_STMTS] = {
 	               " COALESCE(r.received, f.received) FROM figures f"
 	               " LEFT JOIN reports r USING (area, period)"
 	               " ORDER BY f.area, f.period",
+	[ST_FIGURES_OF] = "SELECT f.area, f.period, f.measure, f.value,"
+	                  " COALESCE(r.received, f.received) FROM figures f"
+	                  " LEFT JOIN reports r USING (area, period)"
+	                  " WHERE f.area = ?1 ORDER BY f.period",
 	[ST_REVISIONS] = "SELECT period, measure, value, received, source,"
 	                 " token_id, 0 FROM figures WHERE area = ?1"
 	                 " AND (?2 < 0 OR period = ?2)"
@@ -1112,14 +1117,17 @@ store_db_each_report(struct store_db *db, int first, int last,
 }
 
 int
-store_db_each_figure(struct store_db *db, store_db_figure_fn fn, void *ctx)
+store_db_each_figure(struct store_db *db, const char *area,
+                     store_db_figure_fn fn, void *ctx)
 {
 	sqlite3_stmt *st;
 	struct db_figure f;
-	int step, rc = 0;
+	int step = SQLITE_DONE, rc = 0;
 
 	pthread_mutex_lock(&db->lock);
-	st = db->stmts[ST_FIGURES];
+	st = db->stmts[area != NULL ? ST_FIGURES_OF : ST_FIGURES];
+	if (area != NULL)
+		bind_text(st, 1, area);
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		copy_text(f.area, sizeof(f.area), st, 0);
 		f.period = sqlite3_column_int(st, 1);
@@ -1133,6 +1141,7 @@ store_db_each_figure(struct store_db *db, store_db_figure_fn fn, void *ctx)
 		rc = -1;
 	}
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 }

@@ -197,10 +197,10 @@ struct db_figure {
 };
 
 typedef int (*store_db_figure_fn)(void *ctx, const struct db_figure *f);
-/* Calls fn for every figure, by area and period, with the store locked:
- * fn must not use the store. */
-int store_db_each_figure(struct store_db *db, store_db_figure_fn fn,
-                         void *ctx);
+/* Calls fn for every figure (area NULL) or area's, by area and period,
+ * with the store locked: fn must not use the store. */
+int store_db_each_figure(struct store_db *db, const char *area,
+                         store_db_figure_fn fn, void *ctx);
 
 struct db_revision {
 	int period;

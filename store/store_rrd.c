@@ -86,7 +86,12 @@ struct store_rrd {
 	char *dir;             /* absolute dir/rrd */
 	pthread_mutex_t lock;  /* every write; the rrdcached connection */
 	struct cached *cached; /* NULL: write the files directly */
+	int lock_fd;           /* dir/rrd/.lock: a byte per area (hashed) */
 };
+
+/* Bytes of dir/rrd/.lock: areas share one by hash, which only makes two
+ * of them wait for each other now and then. */
+#define LOCK_SLOTS 4096
 
 /* Samples for rrd_update_r or rrdcached's UPDATE: "TIME:V:V...". */
 struct samples {
@@ -823,8 +828,50 @@ store_rrd_new(const char *dir, const char *rrdcached, struct error *err)
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(real);
 	st->cached = c;
+	snprintf(real + strlen(real), sizeof(real) - strlen(real), "/.lock");
+	st->lock_fd = open(real, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd < 0) {
+		error_set(err, 0, "cannot open %s: %s", real, strerror(errno));
+		cached_free(c);
+		free(st->dir);
+		free(st);
+		return NULL;
+	}
 	pthread_mutex_init(&st->lock, NULL);
 	return st;
+}
+
+static int
+lock_slot(struct store_rrd *st, const char *area, short type)
+{
+	struct flock fl = { 0 };
+	unsigned long h = 5381;
+
+	while (*area != '\0')
+		h = h * 33 + (unsigned char)*area++;
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)(h % LOCK_SLOTS);
+	fl.l_len = 1;
+	while (fcntl(st->lock_fd, F_OFD_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int
+store_rrd_lock(struct store_rrd *st, const char *area, struct error *err)
+{
+	if (lock_slot(st, area, F_WRLCK) < 0)
+		return error_set(err, 0, "cannot lock %s's file: %s", area,
+		                 strerror(errno));
+	return 0;
+}
+
+void
+store_rrd_unlock(struct store_rrd *st, const char *area)
+{
+	lock_slot(st, area, F_UNLCK);
 }
 
 void
@@ -833,6 +880,7 @@ store_rrd_free(struct store_rrd *st)
 	if (st == NULL)
 		return;
 	cached_free(st->cached);
+	close(st->lock_fd);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

@@ -86,6 +86,14 @@ int store_rrd_last_period(struct store_rrd *st, const char *area,
                           int *out_period, double *out_values,
                           struct error *err);
 
+/* Holds area's file against writers in other processes (kuntamonctl
+ * import beside the daemon) until store_rrd_unlock: a byte of
+ * dir/rrd/.lock (an open file description lock, so it is released if the
+ * process dies). Threads of one process share the store's description
+ * and do not exclude each other this way. 0, or -1 with err. */
+int store_rrd_lock(struct store_rrd *st, const char *area, struct error *err);
+void store_rrd_unlock(struct store_rrd *st, const char *area);
+
 /* Whether area's file exists. */
 int store_rrd_exists(struct store_rrd *st, const char *area);
 

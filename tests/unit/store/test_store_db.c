@@ -591,7 +591,11 @@ test_figures_and_history(void)
 	CHECK(query_int("SELECT value FROM history") == 50);
 	CHECK(query_int("SELECT replaced FROM history") == 200);
 	memset(&f, 0, sizeof(f));
-	CHECK(store_db_each_figure(db, collect_figure, &f) == 0);
+	CHECK(store_db_each_figure(db, NULL, collect_figure, &f) == 0);
+	memset(&f, 0, sizeof(f));
+	CHECK(store_db_each_figure(db, "KU049", collect_figure, &f) == 0);
+	CHECK(f.n == 0);
+	CHECK(store_db_each_figure(db, "KU091", collect_figure, &f) == 0);
 	CHECK(f.n == 2);
 	/* a figure carries its period's first receipt */
 	CHECK(f.n == 2 && f.f[0].received == 100 && f.f[1].received == 100);

@@ -135,7 +135,9 @@ count_tmp_files(const char *dir)
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, ".lock") == 0) /* the files' locks */
 			continue;
 		if (e->d_name[0] == '.' || len < 4 ||
 		    strcmp(e->d_name + len - 4, ".rrd") != 0)
@@ -910,6 +912,52 @@ test_rrdcached_tcp(void)
 	CHECK(fixture_rrdcached_stop(pid));
 }
 
+/* In a child process: whether another process holds a lock anywhere in
+ * dir/rrd/.lock (F_OFD_GETLK over the whole file). */
+static bool
+child_sees_lock(const char *dir)
+{
+	char path[256];
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s/rrd/.lock", dir);
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl = { 0 };
+		int fd = open(path, O_RDWR);
+
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fd < 0 || fcntl(fd, F_OFD_GETLK, &fl) < 0)
+			_exit(2);
+		_exit(fl.l_type == F_WRLCK ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return false;
+	return WEXITSTATUS(status) == 1;
+}
+
+/* The file lock is seen by another process (kuntamonctl import beside
+ * the daemon), and given back. */
+static void
+test_lock_between_processes(void)
+{
+	const char *dir = fresh_dir();
+	struct error err = { 0 };
+	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(!child_sees_lock(dir));
+	CHECK(store_rrd_lock(st, "KU091", &err) == 0);
+	CHECK(child_sees_lock(dir));
+	store_rrd_unlock(st, "KU091");
+	CHECK(!child_sees_lock(dir));
+	store_rrd_free(st);
+}
+
 int
 main(void)
 {
@@ -928,6 +976,7 @@ main(void)
 	RUN(test_bad_input);
 	RUN(test_graph);
 	RUN(test_threads);
+	RUN(test_lock_between_processes);
 	if (fixture_has_rrdcached()) {
 		RUN(test_rrdcached_unix);
 		RUN(test_rrdcached_tcp);
