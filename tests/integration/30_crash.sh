@@ -10,11 +10,6 @@ for tool in curl jq sqlite3 rrdtool; do
 	command -v "$tool" >/dev/null || { skip "30_crash: $tool not installed"; exit 0; }
 done
 
-period_add() {
-	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
-	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
-}
-period_text() { printf '%04d-%02d\n' $(($1 / 12)) $(($1 % 12 + 1)); }
 
 P=$(expected_period)
 start_fakemuni || exit 1

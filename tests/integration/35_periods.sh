@@ -16,14 +16,6 @@ for tool in curl jq sqlite3 rrdtool; do
 	command -v "$tool" >/dev/null || { skip "35_periods: $tool not installed"; exit 0; }
 done
 
-# period_add YYYY-MM N: the period N months later (N may be negative)
-period_add() {
-	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
-	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
-}
-# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
-period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
-first_second() { date -u -d "$1-01" +%s; }
 
 P=$(expected_period)
 P0=$(period_add "$P" -1)

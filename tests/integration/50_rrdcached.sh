@@ -9,10 +9,6 @@
 for tool in rrdcached rrdtool jq sqlite3; do
 	command -v "$tool" >/dev/null || { skip "50_rrdcached: $tool not installed"; exit 0; }
 done
-period_add() {
-	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
-	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
-}
 # free_port: a TCP port nobody listens on now, on 127.0.0.1
 free_port() {
 	for _p in $(shuf -i 20000-60000 -n 50); do

@@ -28,14 +28,6 @@ for tool in jq rrdtool sqlite3 curl; do
 	command -v $tool >/dev/null || { skip "60_series: $tool not installed"; exit 0; }
 done
 
-# period_add YYYY-MM N: the period N months later (N may be negative)
-period_add() {
-	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
-	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
-}
-# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
-period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
-first_second() { date -u -d "$1-01" +%s; }
 
 P=$(expected_period)
 p1=$(period_add "$P" -1)

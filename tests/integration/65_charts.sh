@@ -26,12 +26,6 @@ write_endpoints "$T/endpoints.csv" KU091 KU049 KU092
 INTERVAL=1200 write_conf "$T/import.conf"
 INTERVAL=300 TIMEOUT=2 write_conf "$T/k.conf"
 
-# period_add YYYY-MM N: the period N months later (N may be negative)
-period_add() {
-	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
-	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
-}
-first_second() { date -u -d "$1-01" +%s; }
 CUR=$(date -u +%Y-%m)
 
 # Twelve months before the last: contacts, remote contacts, a guidance

@@ -81,8 +81,6 @@ post() {
 jqe() { jq -e "$1" "$T/body" >/dev/null; }
 err_is() { jq -r .error "$T/body" | grep -q "$1"; }
 kind() { jq -r .kind "$T/body"; }
-# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
-period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
 fig() { # fig AREA PERIOD MEASURE: the figure in SQLite
 	db "SELECT value FROM figures WHERE area = '$1' AND period = $(period_num "$2") AND measure = '$3'"
 }

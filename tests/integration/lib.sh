@@ -70,6 +70,18 @@ expected_period() {
 	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
 }
 
+# period_add YYYY-MM N: the period N months later (N may be negative)
+period_add() {
+	_k=$(( ${1%-*} * 12 + 10#${1#*-} - 1 + $2 ))
+	printf '%04d-%02d\n' $((_k / 12)) $((_k % 12 + 1))
+}
+# period_num YYYY-MM: as the database stores it (year * 12 + month - 1)
+period_num() { echo $(( ${1%-*} * 12 + 10#${1#*-} - 1 )); }
+# period_text N: the database's period N as YYYY-MM
+period_text() { printf '%04d-%02d\n' $(($1 / 12)) $(($1 % 12 + 1)); }
+# first_second YYYY-MM: the period's first second
+first_second() { date -u -d "$1-01" +%s; }
+
 # write_endpoints FILE AREA[?KNOBS]...: endpoints.csv for fakemuni
 write_endpoints() {
 	_f=$1; shift
