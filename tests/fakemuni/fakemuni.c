@@ -14,8 +14,10 @@
  * defaults to the previous month): the same numbers --print and the server
  * give, for thousands of documents in one run.
  *
- * Routes: GET /KUxxx (the document), GET /healthz (ok), POST
- * /control/KUxxx?knobs (204; no knobs clears them; `*` for everyone).
+ * Routes: GET /KUxxx (the document), GET /healthz (ok), GET /stats
+ * ({"documents":N,"not_modified":N}: whole documents and 304s answered
+ * since start), POST /control/KUxxx?knobs (204; no knobs clears them; `*`
+ * for everyone).
  * The port file is written (FILE.tmp, then renamed) once listening, and
  * removed on a clean exit; SIGHUP re-reads the knobs file, replacing
  * knobs set through /control; SIGTERM/SIGINT exit 0.
@@ -26,11 +28,41 @@
  * the catalog's rules; about 15% of municipalities (small ones, and those
  * of weak regions, more often) have no guidance point open.
  *
+ * Every document the server buffers whole (a plain one, a garbage one, one
+ * shaped by knobs) carries a strong ETag, the quoted hex of a hash of its
+ * bytes, and a Last-Modified on the last day of its period, at a time of
+ * day drawn from the same hash: both stable across requests, both move
+ * when a byte does, and the date is in the past unless future=1. An
+ * If-None-Match naming that ETag (or `*`) gets 304 Not Modified without a
+ * body; without If-None-Match, an If-Modified-Since equal to that
+ * Last-Modified does too (equality, not a date comparison: the derived
+ * date of a changed document may be the earlier one). Streamed bodies
+ * (endless, oversized) carry neither.
+ *
  * Knobs: status=N, delay_ms=N, period=YYYY-MM, lag=N (months before the
  * previous month), future=1 (next month), set.ID=V (verbatim if a number or
  * null/true/false, else a string; an ID not in the catalog is added),
  * unset.ID=1, redirect=N (302 to itself N times), redirect_to=URL, size=N
- * (of oversized bodies, default 4 MiB), body=KIND where KIND is
+ * (of oversized bodies, default 4 MiB), validators=0 (no ETag, no
+ * Last-Modified, never 304: the "unchanged 200" of servers without
+ * conditional requests), advance=MODE (each request for a municipality
+ * gets a document other than the one before, so that a benchmark needs no
+ * coordination with the poller's cycle; n = 0, 1, ... counts that
+ * municipality's requests answered with a document while the knob is on),
+ * where MODE is
+ *   period    request n serves the period base + n months, base being the
+ *             period knob if set, else 120 months before the current
+ *             month (so 121 requests fit); it stops at the current month
+ *             (never the future): from there the documents repeat
+ *   revision  the period the other knobs give, with contacts raised by
+ *             n + 1 (wrapping within its [min,max]; set.contacts or
+ *             unset.contacts wins): the same period, another value, on
+ *             every request
+ *   off       the default
+ * A delayed request counts when it is answered; redirects and error
+ * statuses do not count. Replacing a municipality's knobs (or `*`'s,
+ * everyone's) through /control or the knobs file starts n again at 0.
+ * --print and --history never advance. And body=KIND where KIND is
  *   endless             a JSON string that never ends (chunked)
  *   oversized           a valid document padded to size bytes
  *   oversized_chunked   the same without Content-Length
@@ -54,10 +86,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,15 +153,24 @@ struct override {
 	bool is_unset;
 };
 
+enum advance {
+	ADVANCE_OFF,
+	ADVANCE_PERIOD,   /* each request the next period */
+	ADVANCE_REVISION, /* each request other values for the same period */
+};
+
 struct knobs {
 	int status; /* 0: the normal 200 */
 	long delay_ms;
 	enum body_kind body;
-	size_t size;    /* of an oversized body */
-	int period;     /* months since year 0; -1: the previous month */
-	int lag;        /* months before the previous month */
-	bool is_future; /* report next month */
-	int redirect;   /* 302s to itself still to send */
+	size_t size;         /* of an oversized body */
+	int period;          /* months since year 0; -1: the previous month */
+	int lag;             /* months before the previous month */
+	bool is_future;      /* report next month */
+	int redirect;        /* 302s to itself still to send */
+	bool has_validators; /* ETag, Last-Modified and 304s */
+	enum advance advance;
+	unsigned bump; /* ADVANCE_REVISION: added to contacts */
 	char redirect_to[1024];
 	struct override over[MAX_OVERRIDES];
 	size_t n_over;
@@ -155,6 +198,9 @@ struct server {
 	char *default_text;     /* "*" knobs, "key=value\n" lines, or NULL */
 	char **area_text;       /* [n_areas], same form */
 	struct timer timer;
+	atomic_ullong n_documents;    /* whole documents answered */
+	atomic_ullong n_not_modified; /* 304s answered */
+	atomic_uint *n_advanced;      /* [n_areas]: requests while advance on */
 };
 
 /* Markers for *req_cls: which call of the handler this is. */
@@ -204,12 +250,19 @@ previous_month(void)
 	return (tm.tm_year + 1900) * 12 + tm.tm_mon - 1;
 }
 
+static int
+current_month(void)
+{
+	return previous_month() + 1;
+}
+
 static void
 knobs_init(struct knobs *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->size = DEFAULT_OVERSIZE_BYTES;
 	k->period = -1;
+	k->has_validators = true;
 }
 
 static int
@@ -276,6 +329,19 @@ knob_apply(struct knobs *k, const char *key, const char *value)
 		if (parse_long(value, 0, 100, &v) < 0)
 			return -1;
 		k->redirect = (int)v;
+	} else if (strcmp(key, "validators") == 0) {
+		if (parse_long(value, 0, 1, &v) < 0)
+			return -1;
+		k->has_validators = v == 1;
+	} else if (strcmp(key, "advance") == 0) {
+		if (strcmp(value, "period") == 0)
+			k->advance = ADVANCE_PERIOD;
+		else if (strcmp(value, "revision") == 0)
+			k->advance = ADVANCE_REVISION;
+		else if (strcmp(value, "off") == 0)
+			k->advance = ADVANCE_OFF;
+		else
+			return -1;
 	} else if (strcmp(key, "redirect_to") == 0) {
 		if (strlen(value) >= sizeof(k->redirect_to))
 			return -1;
@@ -623,6 +689,29 @@ put_measure(struct buf *out, const struct measure *m, size_t i, double v,
 		(void)buf_printf(out, "%.15g", v);
 }
 
+/* advance=revision: contacts (else the first count measure) raised by
+ * bump, wrapping within [min,max]; raising it keeps the shipped rules. */
+static void
+bump_contacts(const struct catalog *cat, double *v, unsigned bump)
+{
+	const struct measure *m;
+	int i = catalog_find_measure(cat, "contacts");
+	double span;
+	size_t j;
+
+	for (j = 0; i < 0 && j < cat->n_measures; j++)
+		if (cat->measures[j].is_count)
+			i = (int)j;
+	if (i < 0)
+		return;
+	m = &cat->measures[i];
+	span = floor(m->max - m->min) + 1;
+	if (!(span >= 2))
+		return;
+	v[i] = m->min + fmod(v[i] - m->min + bump, span);
+	enforce_rules(cat, v);
+}
+
 /*
  * Writes the document of cat's municipality `area` for the period ym into
  * out, as shaped by k. Without knobs it is `--print`'s output.
@@ -641,6 +730,8 @@ doc_format(const struct catalog *cat, int area, int ym, const struct knobs *k,
 
 	v = xcalloc(cat->n_measures ? cat->n_measures : 1, sizeof(*v));
 	values_make(cat, area, ym, v);
+	if (k->advance == ADVANCE_REVISION)
+		bump_contacts(cat, v, k->bump);
 	if (k->body == BODY_VIOLATION)
 		violate_rule(cat, v);
 	if (k->body == BODY_WRONG_MUNICIPALITY) {
@@ -885,6 +976,36 @@ knobs_for(struct server *s, int area, struct MHD_Connection *conn,
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, &a);
 }
 
+/* Applies advance=: counts this request and moves k's period or values. */
+static void
+advance_step(struct server *s, int area, struct knobs *k)
+{
+	unsigned n, room;
+	int base, now = current_month();
+
+	if (k->advance == ADVANCE_OFF)
+		return;
+	n = atomic_fetch_add(&s->n_advanced[area], 1);
+	if (k->advance == ADVANCE_REVISION) {
+		k->bump = n + 1;
+		return;
+	}
+	base = k->period >= 0 ? k->period : now - 120;
+	room = base < now ? (unsigned)(now - base) : 0;
+	k->period = base + (int)(n < room ? n : room);
+}
+
+/* advance= starts again: for one municipality, or everyone's (area < 0). */
+static void
+advance_reset(struct server *s, int area)
+{
+	size_t i;
+
+	for (i = 0; i < s->cat->n_areas; i++)
+		if (area < 0 || (size_t)area == i)
+			atomic_store(&s->n_advanced[i], 0);
+}
+
 /* Splits off the next blank-separated word of *p; NULL at the end. */
 static char *
 next_word(char **p)
@@ -978,15 +1099,70 @@ knobs_load(struct server *s)
 	}
 	free(s->default_text);
 	s->default_text = dflt;
+	advance_reset(s, -1);
 	pthread_mutex_unlock(&s->lock);
 	free(texts);
 	return 0;
 }
 
+/* A buffered document's validators (see the opening comment). */
+struct validators {
+	char etag[24];          /* DQUOTE, 16 hex digits, DQUOTE */
+	char last_modified[32]; /* IMF-fixdate */
+};
+
+static void
+validators_make(const char *body, size_t len, int ym, struct validators *v)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)body[i]) * 0x100000001b3ULL;
+	h = mix64(h);
+	snprintf(v->etag, sizeof(v->etag), "\"%016" PRIx64 "\"", h);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (ym + 1) / 12 - 1900;
+	tm.tm_mon = (ym + 1) % 12;
+	tm.tm_mday = 1;
+	t = timegm(&tm) - 86400 + (time_t)(h % 86400);
+	gmtime_r(&t, &tm);
+	/* the C locale's day and month names are the ones HTTP wants */
+	strftime(v->last_modified, sizeof(v->last_modified),
+	         "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Whether an If-None-Match list names etag: `*`, or a member equal to it
+ * after dropping W/ (the weak comparison RFC 9110 asks of a GET). A
+ * malformed list matches nothing, so the client gets the document. */
+static bool
+etag_list_matches(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p = list, *q;
+
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			return false;
+		if (*p == '*')
+			return true;
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
+			return false;
+		if ((size_t)(q + 1 - p) == n && memcmp(p, etag, n) == 0)
+			return true;
+		p = q + 1;
+	}
+}
+
 /* Responses. */
 static enum MHD_Result
-respond_buf(struct MHD_Connection *conn, unsigned status, struct buf *body,
-            const char *type, const char *location)
+respond_with(struct MHD_Connection *conn, unsigned status, struct buf *body,
+             const char *type, const char *location, const struct validators *v)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -1002,9 +1178,57 @@ respond_buf(struct MHD_Connection *conn, unsigned status, struct buf *body,
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (location != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+	if (v != NULL) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, v->etag);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED,
+		                        v->last_modified);
+	}
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+respond_buf(struct MHD_Connection *conn, unsigned status, struct buf *body,
+            const char *type, const char *location)
+{
+	return respond_with(conn, status, body, type, location, NULL);
+}
+
+/* A document buffered whole, for the period ym: with its validators, or a
+ * 304 when the request names them. */
+static enum MHD_Result
+respond_document(struct server *s, struct MHD_Connection *conn, unsigned status,
+                 struct buf *body, const struct knobs *k, int ym)
+{
+	struct validators v = { "", "" };
+	const char *inm, *ims;
+	bool is_unchanged;
+
+	if (!k->has_validators) {
+		atomic_fetch_add(&s->n_documents, 1);
+		return respond_buf(conn, status, body, "application/json",
+		                   NULL);
+	}
+	validators_make(body->data != NULL ? body->data : "", body->len, ym,
+	                &v);
+	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+	ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                  MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	/* RFC 9110: If-Modified-Since counts only without If-None-Match */
+	if (inm != NULL)
+		is_unchanged = etag_list_matches(inm, v.etag);
+	else
+		is_unchanged = ims != NULL && strcmp(ims, v.last_modified) == 0;
+	if (is_unchanged) {
+		atomic_fetch_add(&s->n_not_modified, 1);
+		buf_clear(body);
+		return respond_with(conn, MHD_HTTP_NOT_MODIFIED, body, NULL,
+		                    NULL, &v);
+	}
+	atomic_fetch_add(&s->n_documents, 1);
+	return respond_with(conn, status, body, "application/json", NULL, &v);
 }
 
 static enum MHD_Result
@@ -1162,8 +1386,10 @@ respond_redirect_self(struct MHD_Connection *conn, const char *url,
 }
 
 static enum MHD_Result
-respond_garbage(struct MHD_Connection *conn, const char *code)
+respond_garbage(struct server *s, struct MHD_Connection *conn, int area,
+                const struct knobs *k)
 {
+	const char *code = s->cat->areas[area].code;
 	struct buf b;
 	unsigned char bytes[GARBAGE_BYTES];
 	uint64_t x = mix64((uint64_t)(unit(code, 0, 77) * 9007199254740992.0));
@@ -1176,7 +1402,7 @@ respond_garbage(struct MHD_Connection *conn, const char *code)
 	bytes[0] = (unsigned char)(0x80 | (bytes[0] & 0x7f)); /* never JSON */
 	buf_init(&b, sizeof(bytes));
 	(void)buf_append(&b, bytes, sizeof(bytes));
-	return respond_buf(conn, MHD_HTTP_OK, &b, "application/json", NULL);
+	return respond_document(s, conn, MHD_HTTP_OK, &b, k, knobs_period(k));
 }
 
 static enum MHD_Result
@@ -1209,12 +1435,13 @@ serve_document(struct server *s, struct MHD_Connection *conn, const char *url,
 		snprintf(msg, sizeof(msg), "fakemuni status %u", status);
 		return respond_error(conn, status, msg);
 	}
+	advance_step(s, area, &k);
 	switch (k.body) {
 	case BODY_ENDLESS:
 		return respond_callback(conn, MHD_SIZE_UNKNOWN, endless_read,
 		                        NULL, NULL);
 	case BODY_GARBAGE:
-		return respond_garbage(conn, s->cat->areas[area].code);
+		return respond_garbage(s, conn, area, &k);
 	case BODY_OVERSIZED:
 	case BODY_OVERSIZED_CHUNKED:
 		buf_init(&b, DOC_MAX_BYTES);
@@ -1234,7 +1461,8 @@ serve_document(struct server *s, struct MHD_Connection *conn, const char *url,
 	default:
 		buf_init(&b, DOC_MAX_BYTES);
 		doc_format(s->cat, area, knobs_period(&k), &k, &b);
-		return respond_buf(conn, status, &b, "application/json", NULL);
+		return respond_document(s, conn, status, &b, &k,
+		                        knobs_period(&k));
 	}
 }
 
@@ -1267,6 +1495,7 @@ serve_control(struct server *s, struct MHD_Connection *conn, const char *code)
 	slot = area < 0 ? &s->default_text : &s->area_text[area];
 	free(*slot);
 	*slot = text.len > 0 ? buf_detach(&text, NULL) : NULL;
+	advance_reset(s, area);
 	pthread_mutex_unlock(&s->lock);
 	buf_reset(&text);
 	buf_init(&text, 16);
@@ -1298,6 +1527,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		buf_init(&b, 16);
 		(void)buf_puts(&b, "ok\n");
 		return respond_buf(conn, MHD_HTTP_OK, &b, "text/plain", NULL);
+	}
+	if (strcmp(url, "/stats") == 0 && is_get) {
+		buf_init(&b, 256);
+		(void)buf_printf(&b,
+		                 "{\"documents\":%llu,\"not_modified\":%llu}\n",
+		                 atomic_load(&s->n_documents),
+		                 atomic_load(&s->n_not_modified));
+		return respond_buf(conn, MHD_HTTP_OK, &b, "application/json",
+		                   NULL);
 	}
 	if (strncmp(url, "/control/", 9) == 0) {
 		if (strcmp(method, "POST") != 0)
@@ -1462,6 +1700,8 @@ main(int argc, char **argv)
 	size_t i;
 
 	memset(&s, 0, sizeof(s));
+	atomic_init(&s.n_documents, 0);
+	atomic_init(&s.n_not_modified, 0);
 	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -1525,6 +1765,9 @@ main(int argc, char **argv)
 
 	pthread_mutex_init(&s.lock, NULL);
 	s.area_text = xcalloc(s.cat->n_areas, sizeof(*s.area_text));
+	s.n_advanced = xcalloc(s.cat->n_areas, sizeof(*s.n_advanced));
+	for (i = 0; i < s.cat->n_areas; i++)
+		atomic_init(&s.n_advanced[i], 0);
 	if (s.knobs_path != NULL && knobs_load(&s) < 0)
 		goto out_catalog;
 	if (resolve_listen(listen, &ai) < 0) {
@@ -1578,6 +1821,7 @@ out_catalog:
 	for (i = 0; s.area_text != NULL && i < s.cat->n_areas; i++)
 		free(s.area_text[i]);
 	free(s.area_text);
+	free((void *)s.n_advanced);
 	free(s.default_text);
 	catalog_unref(s.cat);
 	return status;
