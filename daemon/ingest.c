@@ -63,6 +63,8 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 	o.http_status = meta->http_status;
 	o.latency_ms = meta->latency_ms;
 	o.token_id = meta->token_id;
+	/* someone is answered after a submission: what it says is on disk */
+	o.is_durable = strcmp(meta->source, "poll") != 0;
 	o.n_bytes = len;
 	o.period = doc != NULL ? doc->period : -1;
 	o.error = error;

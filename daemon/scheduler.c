@@ -40,6 +40,12 @@ struct ep_state {
 	char last_modified[VALIDATOR_MAX]; /* "": none */
 };
 
+/* A cycle's poll rows go to the database in batches at most this old:
+ * unchanged polls cost no commit each, and no other program waits long
+ * for the database. Figures and submissions are committed at once
+ * whatever the batch (store_db_record). */
+#define BATCH_MS 100
+
 /* How often the collection thread looks for figures another program
  * (kuntamonctl import) committed, while it waits for the next cycle. */
 #define FIGURES_CHECK_S 1
@@ -241,6 +247,7 @@ on_result(void *ctx, const struct collect_result *res)
 	}
 	if (!is_ok)
 		e->etag[0] = e->last_modified[0] = '\0';
+	store_db_commit_if_older(s->app->db, BATCH_MS);
 	if (is_ok) {
 		e->n_failures = 0;
 		e->next_due = 0;
@@ -322,7 +329,9 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	state = collector_for(s, cfg);
 
 	atomic_store(&s->app->stats.cycle_running, 1);
+	store_db_begin(s->app->db);
 	s->col->run_cycle(state, targets, n, on_result, &c);
+	store_db_commit(s->app->db);
 	atomic_store(&s->app->stats.cycle_running, 0);
 
 	free(targets);

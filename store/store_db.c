@@ -250,6 +250,7 @@ struct store_db {
 	pthread_mutex_t lock;
 	bool in_tx;     /* inside store_db_begin .. store_db_commit */
 	bool is_atomic; /* ... and all of it or nothing (an import) */
+	long long begun_ms; /* CLOCK_MONOTONIC when the batch began */
 };
 
 /* Runs a statement that returns no rows; SQLITE_DONE or the error. */
@@ -461,7 +462,49 @@ store_db_begin(struct store_db *db)
 		log_db("database begin failed", NULL, db);
 		rc = -1;
 	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		db->in_tx = true;
+		db->begun_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+/* Commits a batch early and opens the next, unless it is atomic (an
+ * import, all or nothing). Lock held. */
+static int
+commit_batch(struct store_db *db, const char *area)
+{
+	if (!db->in_tx || db->is_atomic)
+		return 0;
+	if (run(db, ST_COMMIT) != SQLITE_DONE) {
+		log_db("database commit failed", area, db);
+		run(db, ST_ROLLBACK);
+		db->in_tx = false;
+		return -1;
+	}
+	if (run(db, ST_BEGIN) != SQLITE_DONE) {
+		log_db("database begin failed", area, db);
+		db->in_tx = false;
+	}
+	return 0;
+}
+
+int
+store_db_commit_if_older(struct store_db *db, long long age_ms)
+{
+	struct timespec ts;
+	long long now;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&db->lock);
+	if (db->in_tx && now - db->begun_ms >= age_ms) {
+		rc = commit_batch(db, NULL);
+		db->begun_ms = now;
 	}
 	pthread_mutex_unlock(&db->lock);
 	return rc;
@@ -644,18 +687,9 @@ store_db_record(struct store_db *db, const struct db_outcome *o)
 	/* Figures are committed before the caller writes the RRD file
 	 * (derived from them) or answers 202: a batch is committed with
 	 * them and goes on in a new transaction. */
-	if (!own_tx && !db->is_atomic && o->n_changes > 0) {
-		if (run(db, ST_COMMIT) != SQLITE_DONE) {
-			log_db("database commit failed", o->area, db);
-			run(db, ST_ROLLBACK);
-			db->in_tx = false;
-			goto out;
-		}
-		if (run(db, ST_BEGIN) != SQLITE_DONE) {
-			log_db("database begin failed", o->area, db);
-			db->in_tx = false;
-		}
-	}
+	if (!own_tx && (o->n_changes > 0 || o->is_durable) &&
+	    commit_batch(db, o->area) < 0)
+		goto out;
 	rc = 0;
 out:
 	pthread_mutex_unlock(&db->lock);
@@ -1066,6 +1100,9 @@ store_db_audit(struct store_db *db, const struct db_audit *a)
 	bind_text(st, 6, a->detail);
 	if (run(db, ST_AUDIT) != SQLITE_DONE) {
 		log_db("audit write failed", a->area, db);
+		rc = -1;
+	} else if (commit_batch(db, a->area) < 0) {
+		/* an answer follows: what it says is on disk */
 		rc = -1;
 	}
 	pthread_mutex_unlock(&db->lock);

@@ -28,6 +28,10 @@ void store_db_close(struct store_db *db);
  * not supported. Records outside begin/commit are committed one by one. */
 int store_db_begin(struct store_db *db);
 int store_db_commit(struct store_db *db);
+/* Commits the batch and opens the next one if it began age_ms ago or
+ * more: a collection cycle's poll rows in few transactions, none holding
+ * the database from other programs for long. */
+int store_db_commit_if_older(struct store_db *db, long long age_ms);
 /* A batch that is all or nothing (an import): records with changes do not
  * commit it early; store_db_rollback drops it whole. */
 int store_db_begin_atomic(struct store_db *db);
@@ -65,6 +69,7 @@ struct db_outcome {
 	const char *const *violations; /* rule texts */
 	size_t n_violations;
 	long long token_id; /* a submission's token; 0: none */
+	bool is_durable;    /* committed before return, even in a batch */
 	const struct db_change *changes; /* figures of o->period it sets */
 	size_t n_changes;
 };
@@ -75,8 +80,9 @@ struct db_outcome {
  * figures (the replaced values into the history) and the area marked for
  * an RRD rewrite (store_db_clean); for source "poll" the endpoint's state
  * (last success or error, consecutive failures, latency). All or nothing.
- * A record with changes is committed when this returns 0, inside a
- * store_db_begin batch too (the batch is committed with it and goes on). */
+ * A record with changes, or is_durable, is committed when this returns 0,
+ * inside a store_db_begin batch too (the batch is committed with it and
+ * goes on); so is an audit line (store_db_audit). */
 int store_db_record(struct store_db *db, const struct db_outcome *o);
 
 struct db_endpoint_state {

@@ -1,0 +1,254 @@
+/*
+ * test_ingest.c: ingest_document's classification of documents against
+ * the figures held (new, revision, late, unchanged, SPEC §4) and what each
+ * writes, against a real SQLite database and real RRD files in a temporary
+ * folder: the figures and their history, the matrix, the file (untouched
+ * when nothing changed), rejections once per period.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "ingest.h"
+#include "timespec.h"
+
+static const char regions_csv[] = "code,name_fi,name_sv,name_en\n"
+                                  "01,Uusimaa,Nyland,Uusimaa\n";
+static const char munis_csv[] =
+    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
+    "population,foreign_language_population\n"
+    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,1000,200\n"
+    "049,Espoo,Esbo,01,Uusimaa,Nyland,500,100\n";
+#define NAMES "\"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}"
+/* clang-format off */
+static const char measures_json[] =
+    "{\"measures\": ["
+      "{\"id\": \"contacts\", \"unit\": \"n\", \"min\": 0, \"max\": 1e6, "
+      "\"aggregate\": \"sum\", \"is_count\": true, " NAMES "},"
+      "{\"id\": \"staff_fte\", \"unit\": \"n\", \"min\": 0, \"max\": 1e3, "
+      "\"aggregate\": \"sum\", " NAMES "}"
+    "], \"indicators\": [], \"rules\": []}";
+/* clang-format on */
+
+#define P_SEP (2026 * 12 + 8)
+#define NOW ((time_t)1793491200 + 86400 * 20) /* 2026-11-21 */
+
+static char root[64];
+static struct catalog *cat;
+static struct store_db *db;
+static struct store_rrd *rrd;
+static struct ingest_figures fig;
+static struct ingest_ctx ctx;
+static int ku091;
+
+static void
+setup(void)
+{
+	char path[128];
+	struct error err = { 0 };
+
+	fixture_tmpdir(root, sizeof(root), "test_ingest");
+	cat = fixture_catalog(regions_csv, munis_csv, measures_json, NULL);
+	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
+	db = store_db_open(path, &err);
+	rrd = store_rrd_new(root, NULL, &err);
+	if (db == NULL || rrd == NULL ||
+	    ingest_figures_init(&fig, cat, db, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		exit(1);
+	}
+	ctx.cat = cat;
+	ctx.rrd = rrd;
+	ctx.db = db;
+	ctx.fig = &fig;
+	ku091 = catalog_find_area(cat, "KU091");
+}
+
+static void
+teardown(void)
+{
+	ingest_figures_reset(&fig);
+	store_rrd_free(rrd);
+	store_db_close(db);
+	catalog_unref(cat);
+	fixture_rmtree(root);
+}
+
+/* Takes KU091's document of period with its measures' JSON; the result,
+ * *out_kind set when taken. */
+static int
+take(int period, const char *measures, time_t now, enum ingest_kind *out_kind)
+{
+	struct ingest_meta meta = { "submission", 0, 0, 0 };
+	struct document doc;
+	struct error err = { 0 };
+	char body[512], p[16];
+	int rc;
+
+	period_format(period, p, sizeof(p));
+	snprintf(body, sizeof(body),
+	         "{\"municipality\": \"KU091\", \"period\": \"%s\", "
+	         "\"measures\": {%s}}",
+	         p, measures);
+	rc = ingest_document(&ctx, ku091, body, strlen(body), now, &meta, &doc,
+	                     out_kind, &err);
+	if (rc == INGEST_TAKEN)
+		document_reset(&doc);
+	else
+		fprintf(stderr, "ingest: %s\n", err.msg);
+	return rc;
+}
+
+static long long
+query_int(const char *sql)
+{
+	char path[128];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static bool
+file_stat(struct stat *sb)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/rrd/KU091.rrd", root);
+	return stat(path, sb) == 0;
+}
+
+static double
+held(int period, const char *measure)
+{
+	const struct catalog *c;
+	const struct matrix *mx = ingest_read(&fig, &c);
+	double v = matrix_get(mx, ku091, period,
+	                      catalog_find_measure(c, measure));
+
+	ingest_done(&fig);
+	return v;
+}
+
+static void
+test_kinds(void)
+{
+	enum ingest_kind kind = INGEST_UNCHANGED;
+	struct stat a, b;
+
+	/* a first period: new, and the file is made */
+	CHECK(take(P_SEP, "\"contacts\": 100, \"staff_fte\": 2", NOW, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_NEW);
+	CHECK(held(P_SEP, "contacts") == 100);
+	CHECK(file_stat(&a));
+	/* the same figures again: unchanged, nothing written */
+	CHECK(take(P_SEP, "\"contacts\": 100, \"staff_fte\": 2", NOW + 1,
+	           &kind) == INGEST_TAKEN);
+	CHECK(kind == INGEST_UNCHANGED);
+	CHECK(file_stat(&b));
+	CHECK(a.st_ino == b.st_ino && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+	      a.st_mtim.tv_nsec == b.st_mtim.tv_nsec);
+	CHECK(query_int("SELECT COUNT(*) FROM history") == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 2);
+	/* a measure it lacks keeps its figure: still unchanged */
+	CHECK(take(P_SEP, "\"contacts\": 100", NOW + 2, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_UNCHANGED);
+	CHECK(held(P_SEP, "staff_fte") == 2);
+	/* a changed figure of the period held: revision, the old value kept */
+	CHECK(take(P_SEP, "\"contacts\": 120", NOW + 3, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_REVISION);
+	CHECK(held(P_SEP, "contacts") == 120);
+	CHECK(held(P_SEP, "staff_fte") == 2);
+	CHECK(query_int("SELECT value FROM history WHERE measure = "
+	                "'contacts'") == 100);
+	CHECK(file_stat(&b) && b.st_ino != a.st_ino); /* rebuilt */
+	/* the next month: new, appended (same file) */
+	CHECK(file_stat(&a));
+	CHECK(take(P_SEP + 1, "\"contacts\": 130, \"staff_fte\": 3", NOW + 4,
+	           &kind) == INGEST_TAKEN);
+	CHECK(kind == INGEST_NEW);
+	CHECK(file_stat(&b) && b.st_ino == a.st_ino);
+	/* a month before the latest: late, its own period only */
+	CHECK(take(P_SEP - 3, "\"contacts\": 90", NOW + 5, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_LATE);
+	CHECK(held(P_SEP - 3, "contacts") == 90);
+	CHECK(held(P_SEP + 1, "contacts") == 130);
+	{
+		const struct catalog *c;
+		const struct matrix *mx = ingest_read(&fig, &c);
+
+		CHECK(matrix_latest(mx, ku091) == P_SEP + 1);
+		ingest_done(&fig);
+	}
+	/* a late report revised: still late (earlier than the latest) */
+	CHECK(take(P_SEP - 3, "\"contacts\": 95", NOW + 6, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_LATE);
+	/* files in line with the figures: nothing left marked */
+	CHECK(query_int("SELECT COUNT(*) FROM rrd_dirty") == 0);
+	/* every figure carries its source */
+	CHECK(query_int("SELECT COUNT(*) FROM figures WHERE source != "
+	                "'submission'") == 0);
+}
+
+/* A missing measure is recorded once per period, not at every document. */
+static void
+test_rejections_once(void)
+{
+	enum ingest_kind kind;
+	long long before = query_int("SELECT COUNT(*) FROM rejections");
+	int i;
+
+	for (i = 0; i < 3; i++)
+		CHECK(take(P_SEP + 1, "\"contacts\": 130", NOW + 10 + i,
+		           &kind) == INGEST_TAKEN);
+	CHECK(kind == INGEST_UNCHANGED);
+	CHECK(query_int("SELECT COUNT(*) FROM rejections") == before + 1);
+	/* another period notes it again */
+	CHECK(take(P_SEP - 5, "\"contacts\": 70", NOW + 20, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(query_int("SELECT COUNT(*) FROM rejections") == before + 2);
+}
+
+/* A document rejected whole changes nothing. */
+static void
+test_rejected_whole(void)
+{
+	enum ingest_kind kind;
+	long long n = query_int("SELECT COUNT(*) FROM figures");
+
+	CHECK(take(P_SEP + 4, "\"contacts\": 1", NOW, &kind) ==
+	      INGEST_REJECTED); /* 2027-01 is in the future */
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == n);
+	CHECK(isnan(held(P_SEP + 4, "contacts")));
+}
+
+int
+main(void)
+{
+	setup();
+	RUN(test_kinds);
+	RUN(test_rejections_once);
+	RUN(test_rejected_whole);
+	teardown();
+	return check_done();
+}
