@@ -55,9 +55,8 @@ p2=$(date -u -d "$now -2 month" +%Y-%m)
 p3=$(date -u -d "$now -3 month" +%Y-%m)
 p24=$(date -u -d "$now -24 month" +%Y-%m)
 
-# History first, while endpoints.csv is still empty: every file is then
-# created for monthly data, and importing hourly samples takes seconds
-# per hundred municipalities rather than minutes.
+# History first: every figure lands under its own month, and each file is
+# built once from them.
 say "kuntamon demo: generating $p24..$p1 for 308 municipalities"
 echo "area,url,profile" >"$D/endpoints.csv"
 "$B/fakemuni" -c "$SRC/config/kuntamon.conf" --history "$p24" "$p1" |
@@ -69,7 +68,7 @@ echo "area,url,profile" >"$D/endpoints.csv"
 		r == "late" && $2 > p3 { next }
 		r ~ /^failing/ && $2 > p2 { next }
 		{ print }' >"$D/history.csv"
-say "kuntamon demo: importing $(($(wc -l <"$D/history.csv") - 1)) rows (a minute or two)"
+say "kuntamon demo: importing $(($(wc -l <"$D/history.csv") - 1)) rows (a few seconds)"
 "$B/kuntamonctl" -c "$CONF" import "$D/history.csv"
 
 # The fake municipal server, on a free loopback port.
