@@ -204,7 +204,8 @@ main(int argc, char **argv)
 	    ingest_figures_init(&app.figures, cat, app.db, &err) < 0) {
 		/* a v1 data directory is refused here, and says why */
 		log_error("cannot open storage", "dir=%s err=%s",
-		          app.cfg.storage_dir, log_quote(err.msg, msg, sizeof(msg)));
+		          app.cfg.storage_dir,
+		          log_quote(err.msg, msg, sizeof(msg)));
 		fprintf(stderr, "kuntamond: %s: %s\n", app.cfg.storage_dir,
 		        err.msg);
 		goto out;

@@ -23,7 +23,8 @@ struct ctl {
 int ctl_open_stores(struct ctl *c);
 
 /* kuntamonctl export --area A --indicator I [--start S] [--end E]
- *   [--format csv|json]; argv[0] is "export". Returns the exit status. */
+ *   [--step month|SECONDS] [--format csv|json]; argv[0] is "export".
+ * Returns the exit status. */
 int ctl_export(struct ctl *c, int argc, char **argv);
 /* kuntamonctl import FILE.csv (area,period,measure,value); argv[0] is
  * "import". All rows or none: a bad row is printed as FILE:LINE: what is

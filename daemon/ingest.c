@@ -123,8 +123,7 @@ rejection_bits(const struct document *doc)
 
 /* The index in the figures' catalog of ctx->cat's measure i. */
 static int
-fig_measure(const struct ingest_ctx *ctx, const struct catalog *fcat,
-            size_t i)
+fig_measure(const struct ingest_ctx *ctx, const struct catalog *fcat, size_t i)
 {
 	if (fcat == ctx->cat)
 		return (int)i;
@@ -160,8 +159,8 @@ refresh_area(struct ingest_figures *fig, struct store_db *db, int fa)
 	size_t i;
 	int m;
 
-	if (store_db_each_figure(db, fig->cat->areas[fa].code, keep_row,
-	                         &r) < 0) {
+	if (store_db_each_figure(db, fig->cat->areas[fa].code, keep_row, &r) <
+	    0) {
 		free(r.rows);
 		return -1;
 	}
@@ -319,8 +318,8 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	/* an unchanged document records only rejections not yet noted in
 	 * this period, and no violations (its figures were checked when they
 	 * came) */
-	noted = kind == INGEST_UNCHANGED ? matrix_noted(fig->mx, fa, period)
-	                                 : 0;
+	noted =
+	    kind == INGEST_UNCHANGED ? matrix_noted(fig->mx, fa, period) : 0;
 	if (record(ctx, a, now, meta, len, out_doc, noted,
 	           kind != INGEST_UNCHANGED, changes, n_changes, NULL) < 0) {
 		error_set(err, 0, "the figures could not be stored");
@@ -358,8 +357,8 @@ int
 ingest_not_modified(const struct ingest_ctx *ctx, int area, time_t now,
                     const struct ingest_meta *meta)
 {
-	return record(ctx, &ctx->cat->areas[area], now, meta, 0, NULL, 0,
-	              false, NULL, 0, NULL);
+	return record(ctx, &ctx->cat->areas[area], now, meta, 0, NULL, 0, false,
+	              NULL, 0, NULL);
 }
 
 int
@@ -526,9 +525,9 @@ is_in_line(const struct ingest_ctx *ctx, int a)
 	bool ok = false;
 	size_t m;
 
-	if (store_rrd_last_period(ctx->rrd, fcat->areas[a].code,
-	                          fcat->measures, fcat->n_measures, &period,
-	                          values, &err) != 0 ||
+	if (store_rrd_last_period(ctx->rrd, fcat->areas[a].code, fcat->measures,
+	                          fcat->n_measures, &period, values,
+	                          &err) != 0 ||
 	    period != latest)
 		goto out;
 	for (m = 0; m < fcat->n_measures; m++) {

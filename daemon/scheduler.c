@@ -36,7 +36,7 @@ struct ep_state {
 	char area[AREA_CODE_MAX];
 	int n_failures;
 	time_t next_due;
-	char etag[VALIDATOR_MAX];         /* "": none */
+	char etag[VALIDATOR_MAX];          /* "": none */
 	char last_modified[VALIDATOR_MAX]; /* "": none */
 };
 

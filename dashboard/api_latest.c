@@ -128,8 +128,8 @@ status_of(const struct catalog *cat, const struct matrix *mx,
 	size_t i;
 
 	if (cat->areas[area].level == AREA_MUNICIPALITY)
-		return reporting_status(matrix_latest(mx, area),
-		                        failures[area], now, ontime_days);
+		return reporting_status(matrix_latest(mx, area), failures[area],
+		                        now, ontime_days);
 	for (i = cat->first_municipality; i < cat->n_areas; i++) {
 		enum report_status st;
 
@@ -190,14 +190,13 @@ latest_json(const struct catalog *cat, const struct matrix *mx,
 		int period = figure_latest_period(cat, mx, areas[i]);
 
 		key.area = areas[i];
-		figure_compute(cat, mx, &key, period,
-		               access_is_unsuppressed(
-		                   who, cat->areas[areas[i]].code),
-		               &f);
-		add_row(arr, cat, areas[i], period, &f,
-		        status_of(cat, mx, failures, areas[i], now,
-		                  ontime_days),
-		        p->lang);
+		figure_compute(
+		    cat, mx, &key, period,
+		    access_is_unsuppressed(who, cat->areas[areas[i]].code), &f);
+		add_row(
+		    arr, cat, areas[i], period, &f,
+		    status_of(cat, mx, failures, areas[i], now, ontime_days),
+		    p->lang);
 	}
 	free(areas);
 	return arr;
@@ -284,8 +283,8 @@ api_latest_get(const struct request *req, struct response *resp)
 		respond_error(resp, 503, "the database is not available");
 		goto out;
 	}
-	arr = latest_json(cat, mx, &p, &req->who, fails.n, now,
-	                  cfg.ontime_days);
+	arr =
+	    latest_json(cat, mx, &p, &req->who, fails.n, now, cfg.ontime_days);
 out:
 	ingest_done(&app->figures);
 	free(fails.n);

@@ -67,10 +67,11 @@ api_revisions_get(const struct request *req, struct response *resp)
 		goto out;
 	}
 	if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
-		respond_error(resp, 403,
-		              "only %s's own token or a ministry token may read "
-		              "its revisions",
-		              cat->areas[a].code);
+		respond_error(
+		    resp, 403,
+		    "only %s's own token or a ministry token may read "
+		    "its revisions",
+		    cat->areas[a].code);
 		goto out;
 	}
 	if (period != NULL && period_parse(period, &p) < 0) {

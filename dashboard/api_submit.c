@@ -8,15 +8,9 @@
  * token's municipality at the time of arrival. Every outcome, taken or
  * refused, goes to the audit log.
  *
- * A second document for the same file within one second cannot be
- * stored: an RRD file takes one update per second (librrd: "illegal
- * attempt to update using time ... when last update time is ..."). The
- * document is judged first (a bad one is a 400 whatever the time); a good
- * one that meets a write of the same second (a poll or another
- * submission) is answered 429 with Retry-After: 1, as SPEC §6 lists 429
- * for "too many requests" and the client's right move is to send again
- * shortly, rather than 409 (nothing conflicts) or 500 (nothing is
- * broken). The poll log keeps that attempt with librrd's message.
+ * The answer says what the document did to the figures (new, revision,
+ * late, unchanged: SPEC §4); what it says is committed before it is sent
+ * (store_db_record commits a submission's record at once).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -233,8 +227,8 @@ api_submissions_post(const struct request *req, struct response *resp)
 	period_format(doc.period, period, sizeof(period));
 	snprintf(detail, sizeof(detail),
 	         "period=%s kind=%s accepted=%zu rejected=%zu violations=%zu",
-	         period, ingest_kind_name(kind), doc.n_accepted,
-	         doc.n_rejected, doc.n_violations);
+	         period, ingest_kind_name(kind), doc.n_accepted, doc.n_rejected,
+	         doc.n_violations);
 	auth_audit(app, who, req->remote_addr, 202, detail);
 	document_reset(&doc);
 	goto out;

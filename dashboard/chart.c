@@ -368,8 +368,8 @@ chart_plan_frame(const struct catalog *cat, const struct chart_spec *spec,
 void
 chart_plan_build(const struct catalog *cat, const struct chart_spec *spec,
                  const struct rrd_graph_def *base, const time_t *starts,
-                 const double *values, size_t n, time_t end,
-                 bool has_withheld, struct chart_plan *out)
+                 const double *values, size_t n, time_t end, bool has_withheld,
+                 struct chart_plan *out)
 {
 	char title[2 * NAME_MAX_BYTES + 8];
 	struct buf b;
@@ -560,8 +560,8 @@ plan_series(struct app *app, const struct chart_spec *spec,
  * file of the area exists yet. */
 static int
 render(struct app *app, const struct catalog *cat,
-       const struct chart_spec *spec, char **out_data,
-       size_t *out_len, struct error *err)
+       const struct chart_spec *spec, char **out_data, size_t *out_len,
+       struct error *err)
 {
 	struct chart_plan plan;
 	struct rrd_image img;
@@ -701,9 +701,9 @@ read_spec(const struct request *req, const struct catalog *cat,
 	 * public does (auth.h). Charts without counts are the same for all,
 	 * and cached as one. */
 	s->is_suppressed =
-	    figure_is_suppressible(cat,
-	                           &(struct figure_key){ s->area, s->indicator,
-	                                                 s->measure }) &&
+	    figure_is_suppressible(
+	        cat,
+	        &(struct figure_key){ s->area, s->indicator, s->measure }) &&
 	    !access_is_unsuppressed(&req->who, cat->areas[s->area].code);
 	return 0;
 }
@@ -808,8 +808,8 @@ chart_get(const struct request *req, struct response *resp,
 	         spec.is_suppressed ? "public" : "full");
 	/* read before rendering: data landing meanwhile makes it stale */
 	generation = app_generation(app, code);
-	if (cached_or_rendered(app, cat, &spec, key, generation,
-	                       &data, &len, &err) < 0) {
+	if (cached_or_rendered(app, cat, &spec, key, generation, &data, &len,
+	                       &err) < 0) {
 		log_warn("chart failed", "area=%s indicator=%s err=%s", code,
 		         id, log_quote(err.msg, quoted, sizeof(quoted)));
 		respond_error(resp, 500, "cannot render the chart");

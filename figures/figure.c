@@ -57,8 +57,8 @@ term_value(const struct catalog *cat, const struct matrix *mx,
 /* A count below SUPPRESS_BELOW of municipality i: withheld from the
  * public, with every indicator built on it. */
 static bool
-is_small_count(const struct catalog *cat, const struct matrix *mx, int m,
-               int i, int period)
+is_small_count(const struct catalog *cat, const struct matrix *mx, int m, int i,
+               int period)
 {
 	double v;
 
@@ -187,10 +187,9 @@ figure_compute(const struct catalog *cat, const struct matrix *mx,
 	if (who >= 0 && ind == NULL)
 		is_small = is_small_count(cat, mx, key->measure, who, period);
 	else if (who >= 0)
-		is_small = is_small_count(cat, mx, ind->num.measure, who,
-		                          period) ||
-		           is_small_count(cat, mx, ind->den.measure, who,
-		                          period);
+		is_small =
+		    is_small_count(cat, mx, ind->num.measure, who, period) ||
+		    is_small_count(cat, mx, ind->den.measure, who, period);
 	/* the smallest or largest count of a group is one municipality's */
 	if (ind == NULL && cat->measures[key->measure].is_count &&
 	    (cat->measures[key->measure].aggregate == AGG_MIN ||

@@ -45,8 +45,8 @@ parse_time(const char *param, const char *text, time_t now, bool is_end,
 {
 	struct error e = { 0 };
 
-	if ((is_end ? timespec_parse_end : timespec_parse)(text, now, out,
-	                                                   &e) < 0)
+	if ((is_end ? timespec_parse_end : timespec_parse)(text, now, out, &e) <
+	    0)
 		return bad(err, param, e.msg);
 	return 0;
 }

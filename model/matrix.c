@@ -66,7 +66,8 @@ grow(struct matrix *mx, int period)
 	} else {
 		n_new = n_old * 2;
 		if (period < mx->first_period) {
-			size_t need = n_old + (size_t)(mx->first_period - period);
+			size_t need =
+			    n_old + (size_t)(mx->first_period - period);
 			n_new = need > n_new ? need : n_new;
 			first = mx->first_period - (int)(n_new - n_old);
 		} else {
@@ -115,8 +116,8 @@ matrix_set(struct matrix *mx, int area, int period, int measure, double value,
 		received = 1;
 	if (!holds(mx, area, period))
 		grow(mx, period);
-	cell = (size_t)area * mx->n_periods +
-	       (size_t)(period - mx->first_period);
+	cell =
+	    (size_t)area * mx->n_periods + (size_t)(period - mx->first_period);
 	mx->values[cell * mx->n_measures + (size_t)measure] = value;
 	if (mx->received[cell] == 0 || received < mx->received[cell])
 		mx->received[cell] = received;

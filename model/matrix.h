@@ -18,15 +18,15 @@
 struct matrix {
 	size_t n_areas;
 	size_t n_measures;
-	int first_period;  /* the period of column 0 */
-	size_t n_periods;  /* columns held: first_period .. + n_periods - 1 */
-	double *values;    /* [(area * n_periods + p) * n_measures + m]; NaN:
+	int first_period; /* the period of column 0 */
+	size_t n_periods; /* columns held: first_period .. + n_periods - 1 */
+	double *values;   /* [(area * n_periods + p) * n_measures + m]; NaN:
 	                    * no figure */
-	time_t *received;  /* [area * n_periods + p]: when the area's first
+	time_t *received; /* [area * n_periods + p]: when the area's first
 	                    * figure of the period arrived; 0: not reported */
-	uint64_t *noted;   /* [area * n_periods + p]: rejections already
+	uint64_t *noted;  /* [area * n_periods + p]: rejections already
 	                    * recorded this run (bit m; bit 63: unknown keys) */
-	int *latest;       /* [area]: the latest period reported; -1: none */
+	int *latest;      /* [area]: the latest period reported; -1: none */
 };
 
 /* An empty matrix for n_areas areas and n_measures measures. */

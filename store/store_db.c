@@ -248,8 +248,8 @@ struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[N_STMTS];
 	pthread_mutex_t lock;
-	bool in_tx;     /* inside store_db_begin .. store_db_commit */
-	bool is_atomic; /* ... and all of it or nothing (an import) */
+	bool in_tx;         /* inside store_db_begin .. store_db_commit */
+	bool is_atomic;     /* ... and all of it or nothing (an import) */
 	long long begun_ms; /* CLOCK_MONOTONIC when the batch began */
 };
 
@@ -331,10 +331,11 @@ migrate(sqlite3 *h, struct error *err)
 		goto fail;
 	version = strtol(v, NULL, 10);
 	if (version == 1) {
-		error_set(err, 0,
-		          "the database was written by kuntamon v1, which filed "
-		          "figures by arrival time: start v2 on a new [storage] "
-		          "dir and re-import the history with kuntamonctl import");
+		error_set(
+		    err, 0,
+		    "the database was written by kuntamon v1, which filed "
+		    "figures by arrival time: start v2 on a new [storage] "
+		    "dir and re-import the history with kuntamonctl import");
 		goto fail;
 	}
 	if (version > SCHEMA_VERSION) {
@@ -466,7 +467,8 @@ store_db_begin(struct store_db *db)
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		db->in_tx = true;
-		db->begun_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		db->begun_ms =
+		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	}
 	pthread_mutex_unlock(&db->lock);
 	return rc;

@@ -35,8 +35,7 @@ bool fixture_rrdcached_stop(pid_t pid);
 /* A finished catalog from the texts of the catalog files (endpoints may be
  * NULL). A fixture that does not parse is the test's own mistake: it says
  * which line and aborts. */
-struct catalog *fixture_catalog(const char *regions,
-                                const char *municipalities,
+struct catalog *fixture_catalog(const char *regions, const char *municipalities,
                                 const char *measures, const char *endpoints);
 
 #endif

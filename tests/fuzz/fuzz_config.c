@@ -39,8 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!in(cfg.listen_port, 0, 65535) || cfg.listen_host[0] == '\0' ||
 	    !in(cfg.max_connections, 1, 100000) ||
 	    !in(cfg.per_ip_connections, 1, 100000) ||
-	    !in(cfg.connection_timeout_s, 1, 3600) ||
-	    !in(interval, 1, 86400) ||
+	    !in(cfg.connection_timeout_s, 1, 3600) || !in(interval, 1, 86400) ||
 	    !in(cfg.timeout_s, 1, 3600) || !in(cfg.concurrency, 1, 1024) ||
 	    !in(cfg.max_body_bytes, 1024, 1073741824) ||
 	    !in(cfg.ontime_days, 0, 365) || cfg.storage_dir[0] == '\0' ||

@@ -138,8 +138,8 @@ held(int period, const char *measure)
 {
 	const struct catalog *c;
 	const struct matrix *mx = ingest_read(&fig, &c);
-	double v = matrix_get(mx, ku091, period,
-	                      catalog_find_measure(c, measure));
+	double v =
+	    matrix_get(mx, ku091, period, catalog_find_measure(c, measure));
 
 	ingest_done(&fig);
 	return v;
@@ -167,13 +167,11 @@ test_kinds(void)
 	CHECK(query_int("SELECT COUNT(*) FROM history") == 0);
 	CHECK(query_int("SELECT COUNT(*) FROM polls") == 2);
 	/* a measure it lacks keeps its figure: still unchanged */
-	CHECK(take(P_SEP, "\"contacts\": 100", NOW + 2, &kind) ==
-	      INGEST_TAKEN);
+	CHECK(take(P_SEP, "\"contacts\": 100", NOW + 2, &kind) == INGEST_TAKEN);
 	CHECK(kind == INGEST_UNCHANGED);
 	CHECK(held(P_SEP, "staff_fte") == 2);
 	/* a changed figure of the period held: revision, the old value kept */
-	CHECK(take(P_SEP, "\"contacts\": 120", NOW + 3, &kind) ==
-	      INGEST_TAKEN);
+	CHECK(take(P_SEP, "\"contacts\": 120", NOW + 3, &kind) == INGEST_TAKEN);
 	CHECK(kind == INGEST_REVISION);
 	CHECK(held(P_SEP, "contacts") == 120);
 	CHECK(held(P_SEP, "staff_fte") == 2);

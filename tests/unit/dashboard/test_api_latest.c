@@ -619,8 +619,7 @@ test_latest_regions(void)
 	CHECK_NEAR(num_of(r, "value"), c091 + c049, 0);
 	/* never a mix of periods (E's 1000 + E-1's 500), nor the value the
 	 * revision replaced */
-	CHECK(num_of(r, "value") !=
-	      ku091_e[M_CONTACTS] + ku049_e1[M_CONTACTS]);
+	CHECK(num_of(r, "value") != ku091_e[M_CONTACTS] + ku049_e1[M_CONTACTS]);
 	CHECK(num_of(r, "value") !=
 	      ku091_e1[M_CONTACTS] + ku049_e1[M_CONTACTS]);
 	CHECK_STR(str_of(r, "status"), "failing");

@@ -369,10 +369,9 @@ drawn_value(struct store_rrd *st, struct chart_plan *plan, double out[3])
 /* The value drawn over [from, to) of a plan of the months given: NAN
  * if nothing, -999 on error, -998 if not constant. */
 static double
-drawn_between(struct store_rrd *st, const struct catalog *cat,
-              const char *area, const char *ind, time_t from, time_t to,
-              const time_t *starts, const double *values, size_t n,
-              time_t end)
+drawn_between(struct store_rrd *st, const struct catalog *cat, const char *area,
+              const char *ind, time_t from, time_t to, const time_t *starts,
+              const double *values, size_t n, time_t end)
 {
 	struct chart_spec s = spec_of(cat, area, ind, from, to);
 	struct chart_plan plan;
@@ -496,9 +495,8 @@ test_step(void)
 	}
 	/* across months 2 and 3: 50 then 75 */
 	{
-		struct chart_spec s =
-		    spec_of(cat, "MK01", "remote_share", starts[2] + 86400,
-		            end - 86400);
+		struct chart_spec s = spec_of(cat, "MK01", "remote_share",
+		                              starts[2] + 86400, end - 86400);
 		struct chart_plan plan;
 		double v[3];
 
@@ -514,15 +512,15 @@ test_step(void)
 	                          starts[0] - 20 * 86400, starts[0] - 86400,
 	                          starts, values, 4, end)));
 	CHECK(isnan(drawn_between(app->rrd, cat, "MK01", "remote_share",
-	                          end + 86400, end + 20 * 86400, starts,
-	                          values, 4, end)));
+	                          end + 86400, end + 20 * 86400, starts, values,
+	                          4, end)));
 	/* no months at all: nothing drawn, still an image */
 	CHECK(isnan(drawn_between(app->rrd, cat, "MK01", "remote_share",
 	                          starts[0], end, starts, values, 0, end)));
 	/* a share of municipalities: the whole scale in view */
 	{
-		struct chart_spec s = spec_of(cat, "MK01", "reporting_rate",
-		                              starts[0], end);
+		struct chart_spec s =
+		    spec_of(cat, "MK01", "reporting_rate", starts[0], end);
 		struct chart_plan plan;
 
 		chart_plan_build(cat, &s, &base_def, starts, values, 4, end,
@@ -619,8 +617,8 @@ test_series_drawn(void)
 	NEAR(month_value(app, "MK01", "contacts", 0, true, NULL), 184);
 	/* a municipality's count below 5 is withheld from the public, with
 	 * the note, and drawn for those who may see it */
-	CHECK(isnan(month_value(app, "KU092", "contacts_remote", 0, false,
-	                        &withheld)));
+	CHECK(isnan(
+	    month_value(app, "KU092", "contacts_remote", 0, false, &withheld)));
 	CHECK(withheld);
 	NEAR(month_value(app, "KU092", "contacts_remote", 0, true, &withheld),
 	     3);
@@ -738,8 +736,8 @@ test_xgrid(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct chart_spec s = spec_of(cat, "MK01", "contacts", t0,
-		                              t0 + cases[i].range_s);
+		struct chart_spec s =
+		    spec_of(cat, "MK01", "contacts", t0, t0 + cases[i].range_s);
 		struct chart_plan plan;
 
 		s.width = cases[i].width;
