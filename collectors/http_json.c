@@ -7,6 +7,12 @@
  * targets into free slots in order and emits each result the moment its
  * transfer ends, then starts the next target.
  *
+ * The loop is libcurl's event-driven one: curl tells us which sockets to
+ * watch (kept in an epoll set) and when its next timeout is due, and we
+ * hand it only the sockets that are ready, so a wake-up costs O(ready
+ * sockets) rather than a poll of every transfer. A wait never exceeds
+ * CANCEL_POLL_MS, so the cancel flag is seen in time.
+ *
  * Invariants: a slot is either free (on the free stack) or carries exactly
  * one target and is added to the multi handle; every target is emitted
  * exactly once, by completion, by cancellation or by a failure to start;
@@ -27,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -39,7 +48,13 @@
 #define CONNECT_TIMEOUT_MAX_MS 5000L
 #define CANCEL_POLL_MS 100         /* how late a cancel may be noticed */
 #define KEEP_BUF_BYTES (64 * 1024) /* larger bodies give their storage back */
-#define ACCEPT_HEADER "Accept: application/json"
+#define MAX_EVENTS 64              /* ready sockets taken per wake-up */
+#define IF_NONE_MATCH "If-None-Match: "
+#define IF_MODIFIED_SINCE "If-Modified-Since: "
+
+/* No Accept-Encoding: max_body then limits the bytes we parse. Not const:
+ * a curl_slist holds char *, but curl only reads it. */
+static char accept_header[] = "Accept: application/json";
 
 /* A validator header of the response in progress. */
 struct validator {
@@ -54,11 +69,16 @@ struct slot {
 	size_t target; /* index into the running cycle's targets */
 	bool is_busy;
 	struct buf body;
-	size_t n_bytes;             /* received, including what did not fit */
-	bool is_too_large;          /* the write callback refused a chunk */
-	struct curl_slist *headers; /* this transfer's own, with validators */
-	bool is_conditional;        /* we sent a validator: a 304 is fine */
-	bool is_past_headers;       /* what comes now are trailers */
+	size_t n_bytes;    /* received, including what did not fit */
+	bool is_too_large; /* the write callback refused a chunk */
+	/* The request's header list, set on the handle once and relinked for
+	 * each target: Accept, then the validators that are well formed. */
+	struct curl_slist headers[3];
+	char if_none_match[sizeof(IF_NONE_MATCH) + HTTP_JSON_VALIDATOR_MAX];
+	char if_modified_since[sizeof(IF_MODIFIED_SINCE) +
+	                       HTTP_JSON_VALIDATOR_MAX];
+	bool is_conditional;  /* we sent a validator: a 304 is fine */
+	bool is_past_headers; /* what comes now are trailers */
 	enum http_json_validator last_header; /* for folded lines */
 	struct validator etag, last_modified;
 	char curl_error[CURL_ERROR_SIZE];
@@ -69,9 +89,11 @@ struct http_json {
 	struct collect_options opts;
 	long connect_timeout_ms;
 	CURLM *multi;
-	struct curl_slist *headers;
-	struct slot *slots; /* [opts.concurrency] */
-	size_t *free_slots; /* stack of slot indices */
+	int epoll_fd;         /* the sockets curl asked us to watch */
+	int64_t timer_at_ms;  /* curl's next timeout, monotonic; -1: none */
+	bool is_watch_failed; /* epoll refused a socket: the cycle fails */
+	struct slot *slots;   /* [opts.concurrency] */
+	size_t *free_slots;   /* stack of slot indices */
 	size_t n_free;
 };
 
@@ -315,7 +337,8 @@ slot_init(struct http_json *hj, struct slot *s)
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
-	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, hj->headers);
+	s->headers[0].data = accept_header;
+	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	/* A declared length past the limit fails before any body arrives. */
 	if (o->max_body_bytes <= (size_t)INT64_MAX)
 		rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
@@ -323,12 +346,70 @@ slot_init(struct http_json *hj, struct slot *s)
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* curl's CURLMOPT_SOCKETFUNCTION: watch fd for what curl waits on. Never
+ * returns -1: that would mark the multi handle dead for good, and it
+ * outlives the cycle; the failure ends the cycle instead. */
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+	struct http_json *hj = arg;
+	struct epoll_event ev;
+	int op = socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, rc;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		/* fails harmlessly if curl closed it first: epoll forgot it */
+		epoll_ctl(hj->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	            (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	rc = epoll_ctl(hj->epoll_fd, op, fd, &ev);
+	/* a socket closed unannounced, its number reused */
+	if (rc < 0 && errno == ENOENT)
+		rc = epoll_ctl(hj->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+	else if (rc < 0 && errno == EEXIST)
+		rc = epoll_ctl(hj->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+	if (rc < 0) {
+		hj->is_watch_failed = true;
+		return 0;
+	}
+	if (socketp == NULL)
+		curl_multi_assign(hj->multi, fd, hj); /* marks it as added */
+	return 0;
+}
+
+/* curl's CURLMOPT_TIMERFUNCTION: one non-repeating timer, -1 cancels. */
+static int
+on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct http_json *hj = arg;
+
+	(void)multi;
+	hj->timer_at_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return 0;
+}
+
 struct http_json *
 http_json_new(const struct collect_options *opts)
 {
 	struct http_json *hj = xcalloc(1, sizeof(*hj));
 	size_t i, n;
+	int rc = 0;
 
+	hj->epoll_fd = -1;
+	hj->timer_at_ms = -1;
 	hj->opts = *opts;
 	if (hj->opts.concurrency < 1)
 		hj->opts.concurrency = 1;
@@ -338,12 +419,17 @@ http_json_new(const struct collect_options *opts)
 	            hj->opts.timeout_ms < CONNECT_TIMEOUT_MAX_MS
 	        ? hj->opts.timeout_ms
 	        : CONNECT_TIMEOUT_MAX_MS;
-	hj->multi = curl_multi_init();
-	/* no Accept-Encoding: max_body then limits the bytes we parse */
-	hj->headers = curl_slist_append(NULL, ACCEPT_HEADER);
 	hj->slots = xcalloc(n, sizeof(*hj->slots));
 	hj->free_slots = xcalloc(n, sizeof(*hj->free_slots));
-	if (hj->multi == NULL || hj->headers == NULL)
+	hj->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	hj->multi = curl_multi_init();
+	if (hj->epoll_fd < 0 || hj->multi == NULL)
+		goto fail;
+	rc |= curl_multi_setopt(hj->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	rc |= curl_multi_setopt(hj->multi, CURLMOPT_SOCKETDATA, hj);
+	rc |= curl_multi_setopt(hj->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	rc |= curl_multi_setopt(hj->multi, CURLMOPT_TIMERDATA, hj);
+	if (rc != CURLM_OK)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if (slot_init(hj, &hj->slots[i]) < 0)
@@ -366,12 +452,12 @@ http_json_free(struct http_json *hj)
 	for (i = 0; i < (size_t)hj->opts.concurrency; i++) {
 		if (hj->slots[i].easy != NULL)
 			curl_easy_cleanup(hj->slots[i].easy);
-		curl_slist_free_all(hj->slots[i].headers);
 		buf_reset(&hj->slots[i].body);
 	}
 	if (hj->multi != NULL)
 		curl_multi_cleanup(hj->multi);
-	curl_slist_free_all(hj->headers);
+	if (hj->epoll_fd >= 0)
+		close(hj->epoll_fd);
 	free(hj->slots);
 	free(hj->free_slots);
 	free(hj);
@@ -400,80 +486,44 @@ emit_unstarted(struct cycle *c, size_t target, const char *error,
 	c->emit(c->ctx, &res);
 }
 
-/* Back to the shared headers, so the handle never points at a freed
- * list. */
+/* Relinks the slot's header list (already set on the handle) for t:
+ * Accept, then the target's validators. One that is not well formed is not
+ * sent: it cannot have come from a result we reported, and it must never
+ * smuggle a header line in. */
 static void
-drop_own_headers(struct http_json *hj, struct slot *s)
+set_request_headers(struct slot *s, const struct collect_target *t)
 {
-	if (s->headers == NULL)
-		return;
-	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, hj->headers);
-	curl_slist_free_all(s->headers);
-	s->headers = NULL;
-}
-
-/* Frees list if the append fails, so a chain of appends leaks nothing. */
-static struct curl_slist *
-append(struct curl_slist *list, const char *line)
-{
-	struct curl_slist *l = curl_slist_append(list, line);
-
-	if (l == NULL)
-		curl_slist_free_all(list);
-	return l;
-}
-
-/* The shared Accept header, or a list of this transfer's own with the
- * target's validators. One that is not well formed is not sent: it cannot
- * have come from a result we reported, and it must never smuggle a header
- * line in. */
-static int
-set_request_headers(struct http_json *hj, struct slot *s,
-                    const struct collect_target *t)
-{
-	char line[HTTP_JSON_VALIDATOR_MAX + 32];
+	struct curl_slist *last = &s->headers[0];
 	size_t n_etag = 0, n_date = 0;
-	bool is_etag, is_date;
-	struct curl_slist *h;
 
-	drop_own_headers(hj, s);
 	if (t->etag != NULL)
 		n_etag = strnlen(t->etag, HTTP_JSON_VALIDATOR_MAX + 1);
 	if (t->last_modified != NULL)
 		n_date = strnlen(t->last_modified, HTTP_JSON_VALIDATOR_MAX + 1);
-	is_etag =
-	    n_etag <= HTTP_JSON_VALIDATOR_MAX && etag_is_valid(t->etag, n_etag);
-	is_date = n_date <= HTTP_JSON_VALIDATOR_MAX &&
-	          http_date_is_valid(t->last_modified, n_date);
-	s->is_conditional = is_etag || is_date;
-	if (!s->is_conditional)
-		return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER,
-		                        hj->headers) == CURLE_OK
-		           ? 0
-		           : -1;
-	h = append(NULL, ACCEPT_HEADER);
-	if (h != NULL && is_etag) {
-		snprintf(line, sizeof(line), "If-None-Match: %s", t->etag);
-		h = append(h, line);
+	s->is_conditional = false;
+	if (n_etag <= HTTP_JSON_VALIDATOR_MAX &&
+	    etag_is_valid(t->etag, n_etag)) {
+		snprintf(s->if_none_match, sizeof(s->if_none_match), "%s%s",
+		         IF_NONE_MATCH, t->etag);
+		last = last->next = &s->headers[1];
+		last->data = s->if_none_match;
+		s->is_conditional = true;
 	}
-	if (h != NULL && is_date) {
-		snprintf(line, sizeof(line), "If-Modified-Since: %s",
-		         t->last_modified);
-		h = append(h, line);
+	if (n_date <= HTTP_JSON_VALIDATOR_MAX &&
+	    http_date_is_valid(t->last_modified, n_date)) {
+		snprintf(s->if_modified_since, sizeof(s->if_modified_since),
+		         "%s%s", IF_MODIFIED_SINCE, t->last_modified);
+		last = last->next = &s->headers[2];
+		last->data = s->if_modified_since;
+		s->is_conditional = true;
 	}
-	if (h == NULL)
-		return -1;
-	s->headers = h;
-	return curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, h) == CURLE_OK
-	           ? 0
-	           : -1;
+	last->next = NULL;
 }
 
 static void
 release(struct cycle *c, struct slot *s)
 {
 	curl_multi_remove_handle(c->hj->multi, s->easy);
-	drop_own_headers(c->hj, s);
 	s->is_busy = false;
 	if (s->body.cap > KEEP_BUF_BYTES)
 		buf_reset(&s->body);
@@ -499,8 +549,8 @@ fill_slots(struct cycle *c)
 		s->curl_error[0] = '\0';
 		validators_clear(s);
 		buf_clear(&s->body);
-		if (set_request_headers(hj, s, &c->targets[t]) < 0 ||
-		    curl_easy_setopt(s->easy, CURLOPT_URL, c->targets[t].url) !=
+		set_request_headers(s, &c->targets[t]);
+		if (curl_easy_setopt(s->easy, CURLOPT_URL, c->targets[t].url) !=
 		        CURLE_OK ||
 		    curl_multi_add_handle(hj->multi, s->easy) != CURLM_OK) {
 			emit_unstarted(c, t, "cannot start the transfer",
@@ -650,6 +700,67 @@ abandon(struct cycle *c, const char *error, bool is_cancelled)
 		emit_unstarted(c, c->next++, error, is_cancelled);
 }
 
+/* How long to sleep: until curl's timer is due, and never longer than
+ * CANCEL_POLL_MS. */
+static int
+wait_ms(const struct http_json *hj)
+{
+	int64_t left;
+
+	if (hj->timer_at_ms < 0)
+		return CANCEL_POLL_MS;
+	left = hj->timer_at_ms - now_ms();
+	if (left < 0)
+		return 0;
+	return left < CANCEL_POLL_MS ? (int)left : CANCEL_POLL_MS;
+}
+
+/* What epoll saw, as curl's bits. A socket in error or hung up is ready
+ * for whatever curl waits on, which then reads the reason. */
+static int
+select_bits(uint32_t events)
+{
+	int bits = 0;
+
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		bits |= CURL_CSELECT_IN;
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		bits |= CURL_CSELECT_OUT;
+	return bits;
+}
+
+/* Sleeps until a socket is ready or curl's timer is due, and runs curl on
+ * just those. NULL, or why the cycle cannot go on. */
+static const char *
+step(struct http_json *hj)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	CURLMcode mc = CURLM_OK;
+	int i, n_ready, n_running;
+
+	n_ready = epoll_wait(hj->epoll_fd, ev, MAX_EVENTS, wait_ms(hj));
+	if (n_ready < 0 && errno != EINTR)
+		return "cannot wait for sockets";
+	for (i = 0; i < n_ready && mc == CURLM_OK; i++)
+		mc = curl_multi_socket_action(hj->multi, ev[i].data.fd,
+		                              select_bits(ev[i].events),
+		                              &n_running);
+	if (mc == CURLM_OK && hj->timer_at_ms >= 0 &&
+	    hj->timer_at_ms <= now_ms()) {
+		/* fired: curl sets it again if anything is still pending */
+		hj->timer_at_ms = -1;
+		mc = curl_multi_socket_action(hj->multi, CURL_SOCKET_TIMEOUT, 0,
+		                              &n_running);
+	}
+	if (mc != CURLM_OK)
+		return curl_multi_strerror(mc);
+	if (hj->is_watch_failed) {
+		hj->is_watch_failed = false;
+		return "cannot watch a socket";
+	}
+	return NULL;
+}
+
 int
 http_json_run_cycle(struct http_json *hj, const struct collect_target *targets,
                     size_t n, collect_emit_fn emit, void *ctx)
@@ -657,8 +768,7 @@ http_json_run_cycle(struct http_json *hj, const struct collect_target *targets,
 	struct cycle c = {
 		.hj = hj, .targets = targets, .n = n, .emit = emit, .ctx = ctx
 	};
-	int n_running;
-	CURLMcode mc;
+	const char *error;
 
 	for (;;) {
 		if (cancel_requested(hj)) {
@@ -668,21 +778,11 @@ http_json_run_cycle(struct http_json *hj, const struct collect_target *targets,
 		fill_slots(&c);
 		if (c.n_active == 0)
 			return 0;
-		mc = curl_multi_perform(hj->multi, &n_running);
-		if (mc == CURLM_OK) {
-			drain_done(&c);
-			/* a freed slot takes the next target before we sleep */
-			if (hj->n_free > 0 && c.next < c.n)
-				continue;
-			if (c.n_active == 0)
-				continue;
-			mc = curl_multi_poll(hj->multi, NULL, 0, CANCEL_POLL_MS,
-			                     NULL);
-		}
-		if (mc != CURLM_OK) {
-			abandon(&c, curl_multi_strerror(mc), false);
+		if ((error = step(hj)) != NULL) {
+			abandon(&c, error, false);
 			return -1;
 		}
+		drain_done(&c);
 	}
 }
 
