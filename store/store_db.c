@@ -6,7 +6,8 @@
  *   most the last transactions, never consistency. db->lock serialises
  *   every use of the connection and of its cached statements.
  * - Each record is all or nothing: its own transaction, or a savepoint
- *   inside the caller's store_db_begin/commit.
+ *   inside the caller's store_db_begin/commit (a plain poll row with its
+ *   endpoint's state, in a batch, goes without: see store_db_record).
  * - reports keeps the first receipt of each (area, period); areas_seen the
  *   latest document of any period. endpoint_state has one row per polled
  *   area, changed only by polls.
@@ -651,7 +652,7 @@ write_outcome(struct store_db *db, const struct db_outcome *o)
 int
 store_db_record(struct store_db *db, const struct db_outcome *o)
 {
-	bool own_tx;
+	bool own_tx, is_plain;
 	int rc = -1;
 
 	if (o->area == NULL || o->area[0] == '\0') {
@@ -660,7 +661,14 @@ store_db_record(struct store_db *db, const struct db_outcome *o)
 	}
 	pthread_mutex_lock(&db->lock);
 	own_tx = !db->in_tx;
-	if (run(db, own_tx ? ST_BEGIN : ST_SAVEPOINT) != SQLITE_DONE) {
+	/* In a batch, a poll that brought nothing to keep but its row and
+	 * its endpoint's state (most polls: a 304) goes without a savepoint:
+	 * each statement is whole by itself, and a state left behind by a
+	 * failed second one is put right by the next poll. */
+	is_plain = !own_tx && o->n_rejections == 0 && o->n_violations == 0 &&
+	           o->n_changes == 0 && !o->is_durable;
+	if (!is_plain &&
+	    run(db, own_tx ? ST_BEGIN : ST_SAVEPOINT) != SQLITE_DONE) {
 		log_db("database write failed", o->area, db);
 		goto out;
 	}
@@ -674,13 +682,14 @@ store_db_record(struct store_db *db, const struct db_outcome *o)
 			log_warn("database transaction rolled back", "area=%s",
 			         o->area);
 			db->in_tx = false;
-		} else {
+		} else if (!is_plain) {
 			run(db, ST_ROLLBACK_TO);
 			run(db, ST_RELEASE);
 		}
 		goto out;
 	}
-	if (run(db, own_tx ? ST_COMMIT : ST_RELEASE) != SQLITE_DONE) {
+	if (!is_plain &&
+	    run(db, own_tx ? ST_COMMIT : ST_RELEASE) != SQLITE_DONE) {
 		log_db("database write failed", o->area, db);
 		if (own_tx)
 			run(db, ST_ROLLBACK);
