@@ -417,6 +417,8 @@ int
 ingest_figures_init(struct ingest_figures *fig, struct catalog *cat,
                     struct store_db *db, struct error *err)
 {
+	pthread_rwlockattr_t attr;
+
 	memset(fig, 0, sizeof(*fig));
 	if (store_db_data_version(db, &fig->data_version) < 0) {
 		error_set(err, 0, "cannot read the database's data version");
@@ -425,7 +427,14 @@ ingest_figures_init(struct ingest_figures *fig, struct catalog *cat,
 	if ((fig->mx = ingest_load(cat, db, err)) == NULL)
 		return -1;
 	fig->cat = catalog_ref(cat);
-	pthread_rwlock_init(&fig->lock, NULL);
+	/* glibc prefers readers by default: a steady stream of requests
+	 * would keep ingest from ever changing the matrix. No reader takes
+	 * the lock twice, which writer preference would deadlock. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+	    &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&fig->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&fig->write, NULL);
 	return 0;
 }
