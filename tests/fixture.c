@@ -74,50 +74,6 @@ can_connect(const char *sock)
 	return ok;
 }
 
-pid_t
-fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size)
-{
-	char sock[512], journal[512], pidf[512], logf[512], listen[520];
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	pid_t pid;
-	int i, status;
-
-	snprintf(sock, sizeof(sock), "%s/cached.sock", dir);
-	snprintf(journal, sizeof(journal), "%s/journal", dir);
-	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
-	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
-	snprintf(listen, sizeof(listen), "unix:%s", sock);
-	snprintf(addr, addr_size, "%s", listen);
-	if (mkdir(journal, 0755) < 0 && errno != EEXIST)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		/* -w 3600: files are written hourly, so data reaches a
-		 * reader only through a flush */
-		execl(rrdcached_bin, "rrdcached", "-g", "-l", listen, "-j",
-		      journal, "-b", dir, "-p", pidf, "-o", logf, "-w", "3600",
-		      "-f", "7200", "-z", "1", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	for (i = 0; i < 500; i++) { /* the socket, polled for at most 5 s */
-		if (can_connect(sock))
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
 static bool
 can_connect_tcp(int port)
 {
@@ -158,54 +114,86 @@ free_port(void)
 	return port;
 }
 
-pid_t
-fixture_rrdcached_start_tcp(const char *dir, char *addr, size_t addr_size)
+/* Starts rrdcached listening at listen (-B: files only within dir) and
+ * waits, at most 5 s, until it answers there (sock for a unix socket,
+ * else port on 127.0.0.1). The pid; -1 on failure; -2 if it exited at
+ * once (its port taken meanwhile, say). */
+static pid_t
+spawn_cached(const char *dir, const char *listen, bool is_restricted,
+             const char *sock, int port)
 {
-	char journal[512], pidf[512], logf[512], listen[64];
+	char journal[512], pidf[512], logf[512];
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	int i, status, attempt, port;
 	pid_t pid;
+	int i, status;
 
 	snprintf(journal, sizeof(journal), "%s/journal", dir);
 	snprintf(pidf, sizeof(pidf), "%s/cached.pid", dir);
 	snprintf(logf, sizeof(logf), "%s/cached.log", dir);
 	if (mkdir(journal, 0755) < 0 && errno != EEXIST)
 		return -1;
+	pid = fork();
+	if (pid == 0) {
+		/* -w 3600: files are written hourly, so data reaches a
+		 * reader only through a flush */
+		/* clang-format off */
+		const char *argv[] = { "rrdcached", "-g", "-l", listen,
+			"-j", journal, "-b", dir, "-p", pidf, "-o", logf,
+			"-w", "3600", "-f", "7200", "-z", "1",
+			is_restricted ? "-B" : NULL, NULL };
+		/* clang-format on */
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(rrdcached_bin, (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	for (i = 0; i < 500; i++) {
+		if (sock != NULL ? can_connect(sock) : can_connect_tcp(port))
+			return pid;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return -2;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+pid_t
+fixture_rrdcached_start(const char *dir, char *addr, size_t addr_size)
+{
+	char sock[512], listen[520];
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/cached.sock", dir);
+	snprintf(listen, sizeof(listen), "unix:%s", sock);
+	snprintf(addr, addr_size, "%s", listen);
+	pid = spawn_cached(dir, listen, false, sock, 0);
+	return pid < 0 ? -1 : pid;
+}
+
+pid_t
+fixture_rrdcached_start_tcp(const char *dir, char *addr, size_t addr_size)
+{
+	char listen[64];
+	int attempt, port;
+	pid_t pid = -1;
+
 	/* the port may be taken between free_port and rrdcached's bind */
 	for (attempt = 0; attempt < 5; attempt++) {
 		if ((port = free_port()) < 0)
 			return -1;
 		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 		snprintf(addr, addr_size, "%s", listen);
-		pid = fork();
-		if (pid == 0) {
-			int fd = open("/dev/null", O_RDWR);
-
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			execl(rrdcached_bin, "rrdcached", "-g", "-l", listen,
-			      "-j", journal, "-B", "-b", dir, "-p", pidf, "-o",
-			      logf, "-w", "3600", "-f", "7200", "-z", "1",
-			      (char *)NULL);
-			_exit(127);
-		}
-		if (pid < 0)
-			return -1;
-		for (i = 0; i < 500; i++) { /* at most 5 s */
-			if (can_connect_tcp(port))
-				return pid;
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				break;
-			nanosleep(&pause, NULL);
-		}
-		if (i == 500) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
+		if ((pid = spawn_cached(dir, listen, true, NULL, port)) != -2)
+			break;
 	}
-	return -1;
+	return pid < 0 ? -1 : pid;
 }
 
 bool
