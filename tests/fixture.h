@@ -32,6 +32,19 @@ pid_t fixture_rrdcached_start_tcp(const char *dir, char *addr,
 /* SIGTERM and wait: true if it was the child that ended. */
 bool fixture_rrdcached_stop(pid_t pid);
 
+/* Entries of a measures.json for small test catalogs: names that do not
+ * matter, a measure with its aggregate and whether it is a count, a ratio
+ * indicator. */
+#define FIXTURE_NAMES "\"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}"
+#define FIXTURE_MEASURE(id, agg, count)                                        \
+	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": 0, \"max\": 1000000, " \
+	"\"aggregate\": \"" agg "\", \"is_count\": " count ", " FIXTURE_NAMES  \
+	"}"
+#define FIXTURE_RATIO(id, num, den, scale, unit)                               \
+	"{\"id\": \"" id "\", \"numerator\": \"" num "\", \"denominator\": "   \
+	"\"" den "\", \"scale\": " scale ", \"unit\": \"" unit                 \
+	"\", " FIXTURE_NAMES "}"
+
 /* A finished catalog from the texts of the catalog files (endpoints may be
  * NULL). A fixture that does not parse is the test's own mistake: it says
  * which line and aborts. */

@@ -25,14 +25,13 @@ static const char munis_csv[] =
     "population,foreign_language_population\n"
     "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,1000,200\n"
     "049,Espoo,Esbo,01,Uusimaa,Nyland,500,100\n";
-#define NAMES "\"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}"
 /* clang-format off */
 static const char measures_json[] =
     "{\"measures\": ["
       "{\"id\": \"contacts\", \"unit\": \"n\", \"min\": 0, \"max\": 1e6, "
-      "\"aggregate\": \"sum\", \"is_count\": true, " NAMES "},"
+      "\"aggregate\": \"sum\", \"is_count\": true, " FIXTURE_NAMES "},"
       "{\"id\": \"staff_fte\", \"unit\": \"n\", \"min\": 0, \"max\": 1e3, "
-      "\"aggregate\": \"sum\", " NAMES "}"
+      "\"aggregate\": \"sum\", " FIXTURE_NAMES "}"
     "], \"indicators\": [], \"rules\": []}";
 /* clang-format on */
 

@@ -361,6 +361,23 @@ is_true(const cJSON *obj, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
+/* Whether handler answers query with status and a JSON error whose body
+ * holds msg (said on stderr if not). */
+static bool
+is_error(route_handler_fn handler, const struct principal *who,
+         const char *query, int want_status, const char *msg)
+{
+	int status;
+	cJSON *json = call(handler, query, NULL, who, &status);
+	bool ok = status == want_status && str_of(json, "error") != NULL &&
+	          strstr(last_body, msg) != NULL;
+
+	if (!ok)
+		fprintf(stderr, "%s: %d %s\n", query, status, last_body);
+	cJSON_Delete(json);
+	return ok;
+}
+
 static const char *
 period_text(int period)
 {
@@ -850,19 +867,9 @@ test_latest_errors(void)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int status;
-		cJSON *json = latest(cases[i].query, &status);
-		const char *msg = str_of(json, "error");
-
-		if (status != cases[i].status || msg == NULL ||
-		    strstr(last_body, cases[i].msg) == NULL) {
-			fprintf(stderr, "%s: %d %s\n", cases[i].query, status,
-			        last_body);
-			CHECK(0);
-		}
-		cJSON_Delete(json);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(is_error(api_latest_get, NULL, cases[i].query,
+		               cases[i].status, cases[i].msg));
 }
 
 /* --- revisions ------------------------------------------------------- */
@@ -1045,20 +1052,9 @@ test_revisions_errors(void)
 	struct principal ministry = { ROLE_MINISTRY, 1, "" };
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int status;
-		cJSON *json = call(api_revisions_get, cases[i].query, NULL,
-		                   &ministry, &status);
-		const char *msg = str_of(json, "error");
-
-		if (status != cases[i].status || msg == NULL ||
-		    strstr(last_body, cases[i].msg) == NULL) {
-			fprintf(stderr, "%s: %d %s\n", cases[i].query, status,
-			        last_body);
-			CHECK(0);
-		}
-		cJSON_Delete(json);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(is_error(api_revisions_get, &ministry, cases[i].query,
+		               cases[i].status, cases[i].msg));
 }
 
 /* --- the figures in memory follow the database ------------------------ */

@@ -42,32 +42,25 @@ static const char munis_csv[] =
     "092,Vantaa,Vanda,01,Uusimaa,Nyland,400,50\n"
     "235,Kauniainen,Grankulla,01,Uusimaa,Nyland,100,10\n"
     "853,Turku,Åbo,02,Varsinais-Suomi,Egentliga Finland,300,60\n";
-#define NAMES "\"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}"
-#define MEASURE(id, agg, count)                                                \
-	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": 0, \"max\": 1000000, " \
-	"\"aggregate\": \"" agg "\", \"is_count\": " count ", " NAMES "}"
-#define RATIO(id, num, den, scale)                                             \
-	"{\"id\": \"" id "\", \"numerator\": \"" num "\", \"denominator\": "   \
-	"\"" den "\", \"scale\": " scale ", \"unit\": \"u\", " NAMES "}"
 /* one catalog entry a line */
 /* clang-format off */
 static const char measures_json[] =
     "{\"measures\": ["
-      MEASURE("gp_open", "sum", "false") ","
-      MEASURE("contacts", "sum", "true") ","
-      MEASURE("contacts_remote", "sum", "true") ","
-      MEASURE("staff_fte", "mean", "false") ","
-      MEASURE("gp_hours", "min", "false") ","
-      MEASURE("gp_languages", "max", "false") ","
-      MEASURE("queue", "min", "true") "],"
+      FIXTURE_MEASURE("gp_open", "sum", "false") ","
+      FIXTURE_MEASURE("contacts", "sum", "true") ","
+      FIXTURE_MEASURE("contacts_remote", "sum", "true") ","
+      FIXTURE_MEASURE("staff_fte", "mean", "false") ","
+      FIXTURE_MEASURE("gp_hours", "min", "false") ","
+      FIXTURE_MEASURE("gp_languages", "max", "false") ","
+      FIXTURE_MEASURE("queue", "min", "true") "],"
     "\"indicators\": ["
-      RATIO("gp_coverage", "gp_open*pop_fl", "pop_fl", "100") ","
-      RATIO("contacts_per_1000", "contacts", "pop_fl", "1000") ","
-      RATIO("remote_share", "contacts_remote", "contacts", "100") ","
+      FIXTURE_RATIO("gp_coverage", "gp_open*pop_fl", "pop_fl", "100", "u") ","
+      FIXTURE_RATIO("contacts_per_1000", "contacts", "pop_fl", "1000", "u") ","
+      FIXTURE_RATIO("remote_share", "contacts_remote", "contacts", "100", "u") ","
       "{\"id\": \"staff_total\", \"numerator\": \"staff_fte\", "
-      "\"scale\": 1, \"unit\": \"FTE\", " NAMES "},"
+      "\"scale\": 1, \"unit\": \"FTE\", " FIXTURE_NAMES "},"
       "{\"id\": \"reporting_rate\", \"kind\": \"reporting\", "
-      "\"scale\": 100, \"unit\": \"%\", " NAMES "}"
+      "\"scale\": 100, \"unit\": \"%\", " FIXTURE_NAMES "}"
     "], \"rules\": []}";
 /* clang-format on */
 

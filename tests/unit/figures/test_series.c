@@ -44,27 +44,19 @@ static const char munis_csv[] =
     "049,Espoo,Esbo,01,Uusimaa,Nyland,500,100\n"
     "092,Vantaa,Vanda,01,Uusimaa,Nyland,400,50\n"
     "853,Turku,Åbo,02,Varsinais-Suomi,Egentliga Finland,300,60\n";
-#define NAMES "\"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}"
-#define MEASURE(id, agg, count)                                                \
-	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": 0, \"max\": 1000000, " \
-	"\"aggregate\": \"" agg "\", \"is_count\": " count ", " NAMES "}"
-#define RATIO(id, num, den, scale, unit)                                       \
-	"{\"id\": \"" id "\", \"numerator\": \"" num "\", \"denominator\": "   \
-	"\"" den "\", \"scale\": " scale ", \"unit\": \"" unit "\", " NAMES    \
-	"}"
 /* one catalog entry a line */
 /* clang-format off */
 static const char measures_json[] =
     "{\"measures\": ["
-      MEASURE("gp_open", "sum", "false") ","
-      MEASURE("contacts", "sum", "true") ","
-      MEASURE("staff_fte", "mean", "false") "],"
+      FIXTURE_MEASURE("gp_open", "sum", "false") ","
+      FIXTURE_MEASURE("contacts", "sum", "true") ","
+      FIXTURE_MEASURE("staff_fte", "mean", "false") "],"
     "\"indicators\": ["
-      RATIO("gp_coverage", "gp_open*pop_fl", "pop_fl", "100", "%") ","
-      RATIO("contacts_per_1000", "contacts", "pop_fl", "1000",
+      FIXTURE_RATIO("gp_coverage", "gp_open*pop_fl", "pop_fl", "100", "%") ","
+      FIXTURE_RATIO("contacts_per_1000", "contacts", "pop_fl", "1000",
             "per 1000") ","
       "{\"id\": \"reporting_rate\", \"kind\": \"reporting\", "
-      "\"scale\": 100, \"unit\": \"%\", " NAMES "}"
+      "\"scale\": 100, \"unit\": \"%\", " FIXTURE_NAMES "}"
     "], \"rules\": []}";
 /* clang-format on */
 
