@@ -14,7 +14,7 @@ STATEDIR := /var/lib/kuntamon
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libmicrohttpd librrd sqlite3 libcjson libcurl inih libsodium
+PKGS := libmicrohttpd librrd sqlite3 libcjson libcurl inih libsodium xlsxwriter
 
 comma := ,
 ifeq ($(SANITIZE),)

@@ -9,7 +9,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	libmicrohttpd-dev librrd-dev libsqlite3-dev libcjson-dev \
 	libcurl4-openssl-dev libinih-dev libsodium-dev \
 	rrdtool rrdcached sqlite3 curl jq ca-certificates prometheus valgrind wrk \
-	strace openssl systemd man-db groff-base
+	strace openssl systemd man-db groff-base \
+	libxlsxwriter-dev python3-pandas python3-openpyxl faketime
 # The browser tests (tests/browser/): Debian's Chromium, node and npm (a
 # node already installed, e.g. with npm bundled, is kept), and the pinned
 # npm packages.
@@ -17,3 +18,6 @@ $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
 command -v npm >/dev/null 2>&1 ||
 	$SUDO apt-get install -y -q --no-install-recommends nodejs npm
 (cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund)
+# The analysts' client libraries (tests/clients/): jsonstat-toolkit and
+# swagger-parser; pandas and openpyxl come from Debian above.
+(cd "$(dirname "$0")/../tests/clients" && npm ci --no-audit --no-fund)

@@ -63,6 +63,18 @@ respond_header(struct response *resp, const char *name, const char *value)
 	return 0;
 }
 
+void
+respond_etag(struct response *resp, unsigned long generation, const char *key)
+{
+	unsigned long long h = 14695981039346656037ULL; /* FNV-1a, 64 bits */
+	char tag[48];
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	snprintf(tag, sizeof(tag), "\"%lx-%016llx\"", generation, h);
+	(void)respond_header(resp, "ETag", tag);
+}
+
 /* Replaces the body, status and type; keeps the extra headers. */
 static void
 set_body(struct response *resp, int status, const char *content_type,

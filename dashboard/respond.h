@@ -45,6 +45,13 @@ void response_reset(struct response *resp);
  * RESPONSE_MAX_HEADERS are refused: -1. */
 int respond_header(struct response *resp, const char *name, const char *value);
 
+/* Sets ETag to a strong validator of what shapes this answer: the data
+ * generation it was computed at and key (everything else the bytes depend
+ * on: route, parameters as resolved, the reader's view). server.c answers
+ * a matching If-None-Match with 304. */
+void respond_etag(struct response *resp, unsigned long generation,
+                  const char *key);
+
 /* The JSON serialisation of json (borrowed) as the body. */
 void respond_json(struct response *resp, int status, const cJSON *json);
 /* text (borrowed, already JSON) as the body. */
