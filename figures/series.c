@@ -238,23 +238,6 @@ series_reset(struct series *s)
 
 /* --- formatting --- */
 
-static void
-put_json_string(struct buf *b, const char *s)
-{
-	buf_puts(b, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_append(b, s, 1);
-	}
-	buf_puts(b, "\"");
-}
-
 char *
 series_format_json(const struct series *s, size_t *out_len)
 {
@@ -265,11 +248,11 @@ series_format_json(const struct series *s, size_t *out_len)
 
 	buf_init(&b, FORMAT_MAX_BYTES);
 	buf_puts(&b, "{\"area\":");
-	put_json_string(&b, s->area);
+	buf_put_json_string(&b, s->area);
 	buf_puts(&b, ",\"indicator\":");
-	put_json_string(&b, s->indicator);
+	buf_put_json_string(&b, s->indicator);
 	buf_puts(&b, ",\"unit\":");
-	put_json_string(&b, s->unit);
+	buf_put_json_string(&b, s->unit);
 	buf_printf(&b, ",\"start\":%lld,\"end\":%lld", (long long)s->start,
 	           (long long)s->end);
 	if (s->is_monthly)

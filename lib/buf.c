@@ -88,6 +88,36 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int
+buf_put_json_string(struct buf *b, const char *s)
+{
+	size_t len0 = b->len;
+	const char *run = s;
+	int rc = buf_append(b, "\"", 1);
+
+	for (; rc == 0 && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c != '"' && c != '\\' && c >= 0x20)
+			continue;
+		/* the bytes before this one need no escape */
+		rc = buf_append(b, run, (size_t)(s - run));
+		if (rc == 0)
+			rc = c < 0x20 ? buf_printf(b, "\\u%04x", c)
+			              : buf_printf(b, "\\%c", c);
+		run = s + 1;
+	}
+	if (rc == 0)
+		rc = buf_append(b, run, (size_t)(s - run));
+	if (rc == 0)
+		rc = buf_append(b, "\"", 1);
+	if (rc < 0 && b->data != NULL) {
+		b->len = len0;
+		b->data[len0] = '\0';
+	}
+	return rc;
+}
+
 char *
 buf_detach(struct buf *b, size_t *out_len)
 {

@@ -28,6 +28,10 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included: '"', '\\' and
+ * control characters escaped, other bytes (UTF-8) as they are. -1 (and
+ * nothing appended) if that would pass max. */
+int buf_put_json_string(struct buf *b, const char *s);
 /* Hands the storage to the caller (free() it); the buffer is emptied. */
 char *buf_detach(struct buf *b, size_t *out_len);
 
