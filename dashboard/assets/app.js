@@ -13,8 +13,9 @@
  * of its municipalities reported it; no figure is formatted anywhere else
  * (Intl, per language); a withheld value is shown as "< 5", never as a
  * number; text from the server goes into the page as text nodes, never as
- * HTML; every chart is followed by a table of the same figures; nothing
- * here needs inline script or style, so the page's
+ * HTML; every chart is followed by a table of the same figures, and
+ * every table of figures by links to download exactly those figures from
+ * /api/v1/data; nothing here needs inline script or style, so the page's
  * Content-Security-Policy stays 'self'.
  */
 
@@ -35,6 +36,7 @@ const CHART_W = 720;
 const CHART_H = 300;
 const TZ = 'Europe/Helsinki';
 const STORE_KEY = 'kuntamon.lang';
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const N_CLASSES = 5;
 
 /*
@@ -406,6 +408,77 @@ function dataTable({ caption, columns, rows, sortable, sortBy, sortDir, label })
 	}, table);
 }
 
+/* ---- downloads ---------------------------------------------------------- */
+
+/*
+ * Under every table of figures, links to the same figures from
+ * /api/v1/data: as CSV, as CSV for a spreadsheet that reads ';' and a
+ * decimal comma (Excel in Finnish or Swedish), and as an XLSX workbook.
+ * The route computes each cell with the function the page's figures come
+ * from, so a row of the file is the figure shown. What a table shows is
+ * given as the cube the route answers: {area (codes, or "MK01:children"),
+ * ids (indicators or measures), periods (those shown)}; the file holds
+ * every month from the first shown to the last, so where a table's rows
+ * show different months the file has each row's own month and the months
+ * between (the label names them).
+ */
+const DOWNLOADS = [
+	{ key: 'download_csv', ext: 'csv', type: 'text/csv' },
+	{ key: 'download_csv_excel_fi', ext: 'csv', type: 'text/csv', dialect: 'excel-fi' },
+	{ key: 'download_xlsx', ext: 'xlsx', type: XLSX_TYPE },
+];
+
+/* Codes and ids are [A-Za-z0-9_:]: ',' and ':' stay as they are, so a
+ * copied link reads like the API's documentation. */
+function queryPart(v) {
+	return encodeURIComponent(v).replace(/%2C/gi, ',').replace(/%3A/gi, ':');
+}
+
+function periodSpan(periods) {
+	const known = periods.filter(Boolean).sort();
+	if (known.length === 0)
+		return null;
+	return { first: known[0], last: known[known.length - 1] };
+}
+
+function dataUrl(q, span, d) {
+	const period = span.first === span.last ? span.first : `${span.first}..${span.last}`;
+	const parts = { area: q.area, indicator: q.ids.join(','), period, lang: S.lang };
+	if (d.dialect)
+		parts.dialect = d.dialect;
+	const query = Object.entries(parts).map(([k, v]) => `${k}=${queryPart(v)}`).join('&');
+	return `/api/v1/data.${d.ext}?${query}`;
+}
+
+/* "kuntamon_MK01-children_outreach_reach_2025-12_2026-11.csv" */
+function dataFileName(q, span, d) {
+	const period = span.first === span.last ? span.first : `${span.first}_${span.last}`;
+	const area = q.area.replace(':', '-');
+	return `kuntamon_${area}_${q.ids.join('-')}_${period}${d.dialect ? `_${d.dialect}` : ''}.${d.ext}`;
+}
+
+/* The links for the figures of q, what: the table's caption (each link's
+ * name says what it downloads, also out of context); null when the table
+ * shows no period. */
+function downloadLinks(q, what) {
+	const span = periodSpan(q.periods);
+	if (!span)
+		return null;
+	const months = span.first === span.last
+		? periodNode(span.first, 'short')
+		: [periodNode(span.first, 'short'), ' – ', periodNode(span.last, 'short')];
+	const labelId = nextId('dl');
+	return h('div', { class: 'downloads' },
+		h('span', { class: 'downloads-label', id: labelId },
+			tNodes('download_label', { months })),
+		h('ul', { 'aria-labelledby': labelId }, DOWNLOADS.map((d) => h('li', null,
+			h('a', {
+				href: dataUrl(q, span, d),
+				download: dataFileName(q, span, d),
+				type: d.type,
+			}, t(d.key), h('span', { class: 'sr-only' }, `, ${what}`))))));
+}
+
 /* ---- controls ----------------------------------------------------------- */
 
 function syncUrl() {
@@ -549,13 +622,13 @@ function chartCard(area, id, anchors) {
 				num: true,
 				cell: (r) => (r.reported === null ? '–' : reportedText(r.reported, expected)),
 			});
-		tableBox.replaceChildren(rows.length === 0
-			? h('p', { class: 'muted' }, t('no_data_range'))
-			: dataTable({
-				caption: t('table_caption', { name: title, area: areaName, range: rangeText }),
-				columns,
-				rows: rows.slice().reverse(),
-			}));
+		const caption = t('table_caption', { name: title, area: areaName, range: rangeText });
+		/* the table's rows are every month from its first to its last */
+		tableBox.replaceChildren(...(rows.length === 0
+			? [h('p', { class: 'muted' }, t('no_data_range'))]
+			: [dataTable({ caption, columns, rows: rows.slice().reverse() }),
+				downloadLinks({ area, ids: [id], periods: rows.map((r) => r.period) },
+					caption)].filter(Boolean)));
 	}
 	return { card, update };
 }
@@ -759,7 +832,11 @@ function tileMap(rows, ind) {
 		list, legend);
 }
 
-function rankTable(rows, ind) {
+/* The ranking and its downloads. A region's figure is of the latest month
+ * at least half of its municipalities reported, which may differ between
+ * regions: the file covers every region from the earliest such month to
+ * the latest, so each row shown is in it with its own month. */
+function rankTable(rows, ind, parent) {
 	const sorted = rows.slice().sort((a, b) => {
 		const av = a.suppressed ? null : a.value;
 		const bv = b.suppressed ? null : b.value;
@@ -770,8 +847,9 @@ function rankTable(rows, ind) {
 	sorted.forEach((r, i) => {
 		r.rank = (r.suppressed || r.value === null) ? null : i + 1;
 	});
-	return dataTable({
-		caption: t('rank_caption', { name: nameOf(ind) }),
+	const caption = t('rank_caption', { name: nameOf(ind) });
+	const table = dataTable({
+		caption,
 		sortable: true,
 		sortBy: 0,
 		sortDir: 1,
@@ -788,6 +866,10 @@ function rankTable(rows, ind) {
 		],
 		rows: sorted,
 	});
+	return h('div', { class: 'ranking' }, table,
+		downloadLinks({
+			area: `${parent}:children`, ids: [ind.id], periods: rows.map((r) => r.period),
+		}, caption));
 }
 
 async function renderOverview() {
@@ -813,7 +895,7 @@ async function renderOverview() {
 		regionBox.setAttribute('aria-busy', 'true');
 		const ind = S.indicators.get(S.indicator);
 		const rows = await latest(S.indicator, 'region');
-		regionBox.replaceChildren(tileMap(rows, ind), rankTable(rows, ind));
+		regionBox.replaceChildren(tileMap(rows, ind), rankTable(rows, ind, code));
 		regionBox.setAttribute('aria-busy', 'false');
 	}
 
@@ -889,13 +971,19 @@ async function renderRegion(code) {
 		});
 	}
 	cols.push({ label: t('col_reports_by'), sort: (r) => r.m.reports_by, cell: (r) => t(`reports_by_${r.m.reports_by}`) });
-	tableBox.replaceChildren(dataTable({
-		caption: t('municipalities_caption', { region: nameOf(region) }),
-		sortable: true,
-		sortBy: 0,
-		columns: cols,
-		rows,
-	}));
+	const caption = t('municipalities_caption', { region: nameOf(region) });
+	/* A municipality's latest month is its own (a late one's is earlier):
+	 * the file covers every municipality from the earliest month shown to
+	 * the latest, so each figure shown is in it with its own month. */
+	const ids = TABLE_INDICATORS.filter((id) => S.indicators.has(id));
+	tableBox.replaceChildren(...[
+		dataTable({ caption, sortable: true, sortBy: 0, columns: cols, rows }),
+		downloadLinks({
+			area: `${code}:children`,
+			ids,
+			periods: rows.flatMap((r) => ids.map((id) => r.values[id] && r.values[id].period)),
+		}, caption),
+	].filter(Boolean));
 }
 
 /* ---- a municipality ----------------------------------------------------- */
