@@ -154,8 +154,11 @@ write_data(struct sink *s, lxw_workbook *wb, const struct data_table *t,
 		put_text(s, ws, 0, (lxw_col_t)c, data_columns[c], bold);
 	for (a = 0; a < q->n_areas; a++) {
 		const struct area *ar = &cat->areas[q->areas[a]];
-		const char *region =
-		    ar->region >= 0 ? cat->areas[ar->region].code : "";
+		/* as the rows' JSON: a region is its own region */
+		const char *region = ar->level == AREA_REGION ? ar->code
+		                     : ar->region >= 0
+		                         ? cat->areas[ar->region].code
+		                         : "";
 
 		for (i = 0; i < q->n_items; i++) {
 			const struct data_item *it = &q->items[i];
