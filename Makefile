@@ -77,6 +77,8 @@ $(B)/obj/gen/assets.o: $(B)/gen/assets.c $(B)/gen/assets.h
 
 $(B)/obj/dashboard/pages.o $(B)/obj/tests/unit/dashboard/test_pages.o: $(B)/gen/assets.h
 
+$(B)/obj/dashboard/api_openapi.o $(B)/obj/tests/unit/dashboard/test_openapi.o: $(B)/gen/assets.h
+
 $(B)/libkuntamon.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

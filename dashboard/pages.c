@@ -319,7 +319,10 @@ pages_asset_get(const struct request *req, struct response *resp)
 		    (name[stem] == '-' && is_hash_like(name + stem + 1)))
 			break;
 	}
-	if (i == assets_n || strcmp(a->name, "page.html") == 0) {
+	/* the template is no file to fetch; the OpenAPI document has its
+	 * own route, so that it has one URL */
+	if (i == assets_n || strcmp(a->name, "page.html") == 0 ||
+	    strcmp(a->name, API_OPENAPI_ASSET) == 0) {
 		respond_error(resp, 404, "no such asset");
 		return;
 	}

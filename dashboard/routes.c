@@ -23,6 +23,8 @@ const struct route routes_table[] = {
 	{ "GET", "/api/v1/latest", api_latest_get, ROUTE_PUBLIC, false },
 	{ "GET", "/api/v1/health", api_health_get, ROUTE_PUBLIC, false },
 	{ "GET", "/api/v1/revisions", api_revisions_get, ROUTE_TOKEN, false },
+	/* open: it describes the interface and discloses no data */
+	{ "GET", "/api/v1/openapi.json", api_openapi_get, ROUTE_OPEN, false },
 	{ "POST", "/api/v1/submissions", api_submissions_post, ROUTE_TOKEN,
 	  true },
 	{ "GET", "/chart/{area}/{indicator}.svg", chart_svg_get, ROUTE_PUBLIC,

@@ -121,6 +121,10 @@ void pages_get(const struct request *req, struct response *resp);
 void pages_asset_get(const struct request *req, struct response *resp);
 /* api_submit.c */
 void api_submissions_post(const struct request *req, struct response *resp);
+/* api_openapi.c: the OpenAPI document, the embedded file API_OPENAPI_ASSET
+ * (which pages.c does not serve under /assets/) */
+#define API_OPENAPI_ASSET "openapi.json"
+void api_openapi_get(const struct request *req, struct response *resp);
 
 /* Drops what handlers cache between requests (the serialised catalog);
  * server_stop calls it. */
