@@ -97,6 +97,64 @@ on_state(void *ctx, const struct db_endpoint_state *s)
 	return 0;
 }
 
+static void
+health_init(struct health *h, const struct catalog *cat)
+{
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->cat = cat;
+	h->latest = xcalloc(cat->n_areas + 1, sizeof(*h->latest));
+	h->states = xcalloc(cat->n_areas + 1, sizeof(*h->states));
+	h->has_state = xcalloc(cat->n_areas + 1, sizeof(*h->has_state));
+	for (i = 0; i < cat->n_areas; i++)
+		h->latest[i] = -1;
+}
+
+static void
+health_reset(struct health *h)
+{
+	free(h->has_state);
+	free(h->states);
+	free(h->latest);
+}
+
+/* Each municipality's latest period and its endpoint's state; -1 if the
+ * database fails. */
+static int
+health_load(struct health *h, struct app *app)
+{
+	if (app->db == NULL ||
+	    store_db_each_latest(app->db, on_latest, h) < 0 ||
+	    store_db_each_endpoint_state(app->db, on_state, h) < 0)
+		return -1;
+	return 0;
+}
+
+/* Municipality area's reporting status: an endpoint's failures count,
+ * a municipality that submits never fails. */
+static enum report_status
+area_status(const struct health *h, size_t area, time_t now, int ontime_days)
+{
+	int failures = h->cat->areas[area].endpoint >= 0 && h->has_state[area]
+	                   ? h->states[area].consecutive_failures
+	                   : 0;
+
+	return reporting_status(h->latest[area], failures, now, ontime_days);
+}
+
+/* How many municipalities are in each status. */
+static void
+health_count(const struct health *h, time_t now, int ontime_days,
+             size_t counts[N_REPORT_STATUSES])
+{
+	size_t i;
+
+	memset(counts, 0, N_REPORT_STATUSES * sizeof(counts[0]));
+	for (i = h->cat->first_municipality; i < h->cat->n_areas; i++)
+		counts[area_status(h, i, now, ontime_days)]++;
+}
+
 /* Unix seconds, or null for 0 (never). */
 static void
 add_time(cJSON *o, const char *key, time_t t)
@@ -250,19 +308,12 @@ health_json(struct app *app, const struct catalog *cat,
             const struct config *cfg, enum lang lang, const char *area,
             time_t now)
 {
-	static const char *const count_keys[] = { "ok", "late", "failing",
-		                                  "never" };
-	struct health h = { 0 };
+	struct health h;
 	int *order = xcalloc(cat->n_areas + 1, sizeof(*order));
-	size_t i, n_order = 0, counts[4] = { 0 };
+	size_t i, n_order = 0, counts[N_REPORT_STATUSES];
 	cJSON *root = must(cJSON_CreateObject()), *arr, *c;
 
-	h.cat = cat;
-	h.latest = xcalloc(cat->n_areas + 1, sizeof(*h.latest));
-	h.states = xcalloc(cat->n_areas + 1, sizeof(*h.states));
-	h.has_state = xcalloc(cat->n_areas + 1, sizeof(*h.has_state));
-	for (i = 0; i < cat->n_areas; i++)
-		h.latest[i] = -1;
+	health_init(&h, cat);
 	must(cJSON_AddNumberToObject(root, "generated", (double)now));
 	add_period(root, "expected_period",
 	           reporting_expected_period(now, cfg->ontime_days));
@@ -270,9 +321,7 @@ health_json(struct app *app, const struct catalog *cat,
 	arr = must(cJSON_AddArrayToObject(root, "endpoints"));
 	h.violations = must(cJSON_AddArrayToObject(root, "violations"));
 	h.rejections = must(cJSON_AddArrayToObject(root, "rejections"));
-	if (app->db == NULL ||
-	    store_db_each_latest(app->db, on_latest, &h) < 0 ||
-	    store_db_each_endpoint_state(app->db, on_state, &h) < 0 ||
+	if (health_load(&h, app) < 0 ||
 	    store_db_each_violation(app->db, area,
 	                            area ? HEALTH_DOCUMENTS : HEALTH_RECENT,
 	                            on_violation, &h) < 0 ||
@@ -283,38 +332,40 @@ health_json(struct app *app, const struct catalog *cat,
 		root = NULL;
 		goto out;
 	}
-	for (i = cat->first_municipality; i < cat->n_areas; i++) {
-		const struct area *a = &cat->areas[i];
-		int failures = a->endpoint >= 0 && h.has_state[i]
-		                   ? h.states[i].consecutive_failures
-		                   : 0;
-
-		counts[reporting_status(h.latest[i], failures, now,
-		                        cfg->ontime_days)]++;
-		if (a->endpoint >= 0)
+	health_count(&h, now, cfg->ontime_days, counts);
+	for (i = cat->first_municipality; i < cat->n_areas; i++)
+		if (cat->areas[i].endpoint >= 0)
 			order[n_order++] = (int)i;
-	}
 	qsort_r(order, n_order, sizeof(*order), cmp_area_code, (void *)cat);
-	for (i = 0; i < n_order; i++) {
-		int k = order[i];
-
+	for (i = 0; i < n_order; i++)
 		add_endpoint(
-		    arr, &h, k, lang,
-		    reporting_status(
-		        h.latest[k],
-		        h.has_state[k] ? h.states[k].consecutive_failures : 0,
-		        now, cfg->ontime_days));
-	}
+		    arr, &h, order[i], lang,
+		    area_status(&h, (size_t)order[i], now, cfg->ontime_days));
 	c = must(cJSON_AddObjectToObject(root, "counts"));
-	for (i = 0; i < 4; i++)
-		must(cJSON_AddNumberToObject(c, count_keys[i],
-		                             (double)counts[i]));
+	for (i = 0; i < N_REPORT_STATUSES; i++)
+		must(cJSON_AddNumberToObject(
+		    c, reporting_status_name((enum report_status)i),
+		    (double)counts[i]));
 out:
-	free(h.has_state);
-	free(h.states);
-	free(h.latest);
+	health_reset(&h);
 	free(order);
 	return root;
+}
+
+int
+api_health_status_counts(struct app *app, const struct catalog *cat,
+                         int ontime_days, time_t now, size_t *out_counts)
+{
+	struct health h;
+	int rc = -1;
+
+	health_init(&h, cat);
+	if (health_load(&h, app) == 0) {
+		health_count(&h, now, ontime_days, out_counts);
+		rc = 0;
+	}
+	health_reset(&h);
+	return rc;
 }
 
 void

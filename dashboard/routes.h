@@ -18,12 +18,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "access.h"
 #include "query.h"
 #include "respond.h"
 
 struct app;
+struct catalog;
 struct server;
 
 #define ROUTE_MAX_CAPTURES 4
@@ -113,6 +115,11 @@ void api_latest_get(const struct request *req, struct response *resp);
 void api_revisions_get(const struct request *req, struct response *resp);
 /* api_health.c */
 void api_health_get(const struct request *req, struct response *resp);
+/* How many municipalities of cat are in each reporting status at now,
+ * as /api/v1/health counts them: out_counts[N_REPORT_STATUSES], by enum
+ * report_status. -1 if the database fails. */
+int api_health_status_counts(struct app *app, const struct catalog *cat,
+                             int ontime_days, time_t now, size_t *out_counts);
 /* chart.c */
 void chart_svg_get(const struct request *req, struct response *resp);
 void chart_png_get(const struct request *req, struct response *resp);

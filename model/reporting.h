@@ -8,7 +8,13 @@
 #include <stdbool.h>
 #include <time.h>
 
-enum report_status { REPORT_OK, REPORT_LATE, REPORT_FAILING, REPORT_NEVER };
+enum report_status {
+	REPORT_OK,
+	REPORT_LATE,
+	REPORT_FAILING,
+	REPORT_NEVER,
+	N_REPORT_STATUSES
+};
 
 /* "ok", "late", "failing", "never". */
 const char *reporting_status_name(enum report_status st);
