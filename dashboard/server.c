@@ -68,6 +68,14 @@ static const int counted_statuses[] = { 200, 202, 204, 304, 400, 401, 403,
 #define N_COUNTED (sizeof(counted_statuses) / sizeof(counted_statuses[0]))
 #define N_STATUS_SLOTS (N_COUNTED + 1)
 
+const unsigned long server_duration_bounds_us[SERVER_N_DURATION_BOUNDS] = {
+	1000,   2500,   5000,    10000,   25000,   50000,    100000,
+	250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+/* A route's histogram: its buckets, +Inf, and the sum. */
+#define DURATION_SLOTS (SERVER_N_DURATION_BOUNDS + 2)
+#define DURATION_SUM (SERVER_N_DURATION_BOUNDS + 1)
+
 /* PEM text, NUL-terminated as libmicrohttpd wants it; both NULL or both
  * set. libmicrohttpd borrows them for the daemon's lifetime. */
 struct tls {
@@ -85,6 +93,9 @@ struct server {
 	size_t n_routes;
 	size_t *slot_of_route; /* first route with the same pattern */
 	atomic_ulong *counts;  /* [(n_routes + 1) * N_STATUS_SLOTS] */
+	/* [(n_routes + 1) * DURATION_SLOTS]: per slot the buckets (each
+	 * request in one: not cumulative) and the sum in microseconds */
+	atomic_ulong *durations;
 	size_t max_body_bytes;
 	unsigned int max_connections; /* beyond: 503 (see OVERLOAD_HEADROOM) */
 	int port;
@@ -109,6 +120,8 @@ enum ctx_state {
 struct request_ctx {
 	struct server *srv;
 	enum ctx_state state;
+	/* monotonic, at the request line: where its duration starts */
+	struct timespec started;
 	char *uri; /* raw, as received */
 	char remote_addr[64];
 	char path[QUERY_PATH_MAX + 1];
@@ -142,6 +155,34 @@ count_request(struct server *srv, size_t route_slot, int status)
 	    &srv->counts[route_slot * N_STATUS_SLOTS + status_slot(status)], 1);
 }
 
+size_t
+server_duration_bucket(unsigned long long duration_us)
+{
+	size_t i;
+
+	for (i = 0; i < SERVER_N_DURATION_BOUNDS; i++)
+		if (duration_us <= server_duration_bounds_us[i])
+			break;
+	return i;
+}
+
+/* Adds the answered request's duration to its route's histogram. */
+static void
+observe_duration(struct server *srv, const struct request_ctx *ctx)
+{
+	atomic_ulong *h = &srv->durations[ctx->slot * DURATION_SLOTS];
+	struct timespec now;
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (long long)(now.tv_sec - ctx->started.tv_sec) * 1000000 +
+	     (now.tv_nsec - ctx->started.tv_nsec) / 1000;
+	if (us < 0) /* a monotonic clock does not go back; be sure */
+		us = 0;
+	atomic_fetch_add(&h[server_duration_bucket((unsigned long long)us)], 1);
+	atomic_fetch_add(&h[DURATION_SUM], (unsigned long)us);
+}
+
 static void *
 uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -152,6 +193,7 @@ uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 	ctx->srv = srv;
 	ctx->state = CTX_NEW;
 	ctx->uri = xstrdup(uri);
+	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
 	buf_init(&ctx->body, srv->max_body_bytes);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || ci->client_addr == NULL ||
@@ -189,6 +231,8 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 		                 : "connection closed unanswered");
 	query_reset(&ctx->query);
 	buf_reset(&ctx->body);
+	if (ctx->state == CTX_DONE)
+		observe_duration(srv, ctx);
 	free(ctx->uri);
 	free(ctx);
 	pthread_mutex_lock(&srv->lock);
@@ -777,6 +821,10 @@ server_start_routes(struct app *app, const struct config *cfg,
 	    xcalloc((n_routes + 1) * N_STATUS_SLOTS, sizeof(atomic_ulong));
 	for (i = 0; i < (n_routes + 1) * N_STATUS_SLOTS; i++)
 		atomic_init(&srv->counts[i], 0);
+	srv->durations =
+	    xcalloc((n_routes + 1) * DURATION_SLOTS, sizeof(atomic_ulong));
+	for (i = 0; i < (n_routes + 1) * DURATION_SLOTS; i++)
+		atomic_init(&srv->durations[i], 0);
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->is_stopping, false);
 	pthread_mutex_init(&srv->lock, NULL);
@@ -803,6 +851,7 @@ fail:
 	pthread_cond_destroy(&srv->drained);
 	pthread_mutex_destroy(&srv->log_lock);
 	pthread_mutex_destroy(&srv->lock);
+	free(srv->durations);
 	free(srv->counts);
 	free(srv->slot_of_route);
 	free(srv);
@@ -865,6 +914,7 @@ server_stop(struct server *s, int drain_ms)
 	pthread_cond_destroy(&s->drained);
 	pthread_mutex_destroy(&s->log_lock);
 	pthread_mutex_destroy(&s->lock);
+	free(s->durations);
 	free(s->counts);
 	free(s->slot_of_route);
 	free(s);
@@ -893,4 +943,35 @@ unsigned long
 server_in_flight(const struct server *s)
 {
 	return atomic_load(&s->in_flight);
+}
+
+void
+server_each_request_duration(const struct server *s, server_durations_fn fn,
+                             void *ctx)
+{
+	struct server_durations d;
+	const atomic_ulong *h;
+	unsigned long n;
+	size_t i, k;
+
+	for (i = 0; i <= s->n_routes; i++) {
+		if (i < s->n_routes && s->slot_of_route[i] != i)
+			continue;
+		h = &s->durations[i * DURATION_SLOTS];
+		d.sum_s = (double)atomic_load(&h[DURATION_SUM]) / 1e6;
+		for (n = 0, k = 0; k <= SERVER_N_DURATION_BOUNDS; k++) {
+			n += atomic_load(&h[k]);
+			d.cumulative[k] = n;
+		}
+		if (i == s->n_routes && n == 0)
+			continue; /* nothing unmatched yet */
+		d.route = i < s->n_routes ? s->routes[i].pattern : NULL;
+		fn(ctx, &d);
+	}
+}
+
+const char *
+server_library_version(void)
+{
+	return MHD_get_version();
 }

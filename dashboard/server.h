@@ -64,4 +64,42 @@ void server_each_request_count(const struct server *s, server_count_fn fn,
 /* Requests received and not yet answered in full. */
 unsigned long server_in_flight(const struct server *s);
 
+/* Whether an If-None-Match value names etag: "*", or an entity tag equal
+ * to etag by the weak comparison (RFC 9110 §8.8.3.2: "W/" is ignored);
+ * malformed members are skipped. Pure. */
+bool server_etag_match(const char *if_none_match, const char *etag);
+
+/* The request-duration histogram's upper bounds in microseconds,
+ * ascending; a last bucket, +Inf, takes the rest. From a JSON answer
+ * (well under 1 ms) to a large export or a chart under load (seconds). */
+#define SERVER_N_DURATION_BOUNDS 13
+extern const unsigned long server_duration_bounds_us[SERVER_N_DURATION_BOUNDS];
+
+/* The bucket a duration falls in: the first bound it does not exceed, or
+ * SERVER_N_DURATION_BOUNDS (+Inf). Pure. */
+size_t server_duration_bucket(unsigned long long duration_us);
+
+/* One route pattern's request durations: from the request line received
+ * to the answer sent in full (or the connection given up after it was
+ * queued). The requests counted are those kuntamon_http_requests_total
+ * counts: answered ones. */
+struct server_durations {
+	const char *route; /* NULL: requests that matched no route */
+	/* [i]: requests that took at most server_duration_bounds_us[i];
+	 * [SERVER_N_DURATION_BOUNDS]: all of them */
+	unsigned long cumulative[SERVER_N_DURATION_BOUNDS + 1];
+	double sum_s;
+};
+typedef void (*server_durations_fn)(void *ctx,
+                                    const struct server_durations *d);
+/* Reports the histogram of every route pattern, requests or not, then of
+ * unmatched requests if there were any. Thread-safe and lock-free; the buckets are read one
+ * by one, so a scrape may see a request in cumulative and not yet in
+ * sum_s, never a later bucket smaller than an earlier one. */
+void server_each_request_duration(const struct server *s,
+                                  server_durations_fn fn, void *ctx);
+
+/* libmicrohttpd's version, as it reports it ("0.9.75"). */
+const char *server_library_version(void);
+
 #endif
