@@ -77,6 +77,18 @@ $(B)/obj/gen/assets.o: $(B)/gen/assets.c $(B)/gen/assets.h
 
 $(B)/obj/dashboard/pages.o $(B)/obj/tests/unit/dashboard/test_pages.o: $(B)/gen/assets.h
 
+# The version /metrics reports: `git describe`, or "unknown" outside a git
+# checkout; a release sets it (make VERSION=2.0.1). version.h is written
+# only when it changes, so only then does what includes it rebuild.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+.PHONY: FORCE
+FORCE:
+$(sort $(B)/gen/version.h build/gen/version.h): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define KUNTAMON_VERSION "%s"\n' '$(VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(B)/obj/dashboard/metrics.o: $(B)/gen/version.h
+
 $(B)/obj/dashboard/api_openapi.o $(B)/obj/tests/unit/dashboard/test_openapi.o: $(B)/gen/assets.h
 
 $(B)/libkuntamon.a: $(LIB_OBJ)
@@ -109,7 +121,7 @@ $(B)/fuzz/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(B)/ob
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer builds (clang): `make fuzz`, then build/fuzz/fuzz_NAME CORPUS_DIR
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fixture.c $(LIB_SRC) build/gen/assets.c
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fixture.c $(LIB_SRC) build/gen/assets.c build/gen/version.h
 	@mkdir -p $(dir $@)
 	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		$(INC) -Itests -Itests/unit -Ibuild/gen $(PKG_CFLAGS) \

@@ -1293,3 +1293,9 @@ store_db_data_version(struct store_db *db, long long *out)
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 }
+
+const char *
+store_db_library_version(void)
+{
+	return sqlite3_libversion();
+}

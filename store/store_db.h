@@ -236,4 +236,7 @@ int store_db_clean(struct store_db *db, const char *area);
  * import) commits. */
 int store_db_data_version(struct store_db *db, long long *out);
 
+/* SQLite's version ("3.40.1"), for /metrics' build information. */
+const char *store_db_library_version(void);
+
 #endif

@@ -1493,3 +1493,9 @@ out:
 	free(live);
 	return rc;
 }
+
+const char *
+store_rrd_library_version(void)
+{
+	return rrd_strversion();
+}

@@ -127,4 +127,7 @@ int store_rrd_graph(struct store_rrd *st, const struct rrd_graph_def *defs,
                     struct rrd_image *out, struct error *err);
 void rrd_image_reset(struct rrd_image *img);
 
+/* librrd's version ("1.7.2"), for /metrics' build information. */
+const char *store_rrd_library_version(void);
+
 #endif
