@@ -2,23 +2,33 @@
  * metrics.c: the daemon's own health: GET /metrics in the Prometheus text
  * exposition format 0.0.4, and GET /healthz.
  *
- * The app_stats counters are one table (stat_metrics[]); HTTP requests come
- * from the server's counters, labelled by route pattern (never the raw
- * path, which would let clients create series); per-endpoint collection
- * state comes from the database. Every family is written whole (HELP,
- * TYPE, all its samples) before the next, as the format requires.
+ * The app_stats counters are one table (stat_metrics[]); HTTP requests and
+ * their durations come from the server's counters, labelled by route
+ * pattern (never the raw path, which would let clients create series);
+ * per-endpoint collection state and the municipalities' reporting status
+ * come from the database, the status counted by the function /health
+ * uses. The process_* families are those Prometheus' own client libraries
+ * export, with the same names and meaning, so ready-made dashboards work.
+ * Every family is written whole (HELP, TYPE, all its samples) before the
+ * next, as the format requires.
  */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "app.h"
 #include "buf.h"
+#include "catalog.h"
 #include "document.h"
+#include "procstat.h"
+#include "reporting.h"
 #include "respond.h"
 #include "routes.h"
 #include "server.h"
 #include "store_db.h"
+#include "store_rrd.h"
+#include "version.h" /* generated: KUNTAMON_VERSION */
 
 #define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 #define METRICS_MAX_BYTES (8 * 1024 * 1024)
@@ -85,6 +95,67 @@ label_value(struct buf *b, const char *s)
 	}
 }
 
+/* A family of one sample without labels. */
+static void
+single(struct buf *b, const char *name, const char *type, const char *help,
+       double value)
+{
+	family(b, name, type, help);
+	buf_printf(b, "%s %.15g\n", name, value);
+}
+
+static void
+write_build_info(struct buf *b)
+{
+	family(b, "kuntamon_build_info", "gauge",
+	       "Always 1; the version of kuntamon and of the libraries it "
+	       "runs with, as labels.");
+	buf_puts(b, "kuntamon_build_info{version=\"");
+	label_value(b, KUNTAMON_VERSION);
+	buf_puts(b, "\",libmicrohttpd=\"");
+	label_value(b, server_library_version());
+	buf_puts(b, "\",librrd=\"");
+	label_value(b, store_rrd_library_version());
+	buf_puts(b, "\",sqlite=\"");
+	label_value(b, store_db_library_version());
+	buf_puts(b, "\"} 1\n");
+}
+
+/* What /proc does not give (no /proc mounted) is left out. */
+static void
+write_process(struct buf *b)
+{
+	struct procstat ps;
+	int has_proc = procstat_read(&ps) == 0;
+
+	if (has_proc) {
+		single(b, "process_cpu_seconds_total", "counter",
+		       "Total user and system CPU time spent in seconds.",
+		       ps.cpu_s);
+		single(b, "process_resident_memory_bytes", "gauge",
+		       "Resident memory size in bytes.", ps.resident_bytes);
+		single(b, "process_virtual_memory_bytes", "gauge",
+		       "Virtual memory size in bytes.", ps.virtual_bytes);
+		single(b, "process_start_time_seconds", "gauge",
+		       "Start time of the process since unix epoch in seconds.",
+		       ps.start_time_s);
+		single(b, "process_threads", "gauge",
+		       "Number of OS threads in the process.",
+		       (double)ps.n_threads);
+	}
+	if (ps.max_virtual_bytes >= 0)
+		single(b, "process_virtual_memory_max_bytes", "gauge",
+		       "Maximum amount of virtual memory available in bytes.",
+		       ps.max_virtual_bytes);
+	if (ps.n_open_fds >= 0)
+		single(b, "process_open_fds", "gauge",
+		       "Number of open file descriptors.",
+		       (double)ps.n_open_fds);
+	if (ps.max_fds >= 0)
+		single(b, "process_max_fds", "gauge",
+		       "Maximum number of open file descriptors.", ps.max_fds);
+}
+
 static void
 write_stats(struct buf *b, const struct app *app)
 {
@@ -132,12 +203,43 @@ count_line(void *ctx, const char *route, int status, unsigned long n)
 		buf_printf(b, "\",code=\"other\"} %lu\n", n);
 }
 
+#define DURATION_FAMILY "kuntamon_http_request_duration_seconds"
+
+static void
+duration_lines(void *ctx, const struct server_durations *d)
+{
+	struct buf *b = ctx;
+	size_t k;
+
+	for (k = 0; k <= SERVER_N_DURATION_BOUNDS; k++) {
+		buf_puts(b, DURATION_FAMILY "_bucket{route=\"");
+		label_value(b, d->route != NULL ? d->route : "unmatched");
+		if (k < SERVER_N_DURATION_BOUNDS)
+			buf_printf(b, "\",le=\"%.15g\"} %lu\n",
+			           (double)server_duration_bounds_us[k] / 1e6,
+			           d->cumulative[k]);
+		else
+			buf_printf(b, "\",le=\"+Inf\"} %lu\n",
+			           d->cumulative[k]);
+	}
+	buf_puts(b, DURATION_FAMILY "_sum{route=\"");
+	label_value(b, d->route != NULL ? d->route : "unmatched");
+	buf_printf(b, "\"} %.15g\n", d->sum_s);
+	buf_puts(b, DURATION_FAMILY "_count{route=\"");
+	label_value(b, d->route != NULL ? d->route : "unmatched");
+	buf_printf(b, "\"} %lu\n", d->cumulative[SERVER_N_DURATION_BOUNDS]);
+}
+
 static void
 write_http(struct buf *b, const struct server *srv)
 {
 	family(b, "kuntamon_http_requests_total", "counter",
 	       "HTTP requests answered, by route pattern and status code.");
 	server_each_request_count(srv, count_line, b);
+	family(b, DURATION_FAMILY, "histogram",
+	       "Time from an answered HTTP request's first line to its answer "
+	       "sent, by route pattern.");
+	server_each_request_duration(srv, duration_lines, b);
 	family(b, "kuntamon_http_requests_in_flight", "gauge",
 	       "HTTP requests received and not yet answered in full.");
 	buf_printf(b, "kuntamon_http_requests_in_flight %lu\n",
@@ -162,6 +264,30 @@ static const struct {
 	                 "time, 0: "
 	                 "never)." },
 };
+
+/* Municipalities by reporting status, as /health counts them. */
+static void
+write_municipalities(struct buf *b, struct app *app)
+{
+	struct catalog *cat = app_catalog(app);
+	size_t counts[N_REPORT_STATUSES];
+	struct config cfg;
+	int st;
+
+	app_config(app, &cfg);
+	family(b, "kuntamon_municipalities", "gauge",
+	       "Municipalities by reporting status, as /health shows them: "
+	       "ok, late (the expected period missing), failing (the "
+	       "endpoint's last poll failed), never (nothing reported).");
+	if (api_health_status_counts(app, cat, cfg.ontime_days, time(NULL),
+	                             counts) == 0)
+		for (st = 0; st < N_REPORT_STATUSES; st++)
+			buf_printf(
+			    b, "kuntamon_municipalities{status=\"%s\"} %zu\n",
+			    reporting_status_name((enum report_status)st),
+			    counts[st]);
+	catalog_unref(cat);
+}
 
 static int
 endpoint_lines(void *ctx, const struct db_endpoint_state *s)
@@ -213,11 +339,15 @@ metrics_get(const struct request *req, struct response *resp)
 	size_t len;
 
 	buf_init(&b, METRICS_MAX_BYTES);
+	write_build_info(&b);
+	write_process(&b);
 	write_stats(&b, req->app);
 	if (req->server != NULL)
 		write_http(&b, req->server);
-	if (req->app->db != NULL)
+	if (req->app->db != NULL) {
 		write_endpoints(&b, req->app->db);
+		write_municipalities(&b, req->app);
+	}
 	text = buf_detach(&b, &len);
 	respond_take(resp, 200, CONTENT_TYPE_PROMETHEUS, text, len);
 	respond_header(resp, "Cache-Control", "no-store");
