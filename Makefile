@@ -87,7 +87,7 @@ $(sort $(B)/gen/version.h build/gen/version.h): FORCE
 	@mkdir -p $(dir $@)
 	@printf '#define KUNTAMON_VERSION "%s"\n' '$(VERSION)' >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(B)/obj/dashboard/metrics.o: $(B)/gen/version.h
+$(B)/obj/dashboard/metrics.o $(B)/obj/dashboard/export_xlsx.o: $(B)/gen/version.h
 
 $(B)/obj/dashboard/api_openapi.o $(B)/obj/tests/unit/dashboard/test_openapi.o: $(B)/gen/assets.h
 

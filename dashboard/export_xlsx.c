@@ -33,6 +33,7 @@
 #include "export.h"
 #include "number.h"
 #include "timespec.h"
+#include "version.h" /* generated: KUNTAMON_VERSION */
 #include "xmalloc.h"
 
 /* A workbook of DATA_MAX_CELLS rows is ~3 MB; a limit all the same. */
@@ -289,11 +290,7 @@ write_query(struct sink *s, lxw_workbook *wb, const struct data_table *t,
 	put_text(s, ws, 1, 0, "made", bold);
 	put_text(s, ws, 1, 1, when, NULL);
 	put_text(s, ws, 2, 0, "source", bold);
-#ifdef KUNTAMON_VERSION
 	put_text(s, ws, 2, 1, "kuntamon " KUNTAMON_VERSION, NULL);
-#else
-	put_text(s, ws, 2, 1, "kuntamon", NULL);
-#endif
 	put_text(s, ws, 3, 0, "rows", bold);
 	put_number(s, ws, 3, 1, (double)t->n_cells);
 	put_text(s, ws, 4, 0, "suppression", bold);
