@@ -41,12 +41,13 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 enum key_type {
-	KEY_INT,    /* strtol, base 10, within [min, max]; int or long field */
-	KEY_BOOL,   /* yes/no, true/false, on/off, 1/0 */
-	KEY_STRING, /* any text, may be empty */
-	KEY_PATH,   /* non-empty; relative to the config file's folder */
-	KEY_FILE,   /* "": not set; else as KEY_PATH */
-	KEY_LISTEN, /* host:port into listen_host and listen_port */
+	KEY_INT,     /* strtol, base 10, within [min, max]; int or long field */
+	KEY_BOOL,    /* yes/no, true/false, on/off, 1/0 */
+	KEY_STRING,  /* any text, may be empty */
+	KEY_PATH,    /* non-empty; relative to the config file's folder */
+	KEY_FILE,    /* "": not set; else as KEY_PATH */
+	KEY_LISTEN,  /* host:port into listen_host and listen_port */
+	KEY_ORIGINS, /* origins for CORS, checked, stored one space apart */
 };
 
 struct key {
@@ -75,6 +76,8 @@ static const struct key keys[] = {
 	  100000 },
 	{ "server", "tls_cert", KEY_FILE, FIELD(tls_cert_path), "", 0, 0 },
 	{ "server", "tls_key", KEY_FILE, FIELD(tls_key_path), "", 0, 0 },
+	{ "server", "cors_origins", KEY_ORIGINS, FIELD(cors_origins), "", 0,
+	  0 },
 
 	{ "storage", "dir", KEY_PATH, FIELD(storage_dir), "var", 0, 0 },
 	{ "storage", "rrdcached", KEY_STRING, FIELD(rrdcached), "", 0, 0 },
@@ -356,6 +359,98 @@ set_listen(const struct key *k, const char *value, struct config *cfg, int line,
 	return 0;
 }
 
+/* What keeps s (n bytes) from being an origin as a browser sends it in
+ * Origin (RFC 6454: lower-case scheme and host, no default port, nothing
+ * after the port), or NULL. The server compares origins byte for byte, so
+ * one written otherwise would never match. */
+static const char *
+origin_problem(const char *s, size_t n)
+{
+	const char *host, *end = s + n, *p, *default_port;
+	size_t i, host_len;
+
+	if (n > 7 && memcmp(s, "http://", 7) == 0) {
+		host = s + 7;
+		default_port = "80";
+	} else if (n > 8 && memcmp(s, "https://", 8) == 0) {
+		host = s + 8;
+		default_port = "443";
+	} else {
+		return "is not an origin: scheme://host[:port] with http or "
+		       "https (\"*\" and \"null\" are not taken: list each "
+		       "origin)";
+	}
+	for (p = host; p < end; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return "has capitals: browsers send an origin in lower "
+			       "case";
+	if (*host == '[') {
+		p = memchr(host, ']', (size_t)(end - host));
+		if (p == NULL ||
+		    !is_ip_literal(AF_INET6, host + 1, (size_t)(p - host - 1)))
+			return "has no valid [IPv6 address]";
+		p++;
+	} else {
+		host_len = strcspn(host, ":/?#@");
+		if (host_len > (size_t)(end - host))
+			host_len = (size_t)(end - host);
+		if (host_len == 0 || (host_len == 1 && *host == '*') ||
+		    plain_host_problem(host, host_len) != NULL)
+			return "has no valid host name or address";
+		p = host + host_len;
+	}
+	if (p < end && *p == ':') {
+		for (i = 1; p + i < end && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == 1 || i > 6 || p[1] == '0' ||
+		    strtol(p + 1, NULL, 10) > 65535)
+			return "has no valid port (1..65535)";
+		if (i - 1 == strlen(default_port) &&
+		    memcmp(p + 1, default_port, i - 1) == 0)
+			return "names its scheme's default port: browsers send "
+			       "the origin without it";
+		p += i;
+	}
+	if (p < end)
+		return "has more than scheme://host[:port] (an origin has no "
+		       "path, not even \"/\")";
+	return NULL;
+}
+
+/* Origins separated by blanks or commas, kept one space apart. */
+static int
+set_origins(const struct key *k, const char *value, struct config *cfg,
+            int line, struct error *err)
+{
+	char *out = field_of(cfg, k);
+	char list[CONFIG_ORIGINS_MAX];
+	const char *p = value, *problem;
+	size_t n, len = 0;
+
+	list[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t,");
+		problem = origin_problem(p, n);
+		if (problem != NULL)
+			return key_error(err, line, k, "\"%.*s\" %s",
+			                 (int)(n < 100 ? n : 100), p, problem);
+		if (len + (len > 0) + n >= k->size)
+			return key_error(err, line, k, "longer than %zu bytes",
+			                 k->size - 1);
+		if (len > 0)
+			list[len++] = ' ';
+		memcpy(list + len, p, n);
+		len += n;
+		list[len] = '\0';
+		p += n;
+	}
+	memcpy(out, list, len + 1);
+	return 0;
+}
+
 static int
 set_value(const struct key *k, const char *value, struct config *cfg, int line,
           struct error *err)
@@ -371,6 +466,8 @@ set_value(const struct key *k, const char *value, struct config *cfg, int line,
 		return set_string(k, value, cfg, line, err);
 	case KEY_LISTEN:
 		return set_listen(k, value, cfg, line, err);
+	case KEY_ORIGINS:
+		return set_origins(k, value, cfg, line, err);
 	}
 	return key_error(err, line, k, "unknown key type");
 }

@@ -13,6 +13,7 @@
 #include "error.h"
 
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_ORIGINS_MAX 512 /* an INI line is shorter anyway */
 
 struct config {
 	char path[CONFIG_PATH_MAX]; /* the file loaded; "" for defaults only */
@@ -28,6 +29,10 @@ struct config {
 	/* PEM files; both "" (plain HTTP) or both set (HTTPS only) */
 	char tls_cert_path[CONFIG_PATH_MAX];
 	char tls_key_path[CONFIG_PATH_MAX];
+	/* Origins whose pages may read the API from a browser (CORS):
+	 * "scheme://host[:port]" as browsers send them, one space apart;
+	 * "" for none. */
+	char cors_origins[CONFIG_ORIGINS_MAX];
 
 	/* [storage] */
 	char storage_dir[CONFIG_PATH_MAX];

@@ -34,6 +34,7 @@ check_defaults(const struct config *c)
 	CHECK(c->is_public == true);
 	CHECK_STR(c->tls_cert_path, "");
 	CHECK_STR(c->tls_key_path, "");
+	CHECK_STR(c->cors_origins, "");
 	CHECK_STR(c->storage_dir, "var");
 	CHECK_STR(c->rrdcached, "");
 	CHECK(c->interval_s == 300);
@@ -59,6 +60,7 @@ check_same(const struct config *a, const struct config *b)
 	CHECK(a->is_public == b->is_public);
 	CHECK_STR(a->tls_cert_path, b->tls_cert_path);
 	CHECK_STR(a->tls_key_path, b->tls_key_path);
+	CHECK_STR(a->cors_origins, b->cors_origins);
 	CHECK_STR(a->storage_dir, b->storage_dir);
 	CHECK_STR(a->rrdcached, b->rrdcached);
 	CHECK(a->interval_s == b->interval_s);
@@ -322,6 +324,99 @@ test_listen(void)
 		CHECK(err.line == 2);
 		CHECK_STR(err.msg, bad[i].msg);
 	}
+}
+
+/* cors_origins: exact origins as browsers send them in Origin, since the
+ * server compares bytes; anything else is refused naming the origin. */
+static void
+test_cors_origins(void)
+{
+	static const struct {
+		const char *value, *stored;
+	} good[] = {
+		{ "", "" },
+		{ "https://a.example", "https://a.example" },
+		{ "https://a.example http://b.example:8080",
+		  "https://a.example http://b.example:8080" },
+		{ " https://a.example,,http://127.0.0.1:1 "
+		  ",\thttp://[::1]:65535 ",
+		  "https://a.example http://127.0.0.1:1 http://[::1]:65535" },
+		{ "http://localhost:443 https://x-y.example.fi:80",
+		  "http://localhost:443 https://x-y.example.fi:80" },
+	};
+	static const struct {
+		const char *value, *msg;
+	} bad[] = {
+		{ "*", "\"*\" is not an origin: scheme://host[:port] with http "
+		       "or https (\"*\" and \"null\" are not taken: list each "
+		       "origin)" },
+		{ "null", "\"null\" is not an origin" },
+		{ "a.example", "\"a.example\" is not an origin" },
+		{ "ftp://a.example", "\"ftp://a.example\" is not an origin" },
+		{ "HTTPS://a.example",
+		  "\"HTTPS://a.example\" is not an origin" },
+		{ "https://a.example/",
+		  "\"https://a.example/\" has more than scheme://host[:port] "
+		  "(an origin has no path, not even \"/\")" },
+		{ "https://a.example/x", "\"https://a.example/x\" has more" },
+		{ "https://a.example?q", "\"https://a.example?q\" has more" },
+		{ "https://u@a.example", "\"https://u@a.example\" has more" },
+		{ "https://A.example",
+		  "\"https://A.example\" has capitals: browsers send an "
+		  "origin in lower case" },
+		{ "https://a.example:443",
+		  "\"https://a.example:443\" names its scheme's default port: "
+		  "browsers send the origin without it" },
+		{ "http://a.example:80", "\"http://a.example:80\" names its" },
+		{ "https://a.example:", "\"https://a.example:\" has no valid "
+		                        "port (1..65535)" },
+		{ "https://a.example:0",
+		  "\"https://a.example:0\" has no valid" },
+		{ "https://a.example:08080", "has no valid port" },
+		{ "https://a.example:65536", "has no valid port" },
+		{ "https://a.example:123456", "has no valid port" },
+		{ "https://", "\"https://\" is not an origin" },
+		{ "https://:80", "\"https://:80\" has no valid host name" },
+		{ "https://*", "\"https://*\" has no valid host name" },
+		{ "https://a_b.example", "has no valid host name or address" },
+		{ "https://1.2.3.256", "has no valid host name or address" },
+		{ "http://[::1",
+		  "\"http://[::1\" has no valid [IPv6 address]" },
+		{ "http://[nope]", "has no valid [IPv6 address]" },
+		/* the bad one is named, not the good one before it */
+		{ "https://a.example https://b.example/",
+		  "\"https://b.example/\" has more" },
+	};
+	struct config cfg;
+	struct error err;
+	char text[300], want[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[server]\ncors_origins = %s\n",
+		         good[i].value);
+		CHECK(parse_str(text, &cfg, &err) == 0);
+		CHECK_STR(cfg.cors_origins, good[i].stored);
+		if (err.msg[0] != '\0')
+			fprintf(stderr, "  %s: %s\n", good[i].value, err.msg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[server]\n\ncors_origins = %s\n",
+		         bad[i].value);
+		CHECK(parse_str(text, &cfg, &err) == -1);
+		CHECK(err.line == 3);
+		CHECK(strncmp(err.msg, "[server] cors_origins: ", 23) == 0);
+		snprintf(want, sizeof(want), "%s", bad[i].msg);
+		CHECK(strstr(err.msg, want) != NULL);
+		if (strstr(err.msg, want) == NULL)
+			fprintf(stderr, "  %s: %s\n", bad[i].value, err.msg);
+	}
+	/* A bad list leaves the one set before untouched. */
+	CHECK(parse_str("[server]\ncors_origins = https://a.example\n", &cfg,
+	                &err) == 0);
+	snprintf(text, sizeof(text), "[server]\ncors_origins = https://b/\n");
+	CHECK(config_parse(text, strlen(text), &cfg, &err) == -1);
+	CHECK_STR(cfg.cors_origins, "https://a.example");
 }
 
 /* Errors: the first one wins, on the right line. */
@@ -839,6 +934,7 @@ main(void)
 	RUN(test_int_bounds);
 	RUN(test_bool);
 	RUN(test_listen);
+	RUN(test_cors_origins);
 	RUN(test_errors);
 	RUN(test_syntax);
 	RUN(test_not_nul_terminated);
