@@ -5,6 +5,7 @@
  * no answer is copied on its way out.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@
 
 #include "respond.h"
 #include "xmalloc.h"
+
+#define FNV_OFFSET 14695981039346656037ULL /* FNV-1a, 64 bits */
+#define FNV_PRIME 1099511628211ULL
+
+/* The run of the daemon respond_etag's tags belong to (respond_etag_run);
+ * written once before the server serves. */
+static atomic_ullong etag_run;
 
 void
 response_init(struct response *resp)
@@ -63,15 +71,82 @@ respond_header(struct response *resp, const char *name, const char *value)
 	return 0;
 }
 
+const char *
+respond_header_get(const struct response *resp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < resp->n_headers; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			return resp->headers[i].value;
+	return NULL;
+}
+
+int
+respond_vary(struct response *resp, const char *field)
+{
+	const char *cur = respond_header_get(resp, "Vary"), *p;
+	char value[RESPONSE_HEADER_VALUE_MAX];
+	size_t n = strlen(field), len;
+	int rc;
+
+	if (cur == NULL)
+		return respond_header(resp, "Vary", field);
+	for (p = cur; *p != '\0'; p += len) {
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if ((len == n && strncasecmp(p, field, n) == 0) ||
+		    (len == 1 && *p == '*'))
+			return 0;
+	}
+	/* value is a copy: cur points into the header being replaced */
+	rc = snprintf(value, sizeof(value), "%s, %s", cur, field);
+	if (rc < 0 || (size_t)rc >= sizeof(value))
+		return -1;
+	return respond_header(resp, "Vary", value);
+}
+
+static unsigned long long
+fnv1a(unsigned long long h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return h;
+}
+
+void
+respond_etag_run(unsigned long long run)
+{
+	atomic_store(&etag_run, run);
+}
+
 void
 respond_etag(struct response *resp, unsigned long generation, const char *key)
 {
-	unsigned long long h = 14695981039346656037ULL; /* FNV-1a, 64 bits */
+	unsigned long long run = atomic_load(&etag_run), h = FNV_OFFSET;
 	char tag[48];
 
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	if (run != 0)
+		h = fnv1a(h, &run, sizeof(run));
+	h = fnv1a(h, key, strlen(key));
 	snprintf(tag, sizeof(tag), "\"%lx-%016llx\"", generation, h);
+	(void)respond_header(resp, "ETag", tag);
+}
+
+void
+respond_etag_content(struct response *resp)
+{
+	unsigned long long h;
+	char tag[24];
+
+	/* the type's NUL too: "ab" as text/csv is not "a" as text/csvb */
+	h = fnv1a(FNV_OFFSET, resp->content_type,
+	          strlen(resp->content_type) + 1);
+	h = fnv1a(h, resp->body, resp->body != NULL ? resp->body_len : 0);
+	snprintf(tag, sizeof(tag), "\"%016llx\"", h);
 	(void)respond_header(resp, "ETag", tag);
 }
 

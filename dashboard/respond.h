@@ -14,7 +14,9 @@
 
 #include <cjson/cJSON.h>
 
-#define RESPONSE_MAX_HEADERS 6
+/* A page carries five headers of its own; server.c adds the validator,
+ * Vary and the CORS headers to any answer. */
+#define RESPONSE_MAX_HEADERS 12
 #define RESPONSE_HEADER_NAME_MAX 32
 #define RESPONSE_HEADER_VALUE_MAX 160
 
@@ -45,12 +47,27 @@ void response_reset(struct response *resp);
  * RESPONSE_MAX_HEADERS are refused: -1. */
 int respond_header(struct response *resp, const char *name, const char *value);
 
+/* The value of header name (any case), or NULL. */
+const char *respond_header_get(const struct response *resp, const char *name);
+/* Adds field to the Vary header unless it is listed there already. */
+int respond_vary(struct response *resp, const char *field);
+
 /* Sets ETag to a strong validator of what shapes this answer: the data
  * generation it was computed at and key (everything else the bytes depend
  * on: route, parameters as resolved, the reader's view). server.c answers
- * a matching If-None-Match with 304. */
+ * a matching If-None-Match with 304. The same generation and key give the
+ * same tag within one run of the daemon (respond_etag_run), so a cached
+ * answer and a recomputed one have the same tag. */
 void respond_etag(struct response *resp, unsigned long generation,
                   const char *key);
+/* Sets ETag to a hash of the body and its type: for answers that have no
+ * generation, or that also depend on the clock. */
+void respond_etag_content(struct response *resp);
+/* Names this run of the daemon in every respond_etag tag: generations
+ * start again at 0 in every run, and a tag of the last run must not match
+ * an answer of this one. server_start sets it once, before serving; 0
+ * (the default, for tests calling handlers directly) names no run. */
+void respond_etag_run(unsigned long long run);
 
 /* The JSON serialisation of json (borrowed) as the body. */
 void respond_json(struct response *resp, int status, const cJSON *json);
