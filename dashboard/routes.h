@@ -46,7 +46,9 @@ struct request {
 	const char *authorization;
 	const char *accept_language;
 	const char *content_type;
-	const char *remote_addr; /* "127.0.0.1", "::1" */
+	const char *if_none_match; /* server.c answers it after the handler */
+	const char *origin;        /* server.c adds the CORS headers */
+	const char *remote_addr;   /* "127.0.0.1", "::1" */
 	/* Who is asking: ROLE_PUBLIC unless a valid token came with it. */
 	struct principal who;
 	/* The body, for routes with accepts_body; NUL-terminated. */
@@ -112,6 +114,11 @@ void api_series_get(const struct request *req, struct response *resp);
 void api_series_csv_get(const struct request *req, struct response *resp);
 /* api_latest.c */
 void api_latest_get(const struct request *req, struct response *resp);
+/* api_data.c: /api/v1/data as JSON, CSV, XLSX and JSON-stat */
+void api_data_get(const struct request *req, struct response *resp);
+void api_data_csv_get(const struct request *req, struct response *resp);
+void api_data_xlsx_get(const struct request *req, struct response *resp);
+void api_data_jsonstat_get(const struct request *req, struct response *resp);
 void api_revisions_get(const struct request *req, struct response *resp);
 /* api_health.c */
 void api_health_get(const struct request *req, struct response *resp);

@@ -11,6 +11,12 @@
  * max_body, runs the handler and queues its answer; request_done frees the
  * context and wakes server_stop when the last request in flight ends.
  *
+ * Reads (GET, HEAD) follow HTTP's caching rules here, for every handler
+ * alike (apply_caching): a validator (the handler's ETag, else a hash of
+ * the bytes), Cache-Control public for the public and private for a token
+ * or session, Vary, and 304 for a matching If-None-Match. CORS ([server]
+ * cors_origins) covers the API and charts, preflights included.
+ *
  * TLS: with [server] tls_cert and tls_key the one listen socket speaks
  * HTTPS only (libmicrohttpd's GnuTLS). The PEM files are read at start and
  * kept, the key wiped when the server stops; a new certificate takes a
@@ -27,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +68,14 @@
  * lines a window, the rest counted and the count logged. */
 #define MHD_LOG_BURST 20
 #define MHD_LOG_WINDOW_S 60
+/* Anonymous reads may be reused this long without asking again: data
+ * lands at most once a poll interval (5 min by default), and a minute
+ * keeps a busy dashboard's repeated views off the server. Reads with a
+ * token are revalidated every time (a municipality sees its own
+ * submission at once), cheaply, with If-None-Match. */
+#define PUBLIC_MAX_AGE_S 60
+/* How long a browser may reuse the answer to a CORS preflight. */
+#define PREFLIGHT_MAX_AGE_S 600
 
 /* The statuses counted one by one; anything else counts as "other". */
 static const int counted_statuses[] = { 200, 202, 204, 304, 400, 401, 403,
@@ -132,6 +147,8 @@ struct request_ctx {
 	char error_msg[256];
 	bool accepts_body;
 	struct principal who; /* from the Authorization header (auth.c) */
+	bool is_read;         /* GET or HEAD */
+	bool is_preflight;    /* OPTIONS on an API read path: CORS */
 	struct buf body;
 	bool is_too_large;  /* the body passed max_body: being discarded */
 	size_t n_discarded; /* bytes of a body dropped, not kept anywhere */
@@ -242,6 +259,241 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* --- HTTP conventions of reads (SPEC §6): validators, caching, CORS ----- */
+
+/* The paths a page of another origin may read ([server] cors_origins):
+ * the JSON and CSV API and the charts; never pages, assets or /metrics. */
+static bool
+is_api_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 ||
+	       strncmp(path, "/chart/", 7) == 0;
+}
+
+/* Whether origin is one of list's (cors_origins: one space apart), byte
+ * for byte: config.c checked that each is written as browsers send it. */
+static bool
+is_allowed_origin(const char *list, const char *origin)
+{
+	size_t n = strlen(origin), len;
+	const char *p;
+
+	for (p = list; n > 0 && *p != '\0'; p += len) {
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (len == n && memcmp(p, origin, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The current [server] cors_origins: SIGHUP may change it. */
+static void
+cors_origins(struct server *srv, char out[CONFIG_ORIGINS_MAX])
+{
+	pthread_mutex_lock(&srv->app->lock);
+	memcpy(out, srv->app->cfg.cors_origins, CONFIG_ORIGINS_MAX);
+	pthread_mutex_unlock(&srv->app->lock);
+}
+
+/* CORS on any answer to an API read or preflight, errors included (so a
+ * page can show why): with cors_origins set, Vary: Origin on all of them,
+ * and Access-Control-Allow-Origin for a listed origin only. Without
+ * Access-Control-Allow-Credentials a browser sends no cookie along, so a
+ * session never reads across origins; a token sent by the page does. */
+static void
+add_cors(struct MHD_Connection *conn, const struct request_ctx *ctx,
+         struct response *resp)
+{
+	char list[CONFIG_ORIGINS_MAX];
+	const char *origin;
+
+	if (!(ctx->is_read || ctx->is_preflight) || !is_api_path(ctx->path))
+		return;
+	cors_origins(ctx->srv, list);
+	if (list[0] == '\0')
+		return;
+	(void)respond_vary(resp, "Origin");
+	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                     MHD_HTTP_HEADER_ORIGIN);
+	if (origin == NULL || !is_allowed_origin(list, origin))
+		return;
+	(void)respond_header(resp, "Access-Control-Allow-Origin", origin);
+	if (!ctx->is_preflight)
+		(void)respond_header(resp, "Access-Control-Expose-Headers",
+		                     "ETag, Content-Disposition");
+}
+
+bool
+server_etag_match(const char *list, const char *etag)
+{
+	const char *p = list, *end;
+	size_t n;
+
+	if (etag == NULL)
+		return false;
+	if (strncmp(etag, "W/", 2) == 0)
+		etag += 2;
+	n = strlen(etag);
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if (*p == '*') {
+			end = p + 1 + strspn(p + 1, " \t");
+			if (*end == ',' || *end == '\0')
+				return true;
+		} else {
+			if (strncmp(p, "W/", 2) == 0)
+				p += 2;
+			end = *p == '"' ? strchr(p + 1, '"') : NULL;
+			if (end != NULL) {
+				if ((size_t)(end + 1 - p) == n &&
+				    memcmp(p, etag, n) == 0)
+					return true;
+				p = end + 1 + strspn(end + 1, " \t");
+				if (*p == ',' || *p == '\0')
+					continue;
+			}
+		}
+		p += strcspn(p, ","); /* a malformed member: the next one */
+	}
+	return false;
+}
+
+struct if_none_match {
+	const char *etag;
+	bool is_match;
+};
+
+/* Every If-None-Match line of the request counts, as if joined. */
+static enum MHD_Result
+on_if_none_match(void *cls, enum MHD_ValueKind kind, const char *key,
+                 const char *value)
+{
+	struct if_none_match *m = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_IF_NONE_MATCH) == 0 &&
+	    value != NULL && server_etag_match(value, m->etag))
+		m->is_match = true;
+	return MHD_YES;
+}
+
+/* Whether the Cache-Control value cc has the directive name. */
+static bool
+has_directive(const char *cc, const char *name)
+{
+	size_t n = strlen(name), len;
+	const char *p;
+
+	for (p = cc; *p != '\0'; p += len) {
+		p += strspn(p, " \t,");
+		len = strcspn(p, ",");
+		if (strcspn(p, " \t,=") == n && strncasecmp(p, name, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Cache-Control of a read: "public" for the public, "private" for a
+ * reader with a token or a session (SPEC §6), whatever the handler said;
+ * the handler's other directives stay. Without any: the public reuses an
+ * answer PUBLIC_MAX_AGE_S, others revalidate every time. */
+static void
+set_cache_control(struct response *resp, bool is_public)
+{
+	const char *cc = respond_header_get(resp, "Cache-Control"), *p;
+	const char *audience = is_public ? "public" : "private";
+	char value[RESPONSE_HEADER_VALUE_MAX];
+	size_t len, n, name_len;
+
+	if (cc == NULL) {
+		if (is_public)
+			snprintf(value, sizeof(value), "public, max-age=%d",
+			         PUBLIC_MAX_AGE_S);
+		else
+			snprintf(value, sizeof(value), "private, no-cache");
+		(void)respond_header(resp, "Cache-Control", value);
+		return;
+	}
+	len = (size_t)snprintf(value, sizeof(value), "%s", audience);
+	for (p = cc; *p != '\0'; p += n) {
+		p += strspn(p, " \t,");
+		n = strcspn(p, ",");
+		name_len = strcspn(p, " \t,=");
+		if (n == 0 ||
+		    (name_len == 6 && strncasecmp(p, "public", 6) == 0) ||
+		    (name_len == 7 && strncasecmp(p, "private", 7) == 0))
+			continue;
+		if (len + 2 + n >= sizeof(value))
+			break;
+		len += (size_t)snprintf(value + len, sizeof(value) - len,
+		                        ", %.*s", (int)n, p);
+		while (value[len - 1] == ' ' || value[len - 1] == '\t')
+			value[--len] = '\0';
+	}
+	(void)respond_header(resp, "Cache-Control", value);
+}
+
+/* The 304 for resp: of its headers those a cache refreshes its stored
+ * answer with (RFC 9110 §15.4.5; CORS comes later). The body stays in the
+ * response only for libmicrohttpd to state its length, as RFC 9110 §8.6
+ * allows, rather than a "Content-Length: 0" a cache could take for the
+ * stored answer's; a 304 sends no body. */
+static void
+make_not_modified(struct response *resp)
+{
+	static const char *const kept[] = { "ETag", "Cache-Control", "Vary",
+		                            "Expires", "Content-Location" };
+	struct response nm;
+	size_t i, k;
+
+	response_init(&nm);
+	nm.status = 304;
+	nm.body = resp->body;
+	nm.body_len = resp->body_len;
+	resp->body = NULL;
+	for (i = 0; i < resp->n_headers; i++)
+		for (k = 0; k < sizeof(kept) / sizeof(kept[0]); k++)
+			if (strcasecmp(resp->headers[i].name, kept[k]) == 0)
+				(void)respond_header(&nm, resp->headers[i].name,
+				                     resp->headers[i].value);
+	response_reset(resp);
+	*resp = nm;
+}
+
+/* What HTTP caching needs on a read answered 200 (SPEC §6): an ETag (the
+ * handler's, else a hash of the bytes), Cache-Control for this reader,
+ * Vary on what tells readers apart, and 304 for an If-None-Match that
+ * names the ETag. The handler has run either way: a 304 saves the
+ * transfer. Answers marked no-store (metrics, health) are about the
+ * moment and left alone. */
+static void
+apply_caching(struct MHD_Connection *conn, const struct request_ctx *ctx,
+              struct response *resp)
+{
+	const char *cc = respond_header_get(resp, "Cache-Control");
+	bool is_immutable = cc != NULL && has_directive(cc, "immutable");
+	struct if_none_match m = { NULL, false };
+
+	if (!ctx->is_read || resp->status != 200 ||
+	    (cc != NULL && has_directive(cc, "no-store")))
+		return;
+	if (respond_header_get(resp, "ETag") == NULL)
+		respond_etag_content(resp);
+	set_cache_control(resp, ctx->who.role == ROLE_PUBLIC &&
+	                            ctx->who.token_id == 0);
+	/* a token or a session may change the bytes; an immutable asset's
+	 * never change */
+	if (!is_immutable) {
+		(void)respond_vary(resp, "Authorization");
+		(void)respond_vary(resp, "Cookie");
+	}
+	m.etag = respond_header_get(resp, "ETag");
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_if_none_match, &m);
+	if (m.is_match)
+		make_not_modified(resp);
+}
+
 /* Queues resp, counting it under route_slot. */
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, struct request_ctx *ctx,
@@ -257,6 +509,7 @@ send_response(struct MHD_Connection *conn, struct request_ctx *ctx,
 	status = resp->status;
 	count_request(srv, route_slot, status);
 	ctx->state = CTX_DONE;
+	add_cors(conn, ctx, resp);
 	r = respond_to_mhd(resp);
 	if (r == NULL)
 		return MHD_NO;
@@ -277,8 +530,15 @@ send_error(struct MHD_Connection *conn, struct request_ctx *ctx, int status,
 
 	response_init(&resp);
 	respond_error(&resp, status, "%s", msg);
-	if (status == 405)
+	if (status == 405 && is_api_path(ctx->path) &&
+	    strstr(ctx->match.allow, "GET") != NULL) {
+		char allow[sizeof(ctx->match.allow) + 16];
+
+		snprintf(allow, sizeof(allow), "%s, OPTIONS", ctx->match.allow);
+		respond_header(&resp, "Allow", allow);
+	} else if (status == 405) {
 		respond_header(&resp, "Allow", ctx->match.allow);
+	}
 	if (status == 401)
 		respond_header(&resp, "WWW-Authenticate", "Bearer");
 	/* a refused submission is audited */
@@ -343,6 +603,62 @@ route_request(struct request_ctx *ctx, const char *method)
 		set_error(ctx, 400, err.msg);
 }
 
+/* OPTIONS on a path the API reads (a route answers GET there): a CORS
+ * preflight, to be answered by send_preflight instead of 405. */
+static void
+route_preflight(struct request_ctx *ctx)
+{
+	struct server *srv = ctx->srv;
+	struct route_match m;
+
+	if (ctx->error_status != 405 || !is_api_path(ctx->path) ||
+	    routes_match_in(srv->routes, srv->n_routes, "GET", ctx->path, &m) !=
+	        ROUTE_FOUND)
+		return;
+	ctx->match = m;
+	ctx->slot = srv->slot_of_route[m.index];
+	ctx->error_status = 0;
+	ctx->is_preflight = true;
+}
+
+/* A browser asks before a read from another origin that carries a token
+ * (or other headers of its own), without credentials, so no token is
+ * asked for here. A listed origin gets 204 and what it may send; any
+ * other 403, so that the refusal shows in the browser's console and in
+ * the request counters; an OPTIONS without Origin (no browser's) gets 204
+ * with Allow. */
+static enum MHD_Result
+send_preflight(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	const char *origin = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	char list[CONFIG_ORIGINS_MAX], max_age[16];
+	struct response resp;
+
+	response_init(&resp);
+	cors_origins(ctx->srv, list);
+	if (origin != NULL && !is_allowed_origin(list, origin)) {
+		respond_error(&resp, 403,
+		              "origin %.100s may not read this API from a "
+		              "browser ([server] cors_origins)",
+		              origin);
+	} else {
+		resp.status = 204;
+		if (origin != NULL) {
+			snprintf(max_age, sizeof(max_age), "%d",
+			         PREFLIGHT_MAX_AGE_S);
+			respond_header(&resp, "Access-Control-Allow-Methods",
+			               "GET, HEAD");
+			respond_header(&resp, "Access-Control-Allow-Headers",
+			               "Authorization, If-None-Match");
+			respond_header(&resp, "Access-Control-Max-Age",
+			               max_age);
+		}
+	}
+	respond_header(&resp, "Allow", "GET, HEAD, OPTIONS");
+	return send_response(conn, ctx, ctx->slot, &resp);
+}
+
 /* Who is asking and whether they may: before any body is read. */
 static void
 authorize(struct MHD_Connection *conn, struct request_ctx *ctx)
@@ -350,7 +666,8 @@ authorize(struct MHD_Connection *conn, struct request_ctx *ctx)
 	struct server *srv = ctx->srv;
 	int status;
 
-	if (ctx->error_status != 0 || ctx->slot >= srv->n_routes)
+	if (ctx->error_status != 0 || ctx->slot >= srv->n_routes ||
+	    ctx->is_preflight)
 		return;
 	status = auth_request(
 	    srv->auth, srv->app, &srv->routes[ctx->match.index],
@@ -412,12 +729,17 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	req.content_type = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.if_none_match = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                         MHD_HTTP_HEADER_ORIGIN);
 	req.remote_addr = ctx->remote_addr;
 	req.who = ctx->who;
 	req.body = ctx->body.data != NULL ? ctx->body.data : "";
 	req.body_len = ctx->body.len;
 	response_init(&resp);
 	route->handler(&req, &resp);
+	apply_caching(conn, ctx, &resp);
 	return send_response(conn, ctx, ctx->slot, &resp);
 }
 
@@ -471,6 +793,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (ctx->state) {
 	case CTX_NEW:
 		route_request(ctx, method);
+		ctx->is_read = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+		if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+			route_preflight(ctx);
 		authorize(conn, ctx);
 		if (ctx->error_status == 0 && is_overloaded(conn, ctx))
 			set_error(ctx, 503, "the server is busy; try again");
@@ -492,6 +818,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				                  ctx->error_msg);
 			if (ctx->is_too_large)
 				return send_too_large(conn, ctx);
+			if (ctx->is_preflight)
+				return send_preflight(conn, ctx);
 			return run_handler(conn, ctx, method);
 		}
 		if (ctx->accepts_body && !ctx->is_too_large &&
@@ -793,6 +1121,19 @@ out:
 	return 0;
 }
 
+/* A number that names this run of the daemon among all others on the
+ * host: the time it started to the nanosecond, and its process id. */
+static unsigned long long
+run_id(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((unsigned long long)ts.tv_sec * 1000000000ULL +
+	        (unsigned long long)ts.tv_nsec) ^
+	       ((unsigned long long)getpid() << 40);
+}
+
 struct server *
 server_start_routes(struct app *app, const struct config *cfg,
                     const struct route *routes, size_t n_routes,
@@ -837,6 +1178,7 @@ server_start_routes(struct app *app, const struct config *cfg,
 
 	if (tls_load(&srv->tls, cfg, err) < 0)
 		goto fail;
+	respond_etag_run(run_id());
 	errno = 0;
 	if (listen_on(srv, cfg, err) < 0)
 		goto fail;

@@ -17,6 +17,7 @@
 #ifndef KUNTAMON_SERVER_H
 #define KUNTAMON_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"

@@ -364,7 +364,8 @@ want_error "chart unknown indicator" 404 "nope"
 
 get POST /api/v1/catalog
 want_error "POST /api/v1/catalog" 405 "method"
-check_eq "405: Allow header" "$(header Allow)" "GET, HEAD"
+# OPTIONS too: an API read answers a CORS preflight
+check_eq "405: Allow header" "$(header Allow)" "GET, HEAD, OPTIONS"
 get DELETE /api/v1/latest
 check_eq "DELETE /api/v1/latest: 405" "$CODE" 405
 

@@ -25,6 +25,7 @@
 #include "routes.h"
 #include "server.h"
 #include "fixture.h"
+#include "token.h"
 
 #define MAX_BODY 1024
 #define REPLY_MAX (1024 * 1024)
@@ -129,6 +130,17 @@ query_handler(const struct request *req, struct response *resp)
 	              request_param(req, "area"), req->remote_addr);
 }
 
+/* An answer with caching directives of its own. */
+static void
+cached_handler(const struct request *req, struct response *resp)
+{
+	(void)req;
+	respond_text(resp, 200, "cached\n");
+	respond_etag(resp, 7, "k");
+	respond_header(resp, "Cache-Control",
+	               "public, max-age=300, must-revalidate");
+}
+
 static const struct route test_routes[] = {
 	{ "GET", "/chart/{area}/{indicator}.svg", spy_handler, ROUTE_PUBLIC,
 	  false },
@@ -137,6 +149,7 @@ static const struct route test_routes[] = {
 	{ "GET", "/test/slow", slow_handler, ROUTE_PUBLIC, false },
 	{ "GET", "/test/{area}/query", query_handler, ROUTE_PUBLIC, false },
 	{ "GET", "/test/nothing", nothing_handler, ROUTE_PUBLIC, false },
+	{ "GET", "/test/cached", cached_handler, ROUTE_PUBLIC, false },
 };
 
 static struct route *all_routes;
@@ -1131,6 +1144,507 @@ test_respond_helpers(void)
 	CHECK(resp.body == NULL && resp.n_headers == 0 && resp.status == 0);
 }
 
+/* --- HTTP conventions: validators, caching, CORS (SPEC §6) -------------- */
+
+/* A request with extra header lines (each ending in \r\n). */
+static void
+request_with(int port, const char *method, const char *target,
+             const char *headers, struct reply *out)
+{
+	char req[16384];
+	int n = snprintf(req, sizeof(req),
+	                 "%s %s HTTP/1.1\r\nHost: localhost\r\n%s"
+	                 "Connection: close\r\n\r\n",
+	                 method, target, headers);
+
+	exchange(AF_INET, port, req, (size_t)n, out);
+}
+
+static bool
+has_header(const struct reply *r, const char *name)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "\r\n%s:", name);
+	return strcasestr(r->head, line) != NULL;
+}
+
+static void
+test_etag_match(void)
+{
+	static const struct {
+		const char *list;
+		bool is_match;
+	} cases[] = {
+		{ "\"a-1\"", true },
+		{ "W/\"a-1\"", true },
+		{ "\"b\", \"a-1\"", true },
+		{ "\"b\",W/\"a-1\" , \"c\"", true },
+		{ "\"a,1\", \"a-1\"", true }, /* a comma inside a tag */
+		{ "junk, \"a-1\"", true },    /* a malformed member skipped */
+		{ "*", true },
+		{ " * , \"b\"", true },
+		{ "\"a-12\"", false },
+		{ "\"a-\"", false },
+		{ "\"A-1\"", false },
+		{ "a-1", false },
+		{ "\"a-1", false },
+		{ "w/\"a-1\"x", false },
+		{ "*x", false },
+		{ "", false },
+		{ ",,, ", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(server_etag_match(cases[i].list, "\"a-1\"") ==
+		      cases[i].is_match);
+		if (server_etag_match(cases[i].list, "\"a-1\"") !=
+		    cases[i].is_match)
+			fprintf(stderr, "  %s\n", cases[i].list);
+	}
+	/* weak comparison: our own tag's W/ does not count either */
+	CHECK(server_etag_match("\"a-1\"", "W/\"a-1\""));
+	CHECK(!server_etag_match("*", NULL));
+}
+
+static void
+test_respond_caching_helpers(void)
+{
+	struct response resp;
+	char a[64], b[64];
+
+	response_init(&resp);
+	respond_text(&resp, 200, "x");
+	CHECK(respond_header_get(&resp, "Vary") == NULL);
+	CHECK(respond_vary(&resp, "Origin") == 0);
+	CHECK(respond_vary(&resp, "origin") == 0);
+	CHECK_STR(respond_header_get(&resp, "vary"), "Origin");
+	CHECK(respond_vary(&resp, "Authorization") == 0);
+	CHECK(respond_vary(&resp, "Origin") == 0);
+	CHECK_STR(respond_header_get(&resp, "Vary"), "Origin, Authorization");
+
+	/* by the bytes: the same bytes, the same tag */
+	respond_etag_content(&resp);
+	snprintf(a, sizeof(a), "%s", respond_header_get(&resp, "ETag"));
+	CHECK(a[0] == '"' && a[strlen(a) - 1] == '"');
+	respond_text(&resp, 200, "y");
+	respond_etag_content(&resp);
+	CHECK(strcmp(respond_header_get(&resp, "ETag"), a) != 0);
+	respond_csv(&resp, 200, "x", 1);
+	respond_etag_content(&resp);
+	CHECK(strcmp(respond_header_get(&resp, "ETag"), a) != 0);
+	respond_text(&resp, 200, "x");
+	respond_etag_content(&resp);
+	CHECK_STR(respond_header_get(&resp, "ETag"), a);
+
+	/* by generation and key, within one run */
+	respond_etag(&resp, 3, "k");
+	snprintf(b, sizeof(b), "%s", respond_header_get(&resp, "ETag"));
+	CHECK(strncmp(b, "\"3-", 3) == 0);
+	respond_etag(&resp, 4, "k");
+	CHECK(strcmp(respond_header_get(&resp, "ETag"), b) != 0);
+	respond_etag(&resp, 3, "l");
+	CHECK(strcmp(respond_header_get(&resp, "ETag"), b) != 0);
+	respond_etag(&resp, 3, "k");
+	CHECK_STR(respond_header_get(&resp, "ETag"), b);
+	respond_etag_run(12345);
+	respond_etag(&resp, 3, "k");
+	CHECK(strcmp(respond_header_get(&resp, "ETag"), b) != 0);
+	respond_etag_run(0);
+	CHECK(resp.n_headers == 2);
+	response_reset(&resp);
+}
+
+/* The ETag of target's answer (GET, with extra headers), into out. */
+static const char *
+etag_of(int port, const char *target, const char *headers, char *out,
+        size_t size)
+{
+	struct reply r;
+
+	request_with(port, "GET", target, headers, &r);
+	CHECK(r.status == 200);
+	reply_header(&r, "ETag", out, size);
+	reply_free(&r);
+	return out;
+}
+
+static void
+test_conditional(void)
+{
+	struct server *s = start("127.0.0.1");
+	char etag[128], v[256], hdr[400], url[128];
+	const char *p;
+	struct catalog *cat;
+	struct reply r;
+	size_t full_len;
+	int port, k, calls;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	port = server_port(s);
+
+	get(port, "GET", "/api/v1/catalog", &r);
+	CHECK(r.status == 200 && r.body_len > 100);
+	full_len = r.body_len;
+	reply_header(&r, "ETag", etag, sizeof(etag));
+	CHECK(etag[0] == '"' && etag[strlen(etag) - 1] == '"');
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "public, max-age=60");
+	reply_header(&r, "Vary", v, sizeof(v));
+	CHECK(strstr(v, "Authorization") != NULL && strstr(v, "Cookie"));
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	CHECK(!has_header(&r, "Vary") || strstr(v, "Origin") == NULL);
+	reply_free(&r);
+
+	/* every way of naming it: 304, no body, the validator and caching
+	 * headers repeated */
+	{
+		static const struct {
+			const char *before;
+			bool has_tag;
+		} forms[] = { { "", true },
+			      { "W/", true },
+			      { "\"x\", ", true },
+			      { "*", false },
+			      { "\"x\"\r\nIf-None-Match: ", true } };
+
+		for (k = 0; k < (int)(sizeof(forms) / sizeof(forms[0])); k++) {
+			char list[200];
+
+			snprintf(list, sizeof(list), "%s%s", forms[k].before,
+			         forms[k].has_tag ? etag : "");
+			snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n",
+			         list);
+			request_with(port, k == 2 ? "HEAD" : "GET",
+			             "/api/v1/catalog", hdr, &r);
+			CHECK(r.status == 304);
+			CHECK(r.body_len == 0);
+			/* the 200's length, never a misleading 0 */
+			CHECK(strtoul(reply_header(&r, "Content-Length", v,
+			                           sizeof(v)),
+			              NULL, 10) == full_len);
+			CHECK(!has_header(&r, "Content-Type"));
+			CHECK_STR(reply_header(&r, "ETag", v, sizeof(v)), etag);
+			CHECK_STR(
+			    reply_header(&r, "Cache-Control", v, sizeof(v)),
+			    "public, max-age=60");
+			CHECK(has_header(&r, "Vary"));
+			if (r.status != 304)
+				fprintf(stderr, "  If-None-Match: %s: %d\n",
+				        list, r.status);
+			reply_free(&r);
+		}
+	}
+	request_with(port, "GET", "/api/v1/catalog",
+	             "If-None-Match: \"nope\", W/\"nope2\"\r\n", &r);
+	CHECK(r.status == 200 && r.body_len > 100);
+	reply_free(&r);
+	/* a 304 is for reads only */
+	snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);
+	request_with(port, "POST", "/api/v1/catalog", hdr, &r);
+	CHECK(r.status == 405);
+	reply_free(&r);
+
+	/* A new catalog: a new tag, and the old one gets the whole answer;
+	 * back to the same catalog: the same tag as before. */
+	cat = test_catalog();
+	cat->n_areas--;
+	app_swap(&app, cat, &app.cfg);
+	request_with(port, "GET", "/api/v1/catalog", hdr, &r);
+	CHECK(r.status == 200 && r.body_len > 100);
+	CHECK(strcmp(reply_header(&r, "ETag", v, sizeof(v)), etag) != 0);
+	CHECK(v[0] == '"');
+	reply_free(&r);
+	app_swap(&app, test_catalog(), &app.cfg);
+	CHECK_STR(etag_of(port, "/api/v1/catalog", "", v, sizeof(v)), etag);
+
+	/* A handler that sets no ETag gets one from its bytes; it still runs
+	 * for the 304. */
+	calls = atomic_load(&spy_calls);
+	etag_of(port, "/chart/KU091/gp_coverage.svg", "", etag, sizeof(etag));
+	CHECK(etag[0] == '"');
+	snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);
+	request_with(port, "GET", "/chart/KU091/gp_coverage.svg", hdr, &r);
+	CHECK(r.status == 304 && r.body_len == 0);
+	CHECK(atomic_load(&spy_calls) == calls + 2);
+	reply_free(&r);
+
+	/* A handler's own directives stay; the audience is the server's. */
+	get(port, "GET", "/test/cached", &r);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "public, max-age=300, must-revalidate");
+	CHECK(strncmp(reply_header(&r, "ETag", v, sizeof(v)), "\"7-", 3) == 0);
+	reply_free(&r);
+
+	/* Errors and answers about the moment carry no validator. */
+	request_with(port, "GET", "/nope", "If-None-Match: *\r\n", &r);
+	CHECK(r.status == 404);
+	CHECK(!has_header(&r, "ETag") && !has_header(&r, "Cache-Control"));
+	reply_free(&r);
+	request_with(port, "GET", "/test/KU091/query?width=50",
+	             "If-None-Match: *\r\n", &r);
+	CHECK(r.status == 400 && !has_header(&r, "ETag"));
+	reply_free(&r);
+	request_with(port, "GET", "/metrics", "If-None-Match: *\r\n", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)), "no-store");
+	CHECK(!has_header(&r, "ETag"));
+	reply_free(&r);
+
+	/* A page: revalidated every time, with a validator. */
+	get(port, "GET", "/", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "public, no-cache");
+	CHECK(has_header(&r, "ETag"));
+	/* An asset under its hashed URL: immutable, the same for everyone */
+	p = strstr(r.body, "/assets/app-");
+	CHECK(p != NULL);
+	snprintf(url, sizeof(url), "%.*s",
+	         p != NULL ? (int)strcspn(p, "\"") : 0, p != NULL ? p : "");
+	reply_free(&r);
+	get(port, "GET", url, &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "public, max-age=31536000, immutable");
+	CHECK(!has_header(&r, "Vary"));
+	reply_header(&r, "ETag", etag, sizeof(etag));
+	reply_free(&r);
+	snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);
+	request_with(port, "GET", url, hdr, &r);
+	CHECK(r.status == 304);
+	reply_free(&r);
+
+	server_stop(s, 1000);
+}
+
+/* With a token: private, whatever the handler said, and the same tag. */
+static void
+test_private(void)
+{
+	struct server *s = start("127.0.0.1");
+	char token[TOKEN_TEXT_SIZE], hdr[256], v[256], etag[128];
+	struct error err = { 0 };
+	struct reply r;
+	long long id;
+	int port;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	port = server_port(s);
+	CHECK(token_create(app.db, ROLE_MINISTRY, NULL, time(NULL), &id, token,
+	                   &err) == 0);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", token);
+	request_with(port, "GET", "/api/v1/catalog", hdr, &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "private, no-cache");
+	reply_header(&r, "Vary", v, sizeof(v));
+	CHECK(strstr(v, "Authorization") != NULL);
+	reply_header(&r, "ETag", etag, sizeof(etag));
+	CHECK_STR(etag_of(port, "/api/v1/catalog", "", v, sizeof(v)), etag);
+	reply_free(&r);
+	request_with(port, "GET", "/test/cached", hdr, &r);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "private, max-age=300, must-revalidate");
+	reply_free(&r);
+	snprintf(hdr, sizeof(hdr),
+	         "Authorization: Bearer %s\r\nIf-None-Match: %s\r\n", token,
+	         etag);
+	request_with(port, "GET", "/api/v1/catalog", hdr, &r);
+	CHECK(r.status == 304);
+	CHECK_STR(reply_header(&r, "Cache-Control", v, sizeof(v)),
+	          "private, no-cache");
+	reply_free(&r);
+	server_stop(s, 1000);
+}
+
+static void
+set_cors(const char *origins, bool is_public)
+{
+	pthread_mutex_lock(&app.lock);
+	snprintf(app.cfg.cors_origins, sizeof(app.cfg.cors_origins), "%s",
+	         origins);
+	app.cfg.is_public = is_public;
+	pthread_mutex_unlock(&app.lock);
+}
+
+static void
+test_cors(void)
+{
+	struct server *s = start("127.0.0.1");
+	char v[256], etag[128], hdr[300], e[256];
+	struct reply r;
+	int port;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	port = server_port(s);
+
+	/* Not configured: no CORS header at all, and preflights refused. */
+	set_cors("", true);
+	request_with(port, "GET", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 200);
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)), "Origin") == NULL);
+	reply_free(&r);
+	request_with(port, "OPTIONS", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n"
+	             "Access-Control-Request-Method: GET\r\n",
+	             &r);
+	CHECK(r.status == 403 && is_json_error(&r));
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+
+	set_cors("https://a.example http://127.0.0.1:8080", true);
+	/* a listed origin reads, and may see the validator */
+	request_with(port, "GET", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 200);
+	CHECK_STR(reply_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)),
+	          "https://a.example");
+	CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)), "Origin") != NULL);
+	CHECK(strstr(reply_header(&r, "Access-Control-Expose-Headers", v,
+	                          sizeof(v)),
+	             "ETag") != NULL);
+	CHECK(!has_header(&r, "Access-Control-Allow-Credentials"));
+	reply_header(&r, "ETag", etag, sizeof(etag));
+	reply_free(&r);
+	request_with(port, "GET", "/chart/KU091/gp_coverage.svg",
+	             "Origin: http://127.0.0.1:8080\r\n", &r);
+	CHECK_STR(reply_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)),
+	          "http://127.0.0.1:8080");
+	reply_free(&r);
+	/* and its 304 too */
+	snprintf(hdr, sizeof(hdr),
+	         "Origin: https://a.example\r\nIf-None-Match: %s\r\n", etag);
+	request_with(port, "GET", "/api/v1/catalog", hdr, &r);
+	CHECK(r.status == 304);
+	CHECK_STR(reply_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)),
+	          "https://a.example");
+	CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)), "Origin") != NULL);
+	reply_free(&r);
+	/* an error is readable by a listed origin */
+	request_with(port, "GET", "/api/v1/nope",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 404);
+	CHECK(has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+
+	/* Other origins (and near misses) get no CORS header, and the same
+	 * answer otherwise: the browser keeps it from the page. */
+	{
+		const char *others[] = { "https://evil.example",
+			                 "https://a.example.evil.example",
+			                 "https://a.example:443",
+			                 "http://a.example",
+			                 "https://A.example",
+			                 "https://a.exampl",
+			                 "null" };
+		size_t i;
+
+		for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+			snprintf(hdr, sizeof(hdr), "Origin: %s\r\n", others[i]);
+			request_with(port, "GET", "/api/v1/catalog", hdr, &r);
+			CHECK(r.status == 200);
+			CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+			CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)),
+			             "Origin") != NULL);
+			reply_free(&r);
+		}
+	}
+	/* no Origin: no ACAO, but Vary: Origin for the caches */
+	get(port, "GET", "/api/v1/catalog", &r);
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)), "Origin") != NULL);
+	reply_free(&r);
+	/* pages and assets are not the API */
+	request_with(port, "GET", "/", "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 200);
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+
+	/* Preflight of a listed origin: 204, what it may do. */
+	request_with(port, "OPTIONS", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n"
+	             "Access-Control-Request-Method: GET\r\n"
+	             "Access-Control-Request-Headers: authorization\r\n",
+	             &r);
+	CHECK(r.status == 204);
+	CHECK(r.body_len == 0);
+	CHECK_STR(reply_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)),
+	          "https://a.example");
+	CHECK_STR(
+	    reply_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)),
+	    "GET, HEAD");
+	CHECK(strstr(reply_header(&r, "Access-Control-Allow-Headers", v,
+	                          sizeof(v)),
+	             "Authorization") != NULL);
+	CHECK_STR(reply_header(&r, "Access-Control-Max-Age", v, sizeof(v)),
+	          "600");
+	CHECK(strstr(reply_header(&r, "Vary", v, sizeof(v)), "Origin") != NULL);
+	reply_free(&r);
+	/* of another origin: 403, no CORS header */
+	request_with(port, "OPTIONS", "/chart/KU091/gp_coverage.svg",
+	             "Origin: https://evil.example\r\n"
+	             "Access-Control-Request-Method: GET\r\n",
+	             &r);
+	CHECK(r.status == 403 && is_json_error(&r));
+	CHECK(strstr(error_text(&r, e, sizeof(e)), "https://evil.example") !=
+	      NULL);
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	CHECK(!has_header(&r, "Access-Control-Allow-Methods"));
+	reply_free(&r);
+	/* without Origin: a plain OPTIONS, answered with Allow */
+	get(port, "OPTIONS", "/api/v1/catalog", &r);
+	CHECK(r.status == 204);
+	CHECK_STR(reply_header(&r, "Allow", v, sizeof(v)),
+	          "GET, HEAD, OPTIONS");
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+	/* not an API read: as before */
+	request_with(port, "OPTIONS", "/", "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 405);
+	reply_free(&r);
+	request_with(port, "OPTIONS", "/api/v1/submissions",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 405);
+	CHECK(!has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+	request_with(port, "OPTIONS", "/api/v1/nope",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 404);
+	reply_free(&r);
+	get(port, "DELETE", "/api/v1/catalog", &r);
+	CHECK(r.status == 405);
+	CHECK_STR(reply_header(&r, "Allow", v, sizeof(v)),
+	          "GET, HEAD, OPTIONS");
+	reply_free(&r);
+
+	/* With public = no a read needs a token, the preflight none (a
+	 * browser sends none with it); the 401 is readable by the page. */
+	set_cors("https://a.example", false);
+	request_with(port, "OPTIONS", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n"
+	             "Access-Control-Request-Method: GET\r\n",
+	             &r);
+	CHECK(r.status == 204);
+	reply_free(&r);
+	request_with(port, "GET", "/api/v1/catalog",
+	             "Origin: https://a.example\r\n", &r);
+	CHECK(r.status == 401);
+	CHECK(has_header(&r, "Access-Control-Allow-Origin"));
+	reply_free(&r);
+	set_cors("", true);
+	server_stop(s, 1000);
+}
+
 int
 main(void)
 {
@@ -1152,6 +1666,11 @@ main(void)
 	RUN(test_start_errors);
 	RUN(test_per_ip_limit);
 	RUN(test_overload);
+	RUN(test_etag_match);
+	RUN(test_respond_caching_helpers);
+	RUN(test_conditional);
+	RUN(test_private);
+	RUN(test_cors);
 	server_stop(srv, 0);
 	teardown();
 	return check_done();
