@@ -6,6 +6,10 @@
  * catalog snapshot and kept. The cache holds a reference to the snapshot it
  * was built from: while cached, that snapshot cannot be freed and its
  * address reused by a newer one, so comparing pointers is exact.
+ *
+ * The catalog's generation is its JSON: the ETag is made once per
+ * snapshot from the bytes, so a reload that changes nothing keeps it and
+ * any change to an area, measure or name makes a new one.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct catalog *cache_cat; /* referenced; NULL when empty */
 static char *cache_json;          /* cJSON_free */
 static size_t cache_len;
+static char cache_etag[RESPONSE_HEADER_VALUE_MAX];
 
 static const char *const level_names[] = {
 	[AREA_COUNTRY] = "country",
@@ -195,13 +200,22 @@ api_catalog_get(const struct request *req, struct response *resp)
 	if (cache_cat != cat) {
 		char *text = catalog_json(cat);
 
+		struct response tagged;
+		const char *tag;
+
 		old = cache_cat;
 		cJSON_free(cache_json);
 		cache_json = text;
 		cache_len = strlen(text);
 		cache_cat = catalog_ref(cat);
+		response_init(&tagged);
+		respond_etag(&tagged, 0, cache_json);
+		tag = respond_header_get(&tagged, "ETag");
+		snprintf(cache_etag, sizeof(cache_etag), "%s",
+		         tag != NULL ? tag : "");
 	}
 	respond_json_text(resp, 200, cache_json, cache_len);
+	(void)respond_header(resp, "ETag", cache_etag);
 	pthread_mutex_unlock(&cache_lock);
 	catalog_unref(old);
 	catalog_unref(cat);

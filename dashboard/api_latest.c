@@ -16,6 +16,9 @@
  *   point of that period.
  * - A region's status is failing if any municipality is failing, else late
  *   if any is late or never reported, else ok.
+ * - The statuses change with the clock and with polls that bring no data,
+ *   so the ETag is the country's data generation and the bytes themselves
+ *   (the answer is small and computed anyway).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -266,7 +269,9 @@ api_latest_get(const struct request *req, struct response *resp)
 	struct config cfg;
 	struct params p;
 	time_t now = time(NULL);
+	unsigned long generation = 0;
 	cJSON *arr = NULL;
+	char *text;
 
 	app_config(app, &cfg);
 	if (!access_may_read(&req->who, cfg.is_public)) {
@@ -277,6 +282,7 @@ api_latest_get(const struct request *req, struct response *resp)
 	mx = ingest_read(&app->figures, &cat);
 	if (parse_params(req, cat, &p, resp) < 0)
 		goto out;
+	generation = app_generation(app, cat->areas[0].code);
 	fails.cat = cat;
 	fails.n = xcalloc(cat->n_areas + 1, sizeof(*fails.n));
 	if (store_db_each_endpoint_state(app->db, on_state, &fails) < 0) {
@@ -290,9 +296,12 @@ out:
 	free(fails.n);
 	if (arr == NULL)
 		return;
-	respond_json(resp, 200, arr);
+	text = must(cJSON_PrintUnformatted(arr));
 	cJSON_Delete(arr);
-	/* answers differ by token: no shared cache may keep them */
-	respond_header(resp, "Cache-Control", "private, no-cache");
+	respond_json_text(resp, 200, text, strlen(text));
+	respond_etag(resp, generation, text);
+	cJSON_free(text);
+	/* Cache-Control is server.c's: public for the public, private for a
+	 * token, whose answer may hold unsuppressed figures */
 	respond_header(resp, "Vary", "Accept-Language, Authorization");
 }

@@ -4,6 +4,8 @@
  * (SPEC §6): what a municipality checks of its own reporting, and what the
  * ministry follows up. Needs the municipality's own token or a ministry
  * token; the route table asks for a token, this file for the right one.
+ * The history is read from the database, which kuntamonctl import writes
+ * before the daemon notices, so the ETag is made of the bytes too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +55,10 @@ api_revisions_get(const struct request *req, struct response *resp)
 	const char *area = query_get(req->query, "area");
 	const char *period = query_get(req->query, "period");
 	const char *measure = query_get(req->query, "measure");
+	unsigned long generation;
 	int a, p = -1;
 	cJSON *arr;
+	char *text;
 
 	if (area == NULL || area[0] == '\0') {
 		respond_error(resp, 400, "parameter area: required");
@@ -82,6 +86,7 @@ api_revisions_get(const struct request *req, struct response *resp)
 		respond_error(resp, 404, "unknown measure \"%.40s\"", measure);
 		goto out;
 	}
+	generation = app_generation(app, cat->areas[a].code);
 	arr = cJSON_CreateArray();
 	if (store_db_each_revision(app->db, cat->areas[a].code, p, measure,
 	                           REVISIONS_MAX, add_revision, arr) < 0) {
@@ -89,8 +94,16 @@ api_revisions_get(const struct request *req, struct response *resp)
 		respond_error(resp, 503, "the database is not available");
 		goto out;
 	}
-	respond_json(resp, 200, arr);
+	text = cJSON_PrintUnformatted(arr);
 	cJSON_Delete(arr);
+	if (text == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	respond_json_text(resp, 200, text, strlen(text));
+	respond_etag(resp, generation, text);
+	cJSON_free(text);
+	/* a token's read: server.c keeps it private */
 	respond_header(resp, "Cache-Control", "private, no-cache");
 out:
 	catalog_unref(cat);

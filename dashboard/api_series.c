@@ -18,6 +18,8 @@
  * an entry stale once new data lands there, in its region or anywhere for
  * the country, or the catalog is swapped. The generation is read before
  * computing, so data landing meanwhile leaves the entry already stale.
+ * The ETag is made of the same generation and key, so a cached answer and
+ * a computed one carry the same tag, and a new one once data lands.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -135,6 +137,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 		cache_put(cache_of(), key, generation, text, len, type);
 		respond_take(resp, 200, type, text, len);
 	}
+	respond_etag(resp, generation, key);
 	if (format == FORMAT_CSV)
 		respond_header(resp, "Content-Disposition", disposition);
 }

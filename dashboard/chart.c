@@ -9,7 +9,8 @@
  * re-derives the arithmetic.
  * Every chart is a function of its key (area, indicator, rounded range,
  * size, language, format, view) and the area's data generation, so cached
- * images are dropped exactly when new data lands for the area.
+ * images are dropped exactly when new data lands for the area, and the
+ * ETag is made of the two: the same for a cached image and a new render.
  *
  * librrd renders one chart at a time (store_rrd_graph holds the lock); the
  * server runs a thread per connection, so only other chart requests wait,
@@ -39,7 +40,6 @@
 #include "xmalloc.h"
 
 #define CACHE_BYTES (24u * 1024 * 1024)
-#define MAX_AGE_S 60
 #define KEY_MAX 256
 #define MAX_IN_FLIGHT 32
 /* 1980-01-01: librrd takes smaller numbers for dates ("month 100080") */
@@ -782,7 +782,7 @@ chart_get(const struct request *req, struct response *resp,
 	struct config *cfg = xmalloc(sizeof(*cfg));
 	struct chart_spec spec;
 	struct error err;
-	char key[KEY_MAX], *data = NULL, quoted[320], cache_control[48];
+	char key[KEY_MAX], *data = NULL, quoted[320];
 	const char *code, *id;
 	unsigned long generation;
 	size_t len = 0;
@@ -816,11 +816,9 @@ chart_get(const struct request *req, struct response *resp,
 		goto out;
 	}
 	respond_take(resp, 200, chart_types[format], data, len);
-	/* a token's unsuppressed view stays out of shared caches */
-	snprintf(cache_control, sizeof(cache_control), "%s, max-age=%d",
-	         req->who.role == ROLE_PUBLIC ? "public" : "private",
-	         MAX_AGE_S);
-	respond_header(resp, "Cache-Control", cache_control);
+	respond_etag(resp, generation, key);
+	/* Cache-Control is server.c's: private for a token, whose view may
+	 * be unsuppressed */
 	if (query_get(req->query, "lang") == NULL)
 		respond_header(resp, "Vary", "Accept-Language");
 out:
