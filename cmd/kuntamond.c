@@ -210,6 +210,8 @@ main(int argc, char **argv)
 		        err.msg);
 		goto out;
 	}
+	app.figures.landed_fn = app_data_landed;
+	app.figures.landed_ctx = &app;
 	repair_files(&app, cat);
 	chart_init(); /* loads the fonts now, not on the first request */
 	if ((srv = server_start(&app, &app.cfg, &err)) == NULL) {

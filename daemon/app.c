@@ -54,9 +54,18 @@ slot(const char *code)
 }
 
 void
-app_data_landed(struct app *app, const struct catalog *cat, int area)
+app_data_landed(void *ctx, const struct catalog *cat, int area)
 {
-	const struct area *a = &cat->areas[area];
+	struct app *app = ctx;
+	const struct area *a;
+	size_t i;
+
+	if (area < 0) {
+		for (i = 0; i < APP_GENERATION_SLOTS; i++)
+			atomic_fetch_add(&app->generation[i], 1);
+		return;
+	}
+	a = &cat->areas[area];
 
 	atomic_fetch_add(&app->generation[slot(a->code)], 1);
 	if (a->region >= 0)
@@ -75,14 +84,12 @@ void
 app_check_figures(struct app *app)
 {
 	struct error err = { 0 };
-	size_t i;
 	char q[300];
 
+	/* imported figures may touch any area: the reload makes every
+	 * cached answer stale (app_data_landed, through ingest) */
 	switch (ingest_figures_reload(&app->figures, NULL, app->db, &err)) {
 	case 1:
-		/* imported figures may touch any area */
-		for (i = 0; i < APP_GENERATION_SLOTS; i++)
-			atomic_fetch_add(&app->generation[i], 1);
 		log_info("figures reloaded: another program wrote some", NULL);
 		break;
 	case -1:

@@ -57,8 +57,11 @@ void app_config(struct app *app, struct config *out);
  * reference); the old catalog is dropped when its last reader is done. */
 void app_swap(struct app *app, struct catalog *cat, const struct config *cfg);
 
-/* New data landed for municipality area (index into cat). */
-void app_data_landed(struct app *app, const struct catalog *cat, int area);
+/* New data landed for municipality area (index into cat; -1: any area):
+ * its, its region's and the country's cached answers go stale. ingest
+ * calls it as figures.landed_fn (ctx: the app) with the figures' lock
+ * held for writing. */
+void app_data_landed(void *ctx, const struct catalog *cat, int area);
 /* Reloads the figures if another program (kuntamonctl import) committed
  * some, and makes every cached answer stale then. Cheap when nothing
  * changed: one PRAGMA. */

@@ -148,6 +148,15 @@ keep_row(void *ctx, const struct db_figure *f)
 	return 0;
 }
 
+/* Tells the listener, with fig->lock held for writing, that area's
+ * figures (-1: any area's) changed. */
+static void
+landed(const struct ingest_figures *fig, int area)
+{
+	if (fig->landed_fn != NULL)
+		fig->landed_fn(fig->landed_ctx, fig->cat, area);
+}
+
 /* Reads area's figures from the database into fig->mx: another process
  * (an import, or the daemon beside one) may have committed some. Read
  * first and applied after, so that the database's lock is never held
@@ -171,6 +180,8 @@ refresh_area(struct ingest_figures *fig, struct store_db *db, int fa)
 		    isfinite(r.rows[i].value))
 			matrix_set(fig->mx, fa, r.rows[i].period, m,
 			           r.rows[i].value, r.rows[i].received);
+	if (r.n > 0)
+		landed(fig, fa);
 	pthread_rwlock_unlock(&fig->lock);
 	free(r.rows);
 	return 0;
@@ -333,6 +344,8 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 				matrix_set(fig->mx, fa, period, fm[i],
 				           out_doc->values[i], now);
 		matrix_note(fig->mx, fa, period, bits);
+		if (n_changes > 0)
+			landed(fig, fa);
 		pthread_rwlock_unlock(&fig->lock);
 	}
 	if (n_changes > 0)
@@ -476,6 +489,7 @@ reload_locked(struct ingest_figures *fig, struct catalog *cat,
 	fig->mx = mx;
 	fig->cat = catalog_ref(cat);
 	fig->data_version = version;
+	landed(fig, -1);
 	pthread_rwlock_unlock(&fig->lock);
 	matrix_free(old_mx);
 	catalog_unref(old_cat);

@@ -29,6 +29,13 @@ struct ingest_figures {
 	struct catalog *cat; /* a reference */
 	struct matrix *mx;
 	long long data_version; /* the database's when mx was last in step */
+	/* Told of every change to mx while lock is held for writing (area:
+	 * an index into cat; -1: any area), so that a reader holding the
+	 * lock for reading sees the figures and the data generation that
+	 * stands for them together (app.c: cache keys and ETags). NULL:
+	 * nobody is told. */
+	void (*landed_fn)(void *ctx, const struct catalog *cat, int area);
+	void *landed_ctx;
 };
 
 struct ingest_ctx {

@@ -232,8 +232,6 @@ on_result(void *ctx, const struct collect_result *res)
 		keep_validator(e->last_modified, res->last_modified);
 		if (kind == INGEST_UNCHANGED)
 			c->n_unchanged++;
-		else
-			app_data_landed(s->app, c->ingest.cat, res->area);
 		atomic_fetch_add(&stats->documents_accepted, 1);
 		atomic_fetch_add(&stats->measures_accepted, doc.n_accepted);
 		for (i = 0; i < doc.n_measures; i++)

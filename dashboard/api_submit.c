@@ -219,8 +219,6 @@ api_submissions_post(const struct request *req, struct response *resp)
 		goto refuse;
 	}
 	count_taken(app, &doc);
-	if (kind != INGEST_UNCHANGED)
-		app_data_landed(app, cat, doc.area);
 	answer = api_submit_answer(cat, &doc, kind);
 	respond_json(resp, 202, answer);
 	cJSON_Delete(answer);

@@ -6,6 +6,8 @@
  * when nothing changed), rejections once per period.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,45 @@ test_rejections_once(void)
 	CHECK(query_int("SELECT COUNT(*) FROM rejections") == before + 2);
 }
 
+/* What landed_fn saw: calls, the last area, whether a reader could
+ * have slipped in between the change and the call. */
+static int n_landed, last_landed;
+static bool was_readable;
+
+static void
+on_landed(void *c, const struct catalog *landed_cat, int area)
+{
+	(void)c;
+	(void)landed_cat;
+	n_landed++;
+	last_landed = area;
+	if (pthread_rwlock_tryrdlock(&fig.lock) == 0) {
+		was_readable = true;
+		pthread_rwlock_unlock(&fig.lock);
+	}
+}
+
+/* The data generation moves with the figures, inside the write lock, so
+ * no reader pairs new figures with an old cache key or ETag. */
+static void
+test_landed(void)
+{
+	enum ingest_kind kind;
+
+	fig.landed_fn = on_landed;
+	n_landed = 0;
+	CHECK(take(P_SEP + 1, "\"contacts\": 130", NOW + 30, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_UNCHANGED);
+	CHECK(n_landed == 0);
+	CHECK(take(P_SEP + 1, "\"contacts\": 131", NOW + 31, &kind) ==
+	      INGEST_TAKEN);
+	CHECK(kind == INGEST_REVISION);
+	CHECK(n_landed == 1 && last_landed == ku091);
+	CHECK(!was_readable);
+	fig.landed_fn = NULL;
+}
+
 /* A document rejected whole changes nothing. */
 static void
 test_rejected_whole(void)
@@ -245,6 +286,7 @@ main(void)
 	setup();
 	RUN(test_kinds);
 	RUN(test_rejections_once);
+	RUN(test_landed);
 	RUN(test_rejected_whole);
 	teardown();
 	return check_done();
