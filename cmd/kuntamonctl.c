@@ -3,7 +3,8 @@
  *   check                  validate config and catalog (exit 2 if bad)
  *   import FILE.csv        figures: area,period,measure,value (ctl_import.c)
  *   status                 collection health per municipality
- *   export ...             a series as CSV or JSON (ctl_export.c)
+ *   export ...             a series, or the data table in five formats
+ *                          (ctl_export.c)
  *   token ...              create, list, revoke tokens (ctl_token.c)
  * It works on the files directly; the daemon need not run.
  */
@@ -30,7 +31,10 @@ usage(FILE *f)
 	    "  import FILE.csv     import figures (area,period,measure,value)\n"
 	    "  status              collection health per municipality\n"
 	    "  export --area A --indicator I [--start S] [--end E]\n"
-	    "         [--format csv|json]\n"
+	    "         [--step month|SECONDS] [--format csv|json] [--output F]\n"
+	    "  export --data --indicator LIST|'*' [--area LIST] [--level L]\n"
+	    "         [--region R] [--period P] [--lang fi|sv|en]\n"
+	    "         [--format json|csv|excel-fi|xlsx|jsonstat] [--output F]\n"
 	    "  token create AREA|--ministry | token list | token revoke ID\n"
 	    "-c FILE may stand anywhere; default config/kuntamon.conf\n",
 	    f);

@@ -23,8 +23,11 @@ struct ctl {
 int ctl_open_stores(struct ctl *c);
 
 /* kuntamonctl export --area A --indicator I [--start S] [--end E]
- *   [--step month|SECONDS] [--format csv|json]; argv[0] is "export".
- * Returns the exit status. */
+ *   [--step month|SECONDS] [--format csv|json] [--output F], or
+ * kuntamonctl export --data --indicator LIST [--area LIST] [--level L]
+ *   [--region R] [--period P] [--lang L]
+ *   [--format json|csv|excel-fi|xlsx|jsonstat] [--output F];
+ * argv[0] is "export". Returns the exit status. */
 int ctl_export(struct ctl *c, int argc, char **argv);
 /* kuntamonctl import FILE.csv (area,period,measure,value); argv[0] is
  * "import". All rows or none: a bad row is printed as FILE:LINE: what is
