@@ -30,8 +30,8 @@ struct response_header {
 };
 
 struct response {
-	int status; /* 0 until a helper sets it */
-	char content_type[64];
+	int status;             /* 0 until a helper sets it */
+	char content_type[128]; /* XLSX's is 65 bytes */
 	char *body; /* owned, from malloc (xmalloc); NULL if empty */
 	size_t body_len;
 	struct response_header headers[RESPONSE_MAX_HEADERS];
