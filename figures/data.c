@@ -497,10 +497,9 @@ data_resolve(const struct catalog *cat, const struct data_params *p,
 	    (unsigned long long)(out->last_period - out->first_period + 1);
 	if (n_cells > DATA_MAX_CELLS) {
 		error_set(err, 0,
-		          "too many cells: %zu areas x %zu indicators x %d "
-		          "periods = %llu, more than the limit of %d cells "
-		          "(areas x indicators x periods) a request; ask for "
-		          "fewer",
+		          "too many cells: %zu x %zu x %d (areas x indicators "
+		          "x periods) = %llu, more than the limit of %d a "
+		          "request; ask for fewer areas, indicators or months",
 		          out->n_areas, out->n_items,
 		          out->last_period - out->first_period + 1, n_cells,
 		          DATA_MAX_CELLS);

@@ -594,8 +594,9 @@ test_limit(void)
 	CHECK(resolve(&p, &q, &err) == DATA_TOO_BIG);
 	{
 		static const char want[] =
-		    "too many cells: 8 areas x 3 indicators x 4167 periods = "
-		    "100008, more than the limit of 100000 cells";
+		    "too many cells: 8 x 3 x 4167 (areas x indicators x "
+		    "periods) = 100008, more than the limit of 100000 a "
+		    "request";
 
 		CHECK(strncmp(err.msg, want, sizeof(want) - 1) == 0);
 	}
