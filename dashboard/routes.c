@@ -21,6 +21,11 @@ const struct route routes_table[] = {
 	{ "GET", "/api/v1/series.csv", api_series_csv_get, ROUTE_PUBLIC,
 	  false },
 	{ "GET", "/api/v1/latest", api_latest_get, ROUTE_PUBLIC, false },
+	{ "GET", "/api/v1/data", api_data_get, ROUTE_PUBLIC, false },
+	{ "GET", "/api/v1/data.csv", api_data_csv_get, ROUTE_PUBLIC, false },
+	{ "GET", "/api/v1/data.xlsx", api_data_xlsx_get, ROUTE_PUBLIC, false },
+	{ "GET", "/api/v1/data.jsonstat", api_data_jsonstat_get, ROUTE_PUBLIC,
+	  false },
 	{ "GET", "/api/v1/health", api_health_get, ROUTE_PUBLIC, false },
 	{ "GET", "/api/v1/revisions", api_revisions_get, ROUTE_TOKEN, false },
 	/* open: it describes the interface and discloses no data */
