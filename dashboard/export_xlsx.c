@@ -12,8 +12,9 @@
  * libxlsxwriter 1.1.4 writes only to a named file, so the workbook goes to
  * an anonymous memory file (memfd, named as /proc/self/fd/N) that is read
  * back and closed: nothing is left on disk and nothing is shared between
- * calls, so concurrent calls are safe (the library keeps no global
- * state). With constant_memory each row goes to the sheet's temporary
+ * calls but one thing: closing a workbook calls gmtime(), whose result
+ * lives in libc's one static buffer, so closes take turns (close_lock).
+ * With constant_memory each row goes to the sheet's temporary
  * file as it is written, so a 66,528-row table costs little memory. The
  * document's creation time is `made`, which libxlsxwriter also stamps on
  * the zip's entries: the same table made at the same second gives the
@@ -21,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,10 @@ static const struct words words[N_LANGS] = {
 	    "\"missing\".",
 	},
 };
+
+/* libxlsxwriter 1.1.4 stamps the document with gmtime(), not gmtime_r():
+ * two workbooks closing at once would share libc's static result. */
+static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The first workbook error, kept so that the rest of the writes can go
  * on unchecked and the caller hears of the first one. */
@@ -369,7 +375,9 @@ export_xlsx(const struct data_table *t, time_t made, size_t *out_len,
 	write_indicators(&s, wb, t, bold);
 	write_query(&s, wb, t, made, bold);
 	/* closing writes the file and frees the workbook, whatever happened */
+	pthread_mutex_lock(&close_lock);
 	closed = workbook_close(wb);
+	pthread_mutex_unlock(&close_lock);
 	check(&s, closed);
 	if (s.error != LXW_NO_ERROR) {
 		error_set(err, 0, "xlsx: %s", lxw_strerror(s.error));
