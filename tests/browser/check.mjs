@@ -15,7 +15,8 @@
  *
  * SPEC §6 "one number per (area, indicator, period)": a headline card's
  * period and value are checked against its chart's table row, the chart
- * card, /api/v1/latest and /api/v1/series, for the country and a region.
+ * card, /api/v1/latest and /api/v1/series, for the country and a region;
+ * every table of figures against the CSV its download link gives.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -557,6 +558,350 @@ for (const p of pages.filter((x) => x.name !== 'health')) {
 	});
 }
 
+/* ---- downloads: every table of figures, as CSV, CSV for Excel and XLSX -- */
+
+/*
+ * Under each table that shows figures, three links to /api/v1/data. Each
+ * is fetched from the page's origin (its cookies and access) and read back
+ * against the table: the CSV has one row per (area, indicator, month) for
+ * the table's areas and indicators, every month from the first shown to
+ * the last (a chart's table: exactly its rows), and each figure shown is
+ * that row's value formatted as the page formats it ("< 5" where the row
+ * is suppressed, "–" where it has none). The Excel dialect is the same
+ * rows with a byte-order mark, ';' and a decimal comma; the XLSX a zip.
+ */
+const DATA_COLUMNS = ['area', 'area_name', 'region', 'indicator', 'period', 'value',
+	'numerator', 'denominator', 'reporting', 'expected', 'flag'];
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const TABLE_INDICATORS = ['gp_coverage', 'outreach_reach', 'staff_per_1000'];
+const units = new Map([...catalog.indicators, ...catalog.measures].map((x) => [x.id, x.unit]));
+
+/* RFC 4180: quoted fields may hold the separator, quotes and line ends. */
+function parseCsv(text, sep) {
+	const rows = [];
+	let row = [];
+	let field = '';
+	let quoted = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text[i];
+		if (quoted) {
+			if (c === '"' && text[i + 1] === '"') {
+				field += '"';
+				i += 1;
+			} else if (c === '"') {
+				quoted = false;
+			} else {
+				field += c;
+			}
+		} else if (c === '"') {
+			quoted = true;
+		} else if (c === sep) {
+			row.push(field);
+			field = '';
+		} else if (c === '\n' || c === '\r') {
+			if (c === '\r' && text[i + 1] === '\n')
+				i += 1;
+			row.push(field);
+			rows.push(row);
+			row = [];
+			field = '';
+		} else {
+			field += c;
+		}
+	}
+	if (field !== '' || row.length > 0) {
+		row.push(field);
+		rows.push(row);
+	}
+	return rows;
+}
+
+function monthsBetween(first, last) {
+	const out = [];
+	let [y, m] = first.split('-').map(Number);
+	const [ly, lm] = last.split('-').map(Number);
+	while (y < ly || (y === ly && m <= lm)) {
+		out.push(`${y}-${String(m).padStart(2, '0')}`);
+		m += 1;
+		if (m > 12) {
+			m = 1;
+			y += 1;
+		}
+	}
+	return out;
+}
+
+/* The page's tables of figures, each with its download links and, for
+ * every figure it shows, the (area, indicator, month) the row and column
+ * say it is: a chart's table (the card's indicator, the page's area, the
+ * row's month), the regions' ranking (the picker's indicator, the row's
+ * region and month) and a region's municipalities (the row's
+ * municipality and month, the column's indicator). */
+async function shownTables(page, area, labels) {
+	return page.evaluate(({ area, labels, tableIds }) => {
+		const text = (el) => {
+			if (!el)
+				return null;
+			const v = el.querySelector('.suppressed, .nodata, .value');
+			const c = (v || el).cloneNode(true);
+			c.querySelectorAll('.unit, .sr-only').forEach((x) => x.remove());
+			return c.textContent.replace(/\s+/g, ' ').trim();
+		};
+		const monthOf = (el) => {
+			const tm = el && el.querySelector('time');
+			return tm ? tm.getAttribute('datetime') : null;
+		};
+		const out = [];
+		for (const table of document.querySelectorAll('table.data')) {
+			/* a chart's table, or any other with a figure in it (not the
+			 * rejected values' or rule violations' tables) */
+			if (!table.closest('.chart-card') && !table.querySelector('tbody .value, tbody .suppressed'))
+				continue;
+			const caption = table.caption.textContent.trim();
+			const wrap = table.closest('.table-wrap');
+			const dl = wrap.nextElementSibling && wrap.nextElementSibling.matches('.downloads')
+				? wrap.nextElementSibling : null;
+			const links = dl ? [...dl.querySelectorAll('a')].map((a) => {
+				const r = a.getBoundingClientRect();
+				const visible = a.cloneNode(true);
+				visible.querySelectorAll('.sr-only').forEach((x) => x.remove());
+				return {
+					href: a.getAttribute('href'),
+					download: a.getAttribute('download'),
+					visible: visible.textContent.trim(),
+					name: a.textContent.replace(/\s+/g, ' ').trim(),
+					right: r.right,
+				};
+			}) : [];
+			const heads = [...table.tHead.rows[0].cells].map((c) => c.innerText.trim());
+			const rows = [...table.tBodies[0].rows].map((tr) => [...tr.cells]);
+			const cells = [];
+			const areas = [];
+			let ids = [];
+			let kind;
+			const card = table.closest('.chart-card');
+			if (card) {
+				kind = `chart ${card.dataset.id}`;
+				ids = [card.dataset.id];
+				areas.push(area);
+				for (const r of rows)
+					cells.push({ area, id: card.dataset.id, period: monthOf(r[0]), text: text(r[1]) });
+			} else if (heads.includes(labels.col_region)) {
+				kind = 'ranking';
+				const id = document.querySelector('.picker select').value;
+				ids = [id];
+				const iv = heads.indexOf(labels.col_value);
+				const ip = heads.indexOf(labels.col_period);
+				for (const r of rows) {
+					const a = r[1].querySelector('a');
+					const code = a.getAttribute('href').match(/\/region\/(MK\d\d)/)[1];
+					areas.push(code);
+					cells.push({ area: code, id, period: monthOf(r[ip]), text: text(r[iv]), name: a.textContent.trim() });
+				}
+			} else if (heads.includes(labels.col_municipality)) {
+				kind = 'municipalities';
+				ids = tableIds.filter((id) => heads.includes(labels[`col_${id}`]));
+				const ip = heads.indexOf(labels.col_period);
+				for (const r of rows) {
+					const a = r[0].querySelector('a');
+					const code = a.getAttribute('href').match(/\/municipality\/(KU\d\d\d)/)[1];
+					areas.push(code);
+					for (const id of ids)
+						cells.push({
+							area: code, id, period: monthOf(r[ip]),
+							text: text(r[heads.indexOf(labels[`col_${id}`])]),
+							name: a.textContent.trim(),
+						});
+				}
+			} else {
+				kind = `unknown table "${caption}"`;
+			}
+			out.push({ caption, kind, links, hasDownloads: dl !== null, areas, ids, cells, nRows: rows.length });
+		}
+		return out;
+	}, { area, labels, tableIds: TABLE_INDICATORS });
+}
+
+/* A link's answer, fetched from the page: status, headers, the first
+ * bytes and the body as UTF-8 with any byte-order mark kept. */
+async function fetchFromPage(page, href) {
+	return page.evaluate(async (u) => {
+		const r = await fetch(u);
+		const buf = new Uint8Array(await r.arrayBuffer());
+		return {
+			status: r.status,
+			type: r.headers.get('content-type') || '',
+			head: [...buf.slice(0, 4)],
+			size: buf.length,
+			text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(buf),
+		};
+	}, href);
+}
+
+/* Values as the page shows them: the app's rules (percent with one
+ * decimal, yes/no for 0/1 and for whether a guidance point is open in the
+ * municipalities' table, else 0-2 decimals by size), in the page's
+ * language. */
+async function formatInPage(page, items, yesNo) {
+	return page.evaluate(({ items, yesNo }) => {
+		const loc = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' }[document.documentElement.lang];
+		return items.map(({ v, unit, isOpenColumn }) => {
+			if (isOpenColumn)
+				return v > 0 ? yesNo.yes : yesNo.no;
+			if (unit === '%')
+				return new Intl.NumberFormat(loc, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v / 100);
+			if (unit === '0/1')
+				return v >= 0.5 ? yesNo.yes : yesNo.no;
+			const a = Math.abs(v);
+			const d = Number.isInteger(v) ? 0 : a < 10 ? 2 : a < 100 ? 1 : 0;
+			return new Intl.NumberFormat(loc, { minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
+		});
+	}, { items, yesNo });
+}
+
+async function checkDownloads(p, area, lang, width) {
+	const L = i18n[lang];
+	await check(`${p.name} ${width}px (${lang}): every table of figures has CSV, Excel-CSV and XLSX links whose rows are the table's`, async () => {
+		const { context, page, problems } = await newPage(width, { locale: LOCALES[lang] });
+		await page.goto(`${BASE}${p.path}?lang=${lang}`);
+		await ready(page);
+		await openAllDetails(page);
+		const tables = await shownTables(page, area, L);
+		assert(tables.length > 0, 'no table of figures on the page');
+		let nCells = 0;
+		for (const tb of tables) {
+			const where = `${tb.kind} "${tb.caption}"`;
+			assert(!tb.kind.startsWith('unknown'), `${where}: a table of figures this check does not know`);
+			assert(tb.hasDownloads, `${where}: no download links under it`);
+			assert(tb.links.length === 3, `${where}: ${tb.links.length} links`);
+			const [csv, excel, xlsx] = tb.links;
+			assert(csv.visible === L.download_csv && excel.visible === L.download_csv_excel_fi && xlsx.visible === L.download_xlsx,
+				`${where}: links say ${tb.links.map((l) => `"${l.visible}"`).join(', ')}`);
+			for (const l of tb.links) {
+				assert(l.name.includes(tb.caption), `${where}: the link "${l.name}" does not name the table`);
+				assert(l.download && l.download.endsWith(l.href.startsWith('/api/v1/data.xlsx') ? '.xlsx' : '.csv'),
+					`${where}: ${l.href} has download="${l.download}"`);
+				assert(l.right <= width, `${where}: the link "${l.visible}" ends at ${Math.round(l.right)} px`);
+			}
+			assert(csv.href.startsWith('/api/v1/data.csv?') && !csv.href.includes('dialect='), `${where}: CSV link ${csv.href}`);
+			assert(excel.href.startsWith('/api/v1/data.csv?') && excel.href.includes('dialect=excel-fi'), `${where}: Excel link ${excel.href}`);
+			assert(xlsx.href.startsWith('/api/v1/data.xlsx?'), `${where}: XLSX link ${xlsx.href}`);
+			assert(new URLSearchParams(csv.href.split('?')[1]).get('lang') === lang, `${where}: ${csv.href} is not in ${lang}`);
+
+			const got = await fetchFromPage(page, csv.href);
+			assert(got.status === 200, `${where}: ${csv.href}: HTTP ${got.status}`);
+			assert(/^text\/csv/.test(got.type), `${where}: ${csv.href}: Content-Type ${got.type}`);
+			const [header, ...rows] = parseCsv(got.text, ',');
+			assert(header.join(',') === DATA_COLUMNS.join(','), `${where}: CSV header ${header.join(',')}`);
+			const col = Object.fromEntries(DATA_COLUMNS.map((c, i) => [c, i]));
+			const byKey = new Map(rows.map((r) => [`${r[col.area]}|${r[col.indicator]}|${r[col.period]}`, r]));
+			assert(byKey.size === rows.length, `${where}: ${rows.length} rows, ${byKey.size} distinct`);
+			const periods = tb.cells.map((c) => c.period).filter(Boolean).sort();
+			const months = monthsBetween(periods[0], periods[periods.length - 1]);
+			if (tb.kind.startsWith('chart'))
+				assert(months.length === tb.nRows, `${where}: ${tb.nRows} rows shown over ${months.length} months`);
+			const want = tb.areas.length * tb.ids.length * months.length;
+			assert(rows.length === want,
+				`${where}: ${rows.length} CSV rows, want ${tb.areas.length} areas × ${tb.ids.length} indicators × ${months.length} months = ${want}`);
+			for (const a of tb.areas)
+				for (const id of tb.ids)
+					for (const m of months)
+						assert(byKey.has(`${a}|${id}|${m}`), `${where}: no CSV row for ${a} ${id} ${m}`);
+
+			/* each figure shown is its row's value */
+			const shown = tb.cells.filter((c) => c.period);
+			const items = shown.map((c) => {
+				const r = byKey.get(`${c.area}|${c.id}|${c.period}`);
+				return { v: Number(r[col.value]), unit: units.get(c.id), isOpenColumn: tb.kind === 'municipalities' && c.id === 'gp_coverage' };
+			});
+			const texts = await formatInPage(page, items, { yes: L.yes, no: L.no });
+			shown.forEach((c, i) => {
+				const r = byKey.get(`${c.area}|${c.id}|${c.period}`);
+				const want1 = r[col.flag] === 'suppressed' ? '< 5' : r[col.value] === '' ? '–' : texts[i];
+				assert(plain(c.text) === plain(want1),
+					`${where}: ${c.area} ${c.id} ${c.period} shows "${c.text}", the CSV ${r[col.value] || r[col.flag]} ("${want1}")`);
+				if (c.name)
+					assert(r[col.area_name] === c.name, `${where}: ${c.area} is "${c.name}" on the page, "${r[col.area_name]}" in the CSV`);
+			});
+			nCells += shown.length;
+
+			/* Excel: the same rows, ';' and a decimal comma after a BOM */
+			const ex = await fetchFromPage(page, excel.href);
+			assert(ex.status === 200, `${where}: ${excel.href}: HTTP ${ex.status}`);
+			assert(ex.head[0] === 0xef && ex.head[1] === 0xbb && ex.head[2] === 0xbf, `${where}: ${excel.href}: no UTF-8 byte-order mark`);
+			const [exHeader, ...exRows] = parseCsv(ex.text.slice(1), ';');
+			assert(exHeader.join(',') === DATA_COLUMNS.join(','), `${where}: Excel CSV header ${exHeader.join(';')}`);
+			assert(exRows.length === rows.length, `${where}: Excel CSV has ${exRows.length} rows, the CSV ${rows.length}`);
+			exRows.forEach((r, i) => {
+				assert(r[col.value] === rows[i][col.value].replace('.', ','),
+					`${where}: Excel CSV row ${i + 1} value "${r[col.value]}", the CSV "${rows[i][col.value]}"`);
+			});
+
+			const xl = await fetchFromPage(page, xlsx.href);
+			assert(xl.status === 200, `${where}: ${xlsx.href}: HTTP ${xl.status}`);
+			assert(xl.type.startsWith(XLSX_TYPE), `${where}: ${xlsx.href}: Content-Type ${xl.type}`);
+			assert(xl.head.join() === [0x50, 0x4b, 0x03, 0x04].join(), `${where}: ${xlsx.href} is not a zip`);
+		}
+		const nEmpty = await page.locator('.chart-card:not(:has(table))').count();
+		console.log(`# ${p.name} (${lang}): ${tables.length} tables, ${nCells} figures read back from their CSV; ${nEmpty} charts with no figures in the range`);
+		assert(problems.length === 0, problems.join('; '));
+		await context.close();
+	});
+}
+
+await checkDownloads(pages[0], countryCode, 'en', 1280);
+await checkDownloads(pages[1], region, 'fi', 360);
+await checkDownloads(pages[2], small.code, 'sv', 1280);
+
+await check('downloads: a link is reached with Tab and Enter downloads the table\'s CSV', async () => {
+	const { context, page, problems } = await newPage(1280, { locale: 'en-GB' });
+	await page.goto(`${BASE}/region/${region}?lang=en`);
+	await ready(page);
+	await tabTo(page, () => document.activeElement.matches('.downloads a'), 300);
+	const href = await page.evaluate(() => document.activeElement.getAttribute('href'));
+	assert(href.startsWith('/api/v1/data.csv?') && href.includes(`area=${region}:children`),
+		`the first link reached is ${href}`);
+	const [download] = await Promise.all([page.waitForEvent('download', { timeout: READY_MS }),
+		page.keyboard.press('Enter')]);
+	assert(/\.csv$/.test(download.suggestedFilename()), `saved as ${download.suggestedFilename()}`);
+	const text = readFileSync(await download.path(), 'utf8');
+	const nMunis = catalog.areas.filter((a) => a.level === 'municipality' && a.region === region).length;
+	const rows = parseCsv(text, ',').slice(1);
+	const areasIn = new Set(rows.map((r) => r[0]));
+	assert(areasIn.size === nMunis, `the file has ${areasIn.size} municipalities, ${region} has ${nMunis}`);
+	assert(problems.length === 0, problems.join('; '));
+	await context.close();
+});
+
+/* The links as they look, at phone and desktop width: under the ranking,
+ * under a chart's table and under the region's municipalities. */
+for (const width of WIDTHS) {
+	const lang = width < 600 ? 'fi' : 'en';
+	const { context, page } = await newPage(width, { locale: LOCALES[lang] });
+	await page.goto(`${BASE}/?lang=${lang}`);
+	await ready(page);
+	await page.locator('.regions').screenshot({ path: `${OUT}/downloads-overview-${width}.png` });
+	await page.goto(`${BASE}/region/${region}?lang=${lang}`);
+	await ready(page);
+	await page.locator('.chart-card details').first().evaluate((d) => {
+		d.open = true;
+	});
+	await page.locator('.chart-card').first().screenshot({ path: `${OUT}/downloads-chart-${width}.png` });
+	/* the end of the municipalities' table and the links under it, in
+	 * the page's coordinates */
+	const box = await page.evaluate(() => {
+		const r = [...document.querySelectorAll('.table-wrap + .downloads')].pop()
+			.getBoundingClientRect();
+		return { y: r.top + window.scrollY, height: r.height };
+	});
+	await page.screenshot({
+		path: `${OUT}/downloads-region-${width}.png`,
+		fullPage: true,
+		clip: { x: 0, y: Math.max(0, box.y - 320), width, height: box.height + 360 },
+	});
+	await context.close();
+}
+
 /* ---- the region's table, the range picker, collection health ------------ */
 
 await check('region: municipalities table sorts by status, statuses shown as text', async () => {
@@ -641,7 +986,7 @@ await check('print: a clean one-region report', async () => {
 	await page.goto(`${BASE}/region/${region}`);
 	await ready(page);
 	await page.emulateMedia({ media: 'print' });
-	const hidden = await page.evaluate(() => ['.lang', '.main-nav', '.controls', '.skip']
+	const hidden = await page.evaluate(() => ['.lang', '.main-nav', '.controls', '.skip', '.downloads']
 		.every((s) => [...document.querySelectorAll(s)].every((e) => e.offsetParent === null)));
 	assert(hidden, 'navigation or controls are printed');
 	const tablesShown = await page.evaluate(() => [...document.querySelectorAll('details table')]
