@@ -35,6 +35,43 @@ figure_is_member(const struct catalog *cat, int area, int i)
 	return i == area;
 }
 
+/* The municipalities behind an area's figure: the catalog's grouped list,
+ * or (a catalog built by hand, not finished) a scan of them all. */
+struct members {
+	const struct catalog *cat;
+	int area;
+	const int *list; /* NULL: scanning */
+	size_t k, end;
+};
+
+static void
+members_begin(struct members *it, const struct catalog *cat, int area)
+{
+	it->cat = cat;
+	it->area = area;
+	it->end = catalog_members(cat, area, &it->list);
+	it->k = 0;
+	if (it->list == NULL) {
+		it->k = cat->first_municipality;
+		it->end = cat->n_areas;
+	}
+}
+
+/* The next one's area index, -1 after the last. */
+static int
+members_next(struct members *it)
+{
+	if (it->list != NULL)
+		return it->k < it->end ? it->list[it->k++] : -1;
+	while (it->k < it->end) {
+		int i = (int)it->k++;
+
+		if (figure_is_member(it->cat, it->area, i))
+			return i;
+	}
+	return -1;
+}
+
 static bool
 has_term(const struct term *t)
 {
@@ -75,11 +112,11 @@ measure_figure(const struct catalog *cat, const struct matrix *mx,
 {
 	enum aggregate agg = cat->measures[key->measure].aggregate;
 	double acc = 0, v;
-	size_t i;
+	struct members it;
+	int i;
 
-	for (i = cat->first_municipality; i < cat->n_areas; i++) {
-		if (!figure_is_member(cat, key->area, (int)i))
-			continue;
+	for (members_begin(&it, cat, key->area);
+	     (i = members_next(&it)) >= 0;) {
 		out->expected++;
 		v = matrix_get(mx, (int)i, period, key->measure);
 		if (isnan(v))
@@ -109,11 +146,11 @@ ratio_figure(const struct catalog *cat, const struct matrix *mx,
 {
 	bool has_den = has_term(&ind->den);
 	double sum_num = 0, sum_den = 0, n, d;
-	size_t i;
+	struct members it;
+	int i;
 
-	for (i = cat->first_municipality; i < cat->n_areas; i++) {
-		if (!figure_is_member(cat, key->area, (int)i))
-			continue;
+	for (members_begin(&it, cat, key->area);
+	     (i = members_next(&it)) >= 0;) {
 		out->expected++;
 		n = term_value(cat, mx, &ind->num, (int)i, period);
 		d = has_den ? term_value(cat, mx, &ind->den, (int)i, period)
@@ -141,11 +178,11 @@ reporting_figure(const struct catalog *cat, const struct matrix *mx,
                  const struct indicator *ind, const struct figure_key *key,
                  int period, struct figure *out)
 {
-	size_t i;
+	struct members it;
+	int i;
 
-	for (i = cat->first_municipality; i < cat->n_areas; i++) {
-		if (!figure_is_member(cat, key->area, (int)i))
-			continue;
+	for (members_begin(&it, cat, key->area);
+	     (i = members_next(&it)) >= 0;) {
 		out->expected++;
 		if (matrix_received(mx, (int)i, period) != 0)
 			out->reporting++;
@@ -206,23 +243,22 @@ int
 figure_latest_period(const struct catalog *cat, const struct matrix *mx,
                      int area)
 {
-	int p, best = -1, best_n = 0, n, expected = 0, last = -1, first;
-	size_t i;
+	int p, best = -1, best_n = 0, n, expected = 0, last = -1, first, i;
+	struct members it;
 
 	if (cat->areas[area].level == AREA_MUNICIPALITY)
 		return matrix_latest(mx, area);
 	first = mx->first_period;
-	for (i = cat->first_municipality; i < cat->n_areas; i++)
-		if (figure_is_member(cat, area, (int)i)) {
-			expected++;
-			if (matrix_latest(mx, (int)i) > last)
-				last = matrix_latest(mx, (int)i);
-		}
+	for (members_begin(&it, cat, area); (i = members_next(&it)) >= 0;) {
+		expected++;
+		if (matrix_latest(mx, i) > last)
+			last = matrix_latest(mx, i);
+	}
 	for (p = last; p >= first && last >= 0; p--) {
 		n = 0;
-		for (i = cat->first_municipality; i < cat->n_areas; i++)
-			if (figure_is_member(cat, area, (int)i) &&
-			    matrix_received(mx, (int)i, p) != 0)
+		for (members_begin(&it, cat, area);
+		     (i = members_next(&it)) >= 0;)
+			if (matrix_received(mx, i, p) != 0)
 				n++;
 		if (2 * n >= expected && n > 0)
 			return p;

@@ -175,6 +175,8 @@ catalog_unref(struct catalog *cat)
 	for (i = 0; i < cat->n_endpoints; i++)
 		free(cat->endpoints[i].url);
 	free(cat->area_hash);
+	free(cat->members);
+	free(cat->members_start);
 	free(cat->endpoints);
 	free(cat->profiles);
 	free(cat->rules);
@@ -1474,6 +1476,25 @@ out:
 
 /* --- the whole ---------------------------------------------------------- */
 
+/* Every area's municipalities in one array, in catalog order: the
+ * country's, each region's, each municipality itself. */
+static void
+group_members(struct catalog *cat)
+{
+	size_t a, n = 0;
+
+	free(cat->members);
+	free(cat->members_start);
+	cat->members = xcalloc(3 * cat->n_areas + 1, sizeof(*cat->members));
+	cat->members_start =
+	    xcalloc(cat->n_areas + 1, sizeof(*cat->members_start));
+	for (a = 0; a < cat->n_areas; a++) {
+		cat->members_start[a] = n;
+		n += catalog_municipalities_of(cat, (int)a, cat->members + n);
+	}
+	cat->members_start[cat->n_areas] = n;
+}
+
 int
 catalog_finish(struct catalog *cat, struct error *err)
 {
@@ -1499,6 +1520,7 @@ catalog_finish(struct catalog *cat, struct error *err)
 		cat->areas[0].pop_total += m->pop_total;
 		cat->areas[0].pop_fl += m->pop_fl;
 	}
+	group_members(cat);
 	return 0;
 }
 
@@ -1674,6 +1696,17 @@ catalog_municipalities_of(const struct catalog *cat, int area, int *out)
 		break;
 	}
 	return n;
+}
+
+size_t
+catalog_members(const struct catalog *cat, int area, const int **out)
+{
+	if (cat->members == NULL || area < 0 || (size_t)area >= cat->n_areas) {
+		*out = NULL;
+		return 0;
+	}
+	*out = cat->members + cat->members_start[area];
+	return cat->members_start[area + 1] - cat->members_start[area];
 }
 
 double

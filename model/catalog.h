@@ -122,6 +122,11 @@ struct catalog {
 	 * by hand (tests) leaves it NULL and lookups scan instead. */
 	int *area_hash;
 	size_t area_hash_cap; /* a power of two, at least 2 * n_areas */
+	/* Private to catalog.c: the municipalities of every area, grouped by
+	 * catalog_finish (area a's are members[members_start[a] ..
+	 * members_start[a + 1])), for catalog_members. */
+	int *members;
+	size_t *members_start;
 };
 
 /* An empty catalog holding only the country SSS, with one reference. */
@@ -164,6 +169,11 @@ int catalog_find_profile(const struct catalog *cat, const char *name);
  * cat->n_areas): all for SSS, a region's own, or the municipality itself.
  * Returns how many. */
 size_t catalog_municipalities_of(const struct catalog *cat, int area, int *out);
+
+/* The municipalities an area covers, as catalog_municipalities_of lists
+ * them, without a copy: *out points into the finished catalog. An
+ * unfinished catalog has no lists: 0 and NULL (callers scan instead). */
+size_t catalog_members(const struct catalog *cat, int area, const int **out);
 
 /* The value of a reference figure for an area; 1 for REF_NONE, so that a
  * term's value is always measure * catalog_ref_value(area, ref). */

@@ -118,6 +118,7 @@ static void
 test_shipped_areas(void)
 {
 	struct catalog *cat = load_shipped();
+	const int *members_none;
 	int *out, a, i;
 	size_t n, n_sum = 0;
 	double pop = 0, pop_fl = 0;
@@ -184,6 +185,17 @@ test_shipped_areas(void)
 	CHECK(cat->areas[a].region == 1);
 	CHECK(cat->areas[a].endpoint == -1);
 	CHECK(catalog_municipalities_of(cat, a, out) == 1 && out[0] == a);
+	/* the finished catalog's grouped lists are the same, every area */
+	for (i = 0; i < (int)cat->n_areas; i++) {
+		const int *members;
+		size_t n_members = catalog_members(cat, i, &members);
+
+		n = catalog_municipalities_of(cat, i, out);
+		CHECK(members != NULL && n_members == n &&
+		      memcmp(members, out, n * sizeof(int)) == 0);
+	}
+	CHECK(catalog_members(cat, (int)cat->n_areas, &members_none) == 0 &&
+	      members_none == NULL);
 	CHECK_STR(cat->areas[20].code, "KU005");
 	CHECK_NEAR(cat->areas[20].pop_total, 8982, 0);
 	CHECK_NEAR(cat->areas[20].pop_fl, 467, 0);
