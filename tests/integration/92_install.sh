@@ -7,12 +7,13 @@
 # changed files; uninstall leaves config and data.
 . "$(dirname "$0")/lib.sh"
 
-# inst DESTDIR [MAKE ARGS]: installs the binaries already built in $B
-# (-o: make must not rebuild them here, e.g. without a sanitizer's flags)
+# inst DESTDIR [MAKE ARGS]: installs the binaries `make check` linked for
+# installing, in $B/dist (-o: make must not rebuild them here, e.g.
+# without a sanitizer's flags)
 inst() {
 	_root=$1
 	shift
-	make -s -C "$SRC" B="$B" -o "$B/kuntamond" -o "$B/kuntamonctl" \
+	make -s -C "$SRC" B="$B" -o "$B/dist/kuntamond" -o "$B/dist/kuntamonctl" \
 		DESTDIR="$_root" "$@" install >"$T/install.log" 2>&1
 }
 
@@ -40,7 +41,7 @@ cat >"$T/want" <<'EOF'
 EOF
 check_eq "installed files" "$(diff "$T/want" "$T/files" | grep '^[<>]' | tr '\n' ' ')" ""
 check "binaries are executable" test -x "$R/usr/bin/kuntamond" -a -x "$R/usr/bin/kuntamonctl"
-check_eq "kuntamond installed as built" "$(cmp "$B/kuntamond" "$R/usr/bin/kuntamond" && echo same)" same
+check_eq "kuntamond installed as built" "$(cmp "$B/dist/kuntamond" "$R/usr/bin/kuntamond" && echo same)" same
 for f in regions.csv municipalities.csv measures.json endpoints.csv; do
 	check "catalog $f as shipped" cmp -s "$SRC/config/$f" "$R/etc/kuntamon/$f"
 done
