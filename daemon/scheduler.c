@@ -50,6 +50,12 @@ struct ep_state {
  * (kuntamonctl import) committed, while it waits for the next cycle. */
 #define FIGURES_CHECK_S 1
 
+/* Retention ([storage] retention_days): the logs are pruned at start and
+ * then at most this often, between cycles, PRUNE_BATCH rows a
+ * transaction so that a submission waits for one batch at most. */
+#define PRUNE_EVERY_S 3600
+#define PRUNE_BATCH 1000
+
 struct scheduler {
 	struct app *app;
 	pthread_t thread;
@@ -69,6 +75,7 @@ struct scheduler {
 	const struct collector *col;
 	void *col_state;
 	struct collect_options col_opts;
+	long long pruned_ms; /* CLOCK_MONOTONIC of the last prune; 0: never */
 };
 
 /* What one cycle's results need. */
@@ -344,6 +351,28 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	         c.n_failed - c.n_rejected, c.n_rejected, now_ms() - t0);
 }
 
+/* Prunes the logs older than retention_days, if the last prune is an hour
+ * old (or there was none). */
+static void
+prune_logs(struct scheduler *s)
+{
+	struct config cfg;
+	long long t0 = now_ms();
+	size_t n = 0;
+
+	if (s->pruned_ms != 0 && t0 - s->pruned_ms < PRUNE_EVERY_S * 1000LL)
+		return;
+	s->pruned_ms = t0;
+	app_config(s->app, &cfg);
+	if (store_db_prune(s->app->db,
+	                   time(NULL) - (time_t)cfg.retention_days * 86400,
+	                   PRUNE_BATCH, &n) < 0)
+		return; /* logged; tried again in an hour */
+	if (n > 0)
+		log_info("logs pruned", "rows=%zu retention_days=%d ms=%lld", n,
+		         cfg.retention_days, now_ms() - t0);
+}
+
 /* Waits for stop or deadline, at most FIGURES_CHECK_S: ETIMEDOUT once the
  * deadline passed, 0 after a stop, EAGAIN when a check is due. */
 static int
@@ -384,6 +413,7 @@ thread_main(void *arg)
 		struct catalog *cat = app_catalog(s->app);
 		struct config cfg;
 
+		prune_logs(s);
 		app_config(s->app, &cfg);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += cfg.interval_s;
@@ -391,8 +421,10 @@ thread_main(void *arg)
 		catalog_unref(cat);
 		app_check_figures(s->app);
 
-		while (wait_until(s, &deadline) == EAGAIN)
+		while (wait_until(s, &deadline) == EAGAIN) {
 			app_check_figures(s->app);
+			prune_logs(s);
+		}
 	}
 	return NULL;
 }

@@ -81,6 +81,8 @@ static const struct key keys[] = {
 
 	{ "storage", "dir", KEY_PATH, FIELD(storage_dir), "var", 0, 0 },
 	{ "storage", "rrdcached", KEY_STRING, FIELD(rrdcached), "", 0, 0 },
+	{ "storage", "retention_days", KEY_INT, FIELD(retention_days), "400", 1,
+	  36500 },
 
 	{ "collect", "interval", KEY_INT, FIELD(interval_s), "300", 1, 86400 },
 	{ "collect", "timeout", KEY_INT, FIELD(timeout_s), "10", 1, 3600 },

@@ -37,6 +37,9 @@ struct config {
 	/* [storage] */
 	char storage_dir[CONFIG_PATH_MAX];
 	char rrdcached[CONFIG_PATH_MAX]; /* "" = write files directly */
+	/* polls, rejections, violations and audit lines older than this
+	 * are pruned; figures and their history never are */
+	int retention_days;
 
 	/* [collect] */
 	int interval_s;

@@ -1275,6 +1275,73 @@ store_db_clean(struct store_db *db, const char *area)
 	return rc;
 }
 
+/* The logs store_db_prune deletes, oldest first through their time
+ * index; a poll's rejections and violations go with it (ON DELETE
+ * CASCADE). */
+static const char *const prune_sql[] = {
+	"DELETE FROM polls WHERE id IN (SELECT id FROM polls"
+	" WHERE time < ?1 ORDER BY time LIMIT ?2)",
+	"DELETE FROM audit WHERE id IN (SELECT id FROM audit"
+	" WHERE time < ?1 ORDER BY time LIMIT ?2)",
+};
+
+/* One batch of prune_sql[i] in its own transaction: the rows deleted, or
+ * -1. Lock held. */
+static long long
+prune_batch(struct store_db *db, size_t i, time_t before, size_t batch)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if (run(db, ST_BEGIN) != SQLITE_DONE) {
+		log_db("database prune failed", NULL, db);
+		return -1;
+	}
+	if ((st = prepare_once(db, prune_sql[i])) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)batch);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = (long long)sqlite3_changes(db->db);
+	else
+		log_db("database prune failed", NULL, db);
+	sqlite3_finalize(st);
+out:
+	if (n < 0 || run(db, ST_COMMIT) != SQLITE_DONE) {
+		if (n >= 0)
+			log_db("database prune failed", NULL, db);
+		run(db, ST_ROLLBACK);
+		n = -1;
+	}
+	return n;
+}
+
+int
+store_db_prune(struct store_db *db, time_t before, size_t batch, size_t *out_n)
+{
+	size_t i;
+	long long n;
+
+	if (batch == 0)
+		batch = 1;
+	for (i = 0; i < sizeof(prune_sql) / sizeof(prune_sql[0]); i++) {
+		do {
+			pthread_mutex_lock(&db->lock);
+			if (db->in_tx) {
+				pthread_mutex_unlock(&db->lock);
+				log_warn("database prune inside a batch", NULL);
+				return -1;
+			}
+			n = prune_batch(db, i, before, batch);
+			pthread_mutex_unlock(&db->lock);
+			if (n < 0)
+				return -1;
+			*out_n += (size_t)n;
+		} while ((size_t)n == batch);
+	}
+	return 0;
+}
+
 int
 store_db_data_version(struct store_db *db, long long *out)
 {

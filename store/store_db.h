@@ -232,6 +232,16 @@ int store_db_each_dirty(struct store_db *db, store_db_area_fn fn, void *ctx);
 /* Area's RRD file is in line with its figures. */
 int store_db_clean(struct store_db *db, const char *area);
 
+/* Retention: deletes the logs older than before - polls with their
+ * rejections and violations, and audit lines - at most batch rows of a
+ * table a transaction, the store's lock let go between two, so no other
+ * writer waits for more than one batch. Figures, their history, the
+ * reports, endpoint state and tokens are never touched. The rows deleted
+ * (polls and audit lines) are added to *out_n. Not inside a
+ * store_db_begin batch. */
+int store_db_prune(struct store_db *db, time_t before, size_t batch,
+                   size_t *out_n);
+
 /* PRAGMA data_version: changes when another connection (kuntamonctl
  * import) commits. */
 int store_db_data_version(struct store_db *db, long long *out);

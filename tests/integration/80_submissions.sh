@@ -294,11 +294,35 @@ check_eq "audit: one line per submission" "$(db "select count(*) from audit")" "
 check_eq "audit: every line has address and time" \
 	"$(db "select count(*) from audit where remote = '127.0.0.1' and time > 0 and outcome != ''")" "$N_POSTS"
 
-# ---- after a restart: tokens still work; submit_rate ----
+# ---- after a restart: tokens still work; submit_rate; retention ----
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0
-INTERVAL=3600 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY" "[server]" "submit_rate = 2"
+# Logs older than retention_days (30 here) are pruned at start: polls
+# with their rejections and violations, and audit lines; figures and
+# their history never, however old. Rows of 31 days ago go, of 29 stay.
+now=$(date +%s) old=$(($(date +%s) - 31 * 86400)) recent=$(($(date +%s) - 29 * 86400))
+n_polls=$(db "select count(*) from polls") max_poll=$(db "select max(id) from polls")
+n_audit=$(db "select count(*) from audit") max_audit=$(db "select max(id) from audit")
+for t in $old $recent; do
+	db "INSERT INTO polls (area, time, source, error) VALUES ('KU005', $t, 'poll', 'planted');
+		INSERT INTO rejections (poll_id, measure, reason) VALUES (last_insert_rowid(), 'contacts', 'planted');
+		INSERT INTO violations (poll_id, rule) SELECT max(id), 'planted' FROM polls;
+		INSERT INTO audit (time, remote, outcome, detail) VALUES ($t, '192.0.2.1', 'unauthorized', 'planted')"
+done
+db "INSERT INTO figures VALUES ('KU005', 100, 'contacts', 1, $old, 'import', NULL);
+	INSERT INTO history VALUES ('KU005', 100, 'contacts', 2, $old, 'import', NULL, $old)"
+INTERVAL=3600 write_conf "$T/k.conf" "[collect]" "max_body = $MAX_BODY" "[server]" "submit_rate = 2" \
+	"[storage]" "retention_days = 30"
 start_daemon "$T/k.conf" || exit 1
+check "retention: pruned at start" wait_for 20 grep -q 'msg="logs pruned" rows=2 retention_days=30' "$T/daemon.log"
+check_eq "retention: old polls gone, the rest stay" \
+	"$(db "select count(*) from polls where error = 'planted'")/$(db "select count(*) from polls where id <= $max_poll")" "1/$n_polls"
+check_eq "retention: their rejections and violations gone" \
+	"$(db "select count(*) from rejections where reason = 'planted'")/$(db "select count(*) from violations where rule = 'planted'")" 1/1
+check_eq "retention: old audit lines gone, the rest stay" \
+	"$(db "select count(*) from audit where detail = 'planted'")/$(db "select count(*) from audit where id <= $max_audit")" "1/$n_audit"
+check_eq "retention: figures and their history are kept" \
+	"$(db "select count(*) from figures where area = 'KU005'")/$(db "select count(*) from history where area = 'KU005'")" 1/1
 URL="http://127.0.0.1:$D_PORT"
 post "$TOK92" "$(doc KU092 "$PERIOD" '{"contacts": 20}')"
 check_eq "after restart: a token still works" "$CODE" 202

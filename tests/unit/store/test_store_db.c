@@ -669,6 +669,93 @@ test_batches(void)
 	store_db_close(db);
 }
 
+/* Retention: polls with their rejections and violations, and audit
+ * lines, older than the cut go, in batches, the newer ones stay; figures,
+ * their history, reports and tokens never go, however old. */
+static void
+test_prune(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_rejection rej = { "contacts", "out_of_range", NULL };
+	const char *viol = "contacts_remote <= contacts";
+	struct db_change c = { "contacts", 5, false };
+	unsigned char hash[DB_TOKEN_HASH_BYTES] = { 1 };
+	struct db_audit a = { 0 };
+	struct db_outcome o;
+	long long token = 0;
+	size_t n = 0;
+	time_t t;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK(store_db_token_insert(db, "municipality", "KU091", hash, 10,
+	                            &token) == 0);
+	/* 2,500 old polls (t 1000..3499), each with a rejection and a
+	 * violation, then 10 new ones (t 5000..); the first old one
+	 * changes a figure, the second revises it */
+	for (t = 1000; t < 3500; t++) {
+		o = poll_ok("KU091", t, 24321, 1);
+		o.rejections = &rej;
+		o.n_rejections = 1;
+		o.violations = &viol;
+		o.n_violations = 1;
+		if (t < 1002) {
+			c.value = (double)t;
+			c.is_revision = t == 1001;
+			o.changes = &c;
+			o.n_changes = 1;
+		}
+		CHECK(store_db_record(db, &o) == 0);
+	}
+	for (t = 5000; t < 5010; t++) {
+		o = poll_ok("KU091", t, 24322, 1);
+		o.rejections = &rej;
+		o.n_rejections = 1;
+		CHECK(store_db_record(db, &o) == 0);
+	}
+	a.token_id = token;
+	a.remote = "127.0.0.1";
+	a.area = "KU091";
+	a.outcome = "accepted";
+	for (t = 1500; t < 1700; t++) {
+		a.time = t;
+		CHECK(store_db_audit(db, &a) == 0);
+	}
+	a.time = 5000;
+	CHECK(store_db_audit(db, &a) == 0);
+	/* nothing is older than the first row */
+	CHECK(store_db_prune(db, 1000, 1000, &n) == 0);
+	CHECK(n == 0);
+	/* the cut is exclusive: t < 5000 goes; 2,500 polls in batches of
+	 * 1,000 (three transactions), 200 audit lines */
+	CHECK(store_db_prune(db, 5000, 1000, &n) == 0);
+	CHECK(n == 2700);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 10);
+	CHECK(query_int("SELECT MIN(time) FROM polls") == 5000);
+	CHECK(query_int("SELECT COUNT(*) FROM rejections") == 10);
+	CHECK(query_int("SELECT COUNT(*) FROM violations") == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM audit") == 1);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 1);
+	CHECK(query_int("SELECT value FROM figures") == 1001);
+	CHECK(query_int("SELECT COUNT(*) FROM history") == 1);
+	CHECK(query_int("SELECT received FROM history") == 1000);
+	CHECK(query_int("SELECT COUNT(*) FROM reports") == 2);
+	CHECK(query_int("SELECT COUNT(*) FROM tokens") == 1);
+	CHECK(query_int("SELECT COUNT(*) FROM rejections WHERE poll_id"
+	                " NOT IN (SELECT id FROM polls)") == 0);
+	/* again: nothing left to prune */
+	n = 0;
+	CHECK(store_db_prune(db, 5000, 1000, &n) == 0);
+	CHECK(n == 0);
+	/* never inside a batch: it would commit the batch's rows */
+	CHECK(store_db_begin(db) == 0);
+	CHECK(store_db_prune(db, 6000, 1000, &n) == -1);
+	CHECK(store_db_commit(db) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM polls") == 10);
+	store_db_close(db);
+}
+
 /* A v1 database (figures filed by arrival time) is refused, saying what
  * to do. */
 static void
@@ -705,6 +792,7 @@ main(void)
 	RUN(test_reopen_keeps_data);
 	RUN(test_figures_and_history);
 	RUN(test_batches);
+	RUN(test_prune);
 	RUN(test_v1_refused);
 	fixture_rmtree(root);
 	return check_done();
