@@ -18,6 +18,8 @@
 #include "store_rrd.h"
 
 /* Self-metrics counters, written with atomics from any thread. */
+#define APP_N_REFUSALS 8
+
 struct app_stats {
 	atomic_ulong documents_accepted; /* taken, maybe partly */
 	atomic_ulong documents_rejected; /* rejected whole */
@@ -29,6 +31,8 @@ struct app_stats {
 	atomic_ulong last_cycle_end; /* Unix seconds */
 	atomic_ulong cycle_running;  /* 1 while a cycle runs */
 	atomic_ulong cache_hits, cache_misses;
+	/* refused submissions by reason (auth_refusal_reason) */
+	atomic_ulong submissions_refused[APP_N_REFUSALS];
 };
 
 #define APP_GENERATION_SLOTS 1024

@@ -6,7 +6,8 @@
  * a byte of its body is read: a refused submission is never buffered. A
  * token is looked up in the database on every request (token.c), so a
  * revocation counts at once. The two limits live in memory and start over
- * when the daemon does:
+ * when the daemon does (and so does the count of refused submissions,
+ * which stands in for audit lines of requests without a valid token):
  * - failed token attempts per client address: a brute-force guesser is
  *   held to AUTH_FAIL_PER_MINUTE guesses, and while it is held, requests
  *   of its address that carry a token get 429 unlooked-at (so the answer
@@ -14,6 +15,7 @@
  * - writes per token, [server] submit_rate a minute with as much burst.
  */
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,13 +194,35 @@ auth_outcome_name(int status)
 	}
 }
 
+/* The statuses of refusals, counted in this order; the last counts any
+ * other (503). */
+static const int refusal_statuses[APP_N_REFUSALS] = { 400, 401, 403, 413,
+	                                              415, 429, 0,   503 };
+
+const char *
+auth_refusal_reason(size_t i)
+{
+	return auth_outcome_name(
+	    refusal_statuses[i < APP_N_REFUSALS ? i : APP_N_REFUSALS - 1]);
+}
+
 void
 auth_audit(struct app *app, const struct principal *who, const char *remote,
            int status, const char *detail)
 {
 	struct db_audit line = { 0 };
 	char text[320];
+	size_t i;
 
+	if (status != 202) {
+		for (i = 0;
+		     i < APP_N_REFUSALS - 1 && refusal_statuses[i] != status;
+		     i++)
+			;
+		atomic_fetch_add(&app->stats.submissions_refused[i], 1);
+	}
+	if (who == NULL || who->token_id <= 0)
+		return; /* counted only */
 	snprintf(text, sizeof(text), "%d %s", status,
 	         detail != NULL ? detail : "");
 	line.time = time(NULL);

@@ -44,17 +44,25 @@ int auth_request(struct auth *a, struct app *app, const struct route *route,
                  const char *authorization, const char *remote,
                  struct principal *out_who, char *msg, size_t msg_size);
 
-/* Writes one audit line for a request to route answered status without
- * its handler running (refused token, body too large, ...; 0: never
- * answered): writes, i.e. routes that take a body, are audited, others
- * are not. */
+/* Notes a request to route answered status without its handler running
+ * (refused token, body too large, ...; 0: never answered), as auth_audit
+ * does, if route takes a body (a write); other routes are not audited. */
 void auth_refused(struct app *app, const struct route *route,
                   const struct principal *who, const char *remote, int status,
                   const char *msg);
 
-/* Writes one audit line: who (from remote) got status, with detail. */
+/* Notes that who (from remote) got status for a submission, with detail:
+ * a refusal is counted by reason (app->stats.submissions_refused), and an
+ * audit line is written if who holds a valid token. A request without
+ * one (no token, an unknown or revoked one, 429 for a guessing address)
+ * is counted only: anyone can send those, and a line each would let
+ * anonymous clients grow the database. */
 void auth_audit(struct app *app, const struct principal *who,
                 const char *remote, int status, const char *detail);
+
+/* The reason of refusal i < APP_N_REFUSALS, an auth_outcome_name, for
+ * kuntamon_submissions_refused_total{reason}. */
+const char *auth_refusal_reason(size_t i);
 
 /* The audit outcome of an HTTP status: 202 "accepted", 400 "rejected",
  * 401 "unauthorized", 403 "forbidden", 413 "too_large", 415

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "auth.h"
 #include "buf.h"
 #include "catalog.h"
 #include "document.h"
@@ -187,6 +188,15 @@ write_stats(struct buf *b, const struct app *app)
 		label_value(b, document_reason_name((enum reject_reason)r));
 		buf_printf(b, "\"} %lu\n",
 		           atomic_load(&st->measures_rejected[r]));
+	}
+	family(b, "kuntamon_submissions_refused_total", "counter",
+	       "Submissions refused, by reason (those without a valid token "
+	       "are counted here, not written to the audit log).");
+	for (i = 0; i < APP_N_REFUSALS; i++) {
+		buf_puts(b, "kuntamon_submissions_refused_total{reason=\"");
+		label_value(b, auth_refusal_reason(i));
+		buf_printf(b, "\"} %lu\n",
+		           atomic_load(&st->submissions_refused[i]));
 	}
 }
 

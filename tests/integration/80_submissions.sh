@@ -9,9 +9,10 @@
 # gone); every refusal has its status: 400 (not a document, future
 # period), 401 (no, bad or revoked token), 403 (another municipality, a
 # ministry token), 405, 413 (declared or chunked, not buffered), 415, 429
-# (past submit_rate); every submission is in the audit log; a revocation
-# counts at once in the running daemon; a token still works after a
-# restart.
+# (past submit_rate); every submission with a valid token is in the
+# audit log, the others only counted on /metrics; a revocation counts at
+# once in the running daemon; a token still works after a restart; logs
+# past retention_days are pruned at start, figures and history never.
 . "$(dirname "$0")/lib.sh"
 STARTED=$(date +%s)
 
@@ -63,7 +64,7 @@ URL="http://127.0.0.1:$D_PORT"
 PERIOD=$(date -u -d "$(date -u +%Y-%m-15) -1 month" +%Y-%m)
 EARLIER=$(date -u -d "$(date -u +%Y-%m-15) -3 month" +%Y-%m)
 FUTURE=$(date -u -d "$(date -u +%Y-%m-15) +2 month" +%Y-%m)
-N_POSTS=0
+N_POSTS=0 N_ANON=0
 
 # [CT=TYPE] post TOKEN BODY [CURL ARGS]: POSTs to /api/v1/submissions
 # with Content-Type application/json or CT; the answer in $T/body,
@@ -77,6 +78,7 @@ post() {
 		-X POST "${_auth[@]}" -H "Content-Type: ${CT-application/json}" \
 		"$@" --data-binary "$_data" "$URL/api/v1/submissions")
 	N_POSTS=$((N_POSTS + 1))
+	[ "$CODE" = 401 ] && N_ANON=$((N_ANON + 1))
 }
 jqe() { jq -e "$1" "$T/body" >/dev/null; }
 err_is() { jq -r .error "$T/body" | grep -q "$1"; }
@@ -220,14 +222,17 @@ check_eq "poll log: rejected whole" \
 post "" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
 check_eq "no token: 401" "$CODE" 401
 check "no token: WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$T/head"
-check_eq "audit: unauthorized, no token id" \
-	"$(db "select ifnull(token_id, 'null'), outcome from audit order by id desc limit 1")" "null|unauthorized"
+# without a valid token: counted, not written (anyone can send these)
+check_eq "no token: no audit line" "$(db "select count(*) from audit where token_id is null")" 0
 post "km_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
 check_eq "unknown token: 401" "$CODE" 401
 post "" "$(doc KU091 "$PERIOD" '{"contacts": 1}')" -H "Authorization: Basic dXNlcjpwYXNz"
 check_eq "Basic credentials: 401" "$CODE" 401
 post "${TOK91}x" "$(doc KU091 "$PERIOD" '{"contacts": 1}')"
 check_eq "a token with one character more: 401" "$CODE" 401
+check_eq "refusals without a valid token: no audit line" "$(db "select count(*) from audit where token_id is null")" 0
+check "refusals without a valid token: counted on /metrics" \
+	grep -q '^kuntamon_submissions_refused_total{reason="unauthorized"} 4$' <(curl -s "$URL/metrics")
 
 # ---- 403 ----
 post "$TOK91" "$(doc KU049 "$PERIOD" '{"contacts": 1}')"
@@ -289,10 +294,12 @@ check "token list: last use recorded" grep -qE '^3 +municipality +KU092 +[0-9T:Z
 ctl token revoke 1 >/dev/null
 check_eq "revoking twice: exit 0" "$?" 0
 
-# ---- every submission is in the audit log ----
-check_eq "audit: one line per submission" "$(db "select count(*) from audit")" "$N_POSTS"
+# ---- every submission with a valid token is in the audit log ----
+check_eq "audit: one line per submission with a valid token" "$(db "select count(*) from audit")" "$((N_POSTS - N_ANON))"
 check_eq "audit: every line has address and time" \
-	"$(db "select count(*) from audit where remote = '127.0.0.1' and time > 0 and outcome != ''")" "$N_POSTS"
+	"$(db "select count(*) from audit where remote = '127.0.0.1' and time > 0 and outcome != ''")" "$((N_POSTS - N_ANON))"
+check "the others are counted, by reason ($N_ANON)" \
+	grep -q "^kuntamon_submissions_refused_total{reason=\"unauthorized\"} $N_ANON\$" <(curl -s "$URL/metrics")
 
 # ---- after a restart: tokens still work; submit_rate; retention ----
 stop_daemon
