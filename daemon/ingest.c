@@ -270,7 +270,7 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	size_t i, n_changes = 0;
 	int profile = -1, rc, fa, latest, period;
 	uint64_t noted, bits;
-	bool is_held;
+	bool is_held, is_store_down = false;
 	enum ingest_kind kind;
 
 	/* A submission is always in the layout of SPEC §4; a profile
@@ -333,8 +333,12 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	    kind == INGEST_UNCHANGED ? matrix_noted(fig->mx, fa, period) : 0;
 	if (record(ctx, a, now, meta, len, out_doc, noted,
 	           kind != INGEST_UNCHANGED, changes, n_changes, NULL) < 0) {
+		/* rolled back whole: no figure, no history, nothing in
+		 * memory or in the file; and no second try to record the
+		 * failure, which would wait for the same lock again */
 		error_set(err, 0, "the figures could not be stored");
 		rc = INGEST_STORE_FAILED;
+		is_store_down = true;
 		goto out;
 	}
 	if (n_changes > 0 || (bits & ~noted) != 0) {
@@ -358,7 +362,7 @@ out:
 	free(fm);
 	free(changes);
 	if (rc != INGEST_TAKEN) {
-		if (rc == INGEST_STORE_FAILED)
+		if (rc == INGEST_STORE_FAILED && !is_store_down)
 			record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
 			       err->msg);
 		document_reset(out_doc);

@@ -10,7 +10,12 @@
  *
  * The answer says what the document did to the figures (new, revision,
  * late, unchanged: SPEC §4); what it says is committed before it is sent
- * (store_db_record commits a submission's record at once).
+ * (store_db_record commits a submission's record at once). A 202 means
+ * the figures and the document's record are committed; a write that
+ * fails (disk full, the database locked past its busy timeout) rolls
+ * back whole and answers 503, so the client sends it again. The audit
+ * line of a 202 is written after the commit: should that one write fail,
+ * the receipt stands (logged), as the figures do.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -216,6 +221,13 @@ api_submissions_post(const struct request *req, struct response *resp)
 		snprintf(detail, sizeof(detail), "%s",
 		         status == 503 ? "cannot store the document now"
 		                       : err.msg);
+		if (status == 503) {
+			/* the store is down: an audit line would wait for
+			 * the same lock and fail too; counted only */
+			respond_error(resp, status, "%s", detail);
+			auth_audit(app, NULL, req->remote_addr, status, detail);
+			goto out;
+		}
 		goto refuse;
 	}
 	count_taken(app, &doc);
