@@ -53,6 +53,9 @@ struct collect_options {
 	long timeout_ms;           /* whole transfer, per request */
 	size_t max_body_bytes;     /* a larger body aborts the transfer */
 	const atomic_bool *cancel; /* may be NULL; when true, stop at once */
+	/* A redirect may lead to a private address whatever the endpoint's
+	 * own ([collect] allow_private; the policy is in redirect.h) */
+	bool is_private_allowed;
 };
 
 struct collector {

@@ -24,23 +24,43 @@
  * of a transfer (a redirect's are forgotten), from its headers, not its
  * trailers; one that repeats, folds onto a second line or is malformed is
  * dropped rather than guessed at.
+ *
+ * Redirects: curl follows them (at most MAX_REDIRECTS, http and https
+ * only), and redirect.h's policy judges every hop after the first on the
+ * address it goes to, after DNS: in the open-socket callback, before a new
+ * connection is made, and in the pre-request callback, which also sees a
+ * connection reused from the cache (opened for another target, perhaps an
+ * endpoint allowed to use it). The endpoint's own kind of address is the
+ * one its first request went to. A refused hop ends the transfer before
+ * its request is sent, and its reason is the result's error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+/* CURLOPT_PREREQFUNCTION is the one place that sees a redirect reuse a
+ * connection: without it the redirect policy could be bypassed. */
+#if LIBCURL_VERSION_NUM < 0x075000
+#error "libcurl 7.80.0 or newer is needed (CURLOPT_PREREQFUNCTION)"
+#endif
+
 #include "buf.h"
 #include "http_json.h"
+#include "redirect.h"
 #include "xmalloc.h"
 
 #define USER_AGENT "kuntamon/0.1"
@@ -81,6 +101,12 @@ struct slot {
 	bool is_past_headers; /* what comes now are trailers */
 	enum http_json_validator last_header; /* for folded lines */
 	struct validator etag, last_modified;
+	/* The redirect policy's view of the transfer: the endpoint's own
+	 * kind of address, the scheme of the last hop let through, and why
+	 * a hop was refused ("" if none was since the last one let through) */
+	enum redirect_net endpoint_net;
+	enum redirect_scheme last_scheme;
+	char refusal[INET6_ADDRSTRLEN + 160];
 	char curl_error[CURL_ERROR_SIZE];
 	char error[CURL_ERROR_SIZE + 64];
 };
@@ -299,6 +325,93 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Whether the transfer's current hop may go to the address addr (as text)
+ * of kind net; if not, says why in s->refusal. The first hop is the
+ * endpoint itself, which the policy never judges. */
+static bool
+hop_is_allowed(struct slot *s, const char *addr, enum redirect_net net)
+{
+	long n_redirects = 0;
+	char *url = NULL;
+	const char *problem;
+
+	curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_COUNT, &n_redirects);
+	if (n_redirects == 0)
+		return true;
+	curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
+	problem =
+	    redirect_scheme_problem(s->last_scheme, redirect_scheme_of(url));
+	if (problem != NULL) {
+		snprintf(s->refusal, sizeof(s->refusal), "redirect refused: %s",
+		         problem);
+		return false;
+	}
+	problem = redirect_address_problem(s->endpoint_net, net,
+	                                   s->hj->opts.is_private_allowed);
+	if (problem != NULL) {
+		snprintf(s->refusal, sizeof(s->refusal),
+		         "redirect refused: %s is %s", addr, problem);
+		return false;
+	}
+	return true;
+}
+
+/* curl's CURLOPT_OPENSOCKETFUNCTION: a hop the policy refuses never gets
+ * a socket, so nothing is sent to its address, not even a SYN; curl then
+ * tries the name's next address, or fails with CURLE_COULDNT_CONNECT. */
+static curl_socket_t
+on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct slot *s = arg;
+	struct sockaddr_storage ss;
+	const void *ip = NULL;
+	char text[INET6_ADDRSTRLEN] = "an unknown address";
+	size_t len = a->addrlen < sizeof(ss) ? a->addrlen : sizeof(ss);
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	/* the address is addrlen bytes, more than struct sockaddr holds */
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, (const char *)a + offsetof(struct curl_sockaddr, addr),
+	       len);
+	if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		ip = &((const struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		ip = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (ip != NULL)
+		inet_ntop(ss.ss_family, ip, text, sizeof(text));
+	if (!hop_is_allowed(
+	        s, text, redirect_classify((const struct sockaddr *)&ss, len)))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* curl's CURLOPT_PREREQFUNCTION: every hop, on a new connection or one
+ * reused from the cache, after connecting and before the request. Hop 0
+ * tells the endpoint's own kind of address. */
+static int
+on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+          int local_port)
+{
+	struct slot *s = arg;
+	enum redirect_net net = redirect_classify_text(primary_ip);
+	long n_redirects = 0;
+	char *url = NULL;
+
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_COUNT, &n_redirects);
+	if (n_redirects == 0)
+		s->endpoint_net = net;
+	else if (!hop_is_allowed(s, primary_ip, net))
+		return CURL_PREREQFUNC_ABORT;
+	curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
+	s->last_scheme = redirect_scheme_of(url);
+	s->refusal[0] = '\0';
+	return CURL_PREREQFUNC_OK;
+}
+
 static int
 slot_init(struct http_json *hj, struct slot *s)
 {
@@ -334,6 +447,10 @@ slot_init(struct http_json *hj, struct slot *s)
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+	rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s);
+	rc |= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	rc |= curl_easy_setopt(e, CURLOPT_PREREQDATA, s);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
@@ -547,6 +664,10 @@ fill_slots(struct cycle *c)
 		s->n_bytes = 0;
 		s->is_too_large = false;
 		s->curl_error[0] = '\0';
+		s->refusal[0] = '\0';
+		/* the strictest until its first request says otherwise */
+		s->endpoint_net = REDIRECT_NET_PUBLIC;
+		s->last_scheme = redirect_scheme_of(c->targets[t].url);
 		validators_clear(s);
 		buf_clear(&s->body);
 		set_request_headers(s, &c->targets[t]);
@@ -573,6 +694,11 @@ describe(struct slot *s, CURLcode code, long status)
 	const char *detail =
 	    s->curl_error[0] != '\0' ? s->curl_error : curl_easy_strerror(code);
 
+	if (s->refusal[0] != '\0' && (code == CURLE_COULDNT_CONNECT ||
+	                              code == CURLE_ABORTED_BY_CALLBACK)) {
+		snprintf(s->error, sizeof(s->error), "%s", s->refusal);
+		return s->error;
+	}
 	switch (code) {
 	case CURLE_OK:
 		snprintf(s->error, sizeof(s->error), "HTTP %ld%s", status,

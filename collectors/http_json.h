@@ -1,6 +1,6 @@
 /*
  * http_json.h: the libcurl multi poller. http and https only, at most 3
- * redirects and never to another protocol, TLS verified, `concurrency`
+ * redirects and only where redirect.h's policy allows, TLS verified, `concurrency`
  * transfers in flight, a per-request timeout, and a body past max_body
  * aborts the transfer as it arrives (never buffered whole). Conditional:
  * a target's validators go out as If-None-Match / If-Modified-Since, and a

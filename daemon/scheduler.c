@@ -282,10 +282,12 @@ collector_for(struct scheduler *s, const struct config *cfg)
 	opts.timeout_ms = (long)cfg->timeout_s * 1000;
 	opts.max_body_bytes = (size_t)cfg->max_body_bytes;
 	opts.cancel = &s->stop;
+	opts.is_private_allowed = cfg->is_private_allowed;
 	if (s->col_state != NULL &&
 	    opts.concurrency == s->col_opts.concurrency &&
 	    opts.timeout_ms == s->col_opts.timeout_ms &&
-	    opts.max_body_bytes == s->col_opts.max_body_bytes)
+	    opts.max_body_bytes == s->col_opts.max_body_bytes &&
+	    opts.is_private_allowed == s->col_opts.is_private_allowed)
 		return s->col_state;
 	if (s->col_state != NULL)
 		s->col->destroy(s->col_state);

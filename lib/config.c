@@ -91,6 +91,8 @@ static const struct key keys[] = {
 	{ "collect", "max_body", KEY_INT, FIELD(max_body_bytes), "1048576",
 	  1024, 1073741824 },
 	{ "collect", "ontime_days", KEY_INT, FIELD(ontime_days), "15", 0, 365 },
+	{ "collect", "allow_private", KEY_BOOL, FIELD(is_private_allowed), "no",
+	  0, 0 },
 
 	{ "catalog", "regions", KEY_PATH, FIELD(regions_path), "regions.csv", 0,
 	  0 },

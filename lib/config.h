@@ -47,6 +47,8 @@ struct config {
 	int concurrency;
 	long max_body_bytes;
 	int ontime_days;
+	/* a redirect may lead to a private address (collectors/redirect.h) */
+	bool is_private_allowed;
 
 	/* [catalog] */
 	char regions_path[CONFIG_PATH_MAX];

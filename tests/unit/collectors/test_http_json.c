@@ -8,7 +8,9 @@
  * from a canned server in a thread of this process.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +32,7 @@
 
 #include "check.h"
 #include "http_json.h"
+#include "redirect.h"
 #include "xmalloc.h"
 
 #define MAX_TARGETS 4000
@@ -140,14 +143,52 @@ find_paths(void)
 	return true;
 }
 
-/* Starts fakemuni and waits (bounded) for its port file. */
+/* Runs fakemuni on listen, writing its port to port_path, and waits
+ * (bounded) for that file: its port, or 0 with skip_reason set. */
+static int
+spawn_fakemuni(const char *listen, const char *port_path, pid_t *out_pid)
+{
+	char text[32];
+	FILE *f;
+	int i, status, port = 0;
+
+	*out_pid = fork();
+	if (*out_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(fakemuni_path, "fakemuni", "-c", config_path, "--listen",
+		      listen, "--port-file", port_path, (char *)NULL);
+		_exit(127);
+	}
+	if (*out_pid < 0) {
+		snprintf(skip_reason, sizeof(skip_reason), "fork: %s",
+		         strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < 1000; i++) { /* 10 s in 10 ms steps */
+		f = fopen(port_path, "r");
+		if (f != NULL) {
+			if (fgets(text, sizeof(text), f) != NULL)
+				port = (int)strtol(text, NULL, 10);
+			fclose(f);
+			return port;
+		}
+		if (waitpid(*out_pid, &status, WNOHANG) == *out_pid) {
+			*out_pid = -1;
+			snprintf(skip_reason, sizeof(skip_reason),
+			         "fakemuni exited early");
+			return 0;
+		}
+		usleep(10000);
+	}
+	snprintf(skip_reason, sizeof(skip_reason), "fakemuni never ready");
+	return 0;
+}
+
+/* Starts the shared fakemuni on 127.0.0.1. */
 static bool
 start_fakemuni(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	char text[32];
-	FILE *f;
-	int i, status;
 
 	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_http_json.XXXXXX",
 	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
@@ -159,36 +200,8 @@ start_fakemuni(void)
 	}
 	snprintf(port_file, sizeof(port_file), "%s/port", tmp_dir);
 	atexit(stop_fakemuni);
-	fake_pid = fork();
-	if (fake_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(fakemuni_path, "fakemuni", "-c", config_path, "--listen",
-		      "127.0.0.1:0", "--port-file", port_file, (char *)NULL);
-		_exit(127);
-	}
-	if (fake_pid < 0) {
-		snprintf(skip_reason, sizeof(skip_reason), "fork: %s",
-		         strerror(errno));
-		return false;
-	}
-	for (i = 0; i < 1000; i++) { /* 10 s in 10 ms steps */
-		f = fopen(port_file, "r");
-		if (f != NULL) {
-			if (fgets(text, sizeof(text), f) != NULL)
-				fake_port = (int)strtol(text, NULL, 10);
-			fclose(f);
-			return fake_port > 0;
-		}
-		if (waitpid(fake_pid, &status, WNOHANG) == fake_pid) {
-			fake_pid = -1;
-			snprintf(skip_reason, sizeof(skip_reason),
-			         "fakemuni exited early");
-			return false;
-		}
-		usleep(10000);
-	}
-	snprintf(skip_reason, sizeof(skip_reason), "fakemuni never ready");
-	return false;
+	fake_port = spawn_fakemuni("127.0.0.1:0", port_file, &fake_pid);
+	return fake_port > 0;
 }
 
 /* `fakemuni --print CODE`, read through a pipe (no shell). */
@@ -332,16 +345,12 @@ targets_free(struct targets *ts)
 	free(ts);
 }
 
-/* Runs one cycle with fresh options; returns its wall time in ms. */
+/* Runs one cycle with options o; returns its wall time in ms. */
 static double
-run(struct targets *ts, struct recorder *r, int concurrency, long timeout_ms,
-    size_t max_body, const atomic_bool *cancel, int *out_rc)
+run_with(struct targets *ts, struct recorder *r,
+         const struct collect_options *o, int *out_rc)
 {
-	struct collect_options o = { .concurrency = concurrency,
-		                     .timeout_ms = timeout_ms,
-		                     .max_body_bytes = max_body,
-		                     .cancel = cancel };
-	struct http_json *hj = http_json_new(&o);
+	struct http_json *hj = http_json_new(o);
 	double t0;
 	int rc = -1;
 
@@ -355,6 +364,19 @@ run(struct targets *ts, struct recorder *r, int concurrency, long timeout_ms,
 	if (out_rc != NULL)
 		*out_rc = rc;
 	return t0;
+}
+
+/* Runs one cycle with fresh options; returns its wall time in ms. */
+static double
+run(struct targets *ts, struct recorder *r, int concurrency, long timeout_ms,
+    size_t max_body, const atomic_bool *cancel, int *out_rc)
+{
+	struct collect_options o = { .concurrency = concurrency,
+		                     .timeout_ms = timeout_ms,
+		                     .max_body_bytes = max_body,
+		                     .cancel = cancel };
+
+	return run_with(ts, r, &o, out_rc);
 }
 
 static void
@@ -633,6 +655,266 @@ test_redirect_protocols(void)
 	for (i = 0; i < 2; i++)
 		CHECK(r->rec[i].error != NULL &&
 		      strncmp(r->rec[i].error, "redirect refused: ", 18) == 0);
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* target ENDPOINT?redirect_to=TO, TO percent-encoded whole */
+static void
+target_redirect(struct targets *ts, const char *endpoint, const char *to)
+{
+	char enc[1024], *p = enc;
+
+	for (; *to != '\0' && p < enc + sizeof(enc) - 4; to++) {
+		if (isalnum((unsigned char)*to) || strchr("-._~", *to) != NULL)
+			*p++ = *to;
+		else
+			p += snprintf(p, 4, "%%%02X", (unsigned char)*to);
+	}
+	*p = '\0';
+	target_add(ts, "%s?redirect_to=%s", endpoint, enc);
+}
+
+static bool
+starts_with(const char *s, const char *prefix)
+{
+	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The redirect policy (redirect.h) from a loopback endpoint, as the
+ * poller applies it: loopback by address or by name is followed, and
+ * the unspecified, link-local, multicast and private addresses are
+ * refused at once, without a connection, with the reason as the error;
+ * allow_private opens the private ones only. */
+static void
+test_redirect_policy_loopback(void)
+{
+	/* each with fakemuni's port and /KU049 */
+	static const char *const to[] = {
+		"http://localhost",
+		"http://[::1]",
+		"http://0.0.0.0",
+		"http://169.254.169.254",
+		"http://[::ffff:10.255.255.1]",
+		"http://10.255.255.1",
+		"http://[fe80::1]",
+		"https://127.0.0.1",
+		"http://224.0.0.1",
+	};
+	static const char *const refusal[] = {
+		NULL,
+		NULL,
+		"0.0.0.0 is an unspecified address",
+		"169.254.169.254 is a link-local address and the endpoint's "
+		"is not",
+		"::ffff:10.255.255.1 is a private address and the endpoint's "
+		"is not ([collect] allow_private = no)",
+		"10.255.255.1 is a private address and the endpoint's is not "
+		"([collect] allow_private = no)",
+		"fe80::1 is a link-local address and the endpoint's is not",
+		NULL,
+		"224.0.0.1 is a multicast address",
+	};
+	struct collect_options o = { .concurrency = 9,
+		                     .timeout_ms = 1500,
+		                     .max_body_bytes = 1 << 20 };
+	struct targets *ts = targets_new();
+	struct recorder *r = recorder_new(9);
+	char ep[64], url[128], want[256];
+	size_t i;
+	int pass;
+
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/KU091", fake_port);
+	for (i = 0; i < 9; i++) {
+		snprintf(url, sizeof(url), "%s:%d/KU049", to[i], fake_port);
+		target_redirect(ts, ep, url);
+	}
+	for (pass = 0; pass < 2; pass++) {
+		o.is_private_allowed = pass == 1;
+		run_with(ts, r, &o, NULL);
+		CHECK(r->rec[0].error == NULL);
+		CHECK(r->rec[0].body != NULL &&
+		      strstr(r->rec[0].body, "\"KU049\"") != NULL);
+		for (i = 1; i < 9; i++) {
+			bool is_refused = refusal[i] != NULL &&
+			                  !(pass == 1 && (i == 4 || i == 5));
+
+			CHECK(r->rec[i].n_emits == pass + 1);
+			CHECK(r->rec[i].body == NULL);
+			CHECK(r->rec[i].error != NULL);
+			if (!is_refused) {
+				/* followed, and failed there: nobody on
+				 * [::1], no TLS, no route or a timeout */
+				if (starts_with(r->rec[i].error, "redirect"))
+					fprintf(stderr, "%zu: %s\n", i,
+					        r->rec[i].error);
+				CHECK(
+				    !starts_with(r->rec[i].error, "redirect"));
+				continue;
+			}
+			snprintf(want, sizeof(want), "redirect refused: %s",
+			         refusal[i]);
+			CHECK_STR(r->rec[i].error, want);
+			/* refused before connecting: no connect timeout */
+			CHECK(r->rec[i].latency_ms < 1000);
+			CHECK(r->rec[i].http_status == 302);
+		}
+	}
+	recorder_free(r);
+	targets_free(ts);
+}
+
+/* A fakemuni's count of whole documents answered, from its /stats. */
+static long
+documents_served(const char *base)
+{
+	struct collect_options o = { .concurrency = 1,
+		                     .timeout_ms = 5000,
+		                     .max_body_bytes = 1 << 16 };
+	struct targets *ts = targets_new();
+	struct recorder *r = recorder_new(1);
+	const char *p;
+	long n = -1;
+
+	target_add(ts, "%s/stats", base);
+	run_with(ts, r, &o, NULL);
+	p = r->rec[0].body != NULL ? strstr(r->rec[0].body, "\"documents\":")
+	                           : NULL;
+	if (p != NULL)
+		n = strtol(p + strlen("\"documents\":"), NULL, 10);
+	recorder_free(r);
+	targets_free(ts);
+	return n;
+}
+
+/* A non-loopback address of this host in a private network (RFC 1918,
+ * unique local, shared), as a URL's host ("10.0.0.5", "[fd00::2]"); ""
+ * if there is none. */
+static void
+find_private_host(char *out, size_t size)
+{
+	struct ifaddrs *ifa, *a;
+	char text[INET6_ADDRSTRLEN];
+	enum redirect_net net;
+	size_t len;
+
+	out[0] = '\0';
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (a = ifa; a != NULL && out[0] == '\0'; a = a->ifa_next) {
+		if (a->ifa_addr == NULL)
+			continue;
+		if (a->ifa_addr->sa_family == AF_INET)
+			len = sizeof(struct sockaddr_in);
+		else if (a->ifa_addr->sa_family == AF_INET6)
+			len = sizeof(struct sockaddr_in6);
+		else
+			continue;
+		net = redirect_classify(a->ifa_addr, len);
+		if (net != REDIRECT_NET_PRIVATE &&
+		    net != REDIRECT_NET_UNIQUE_LOCAL &&
+		    net != REDIRECT_NET_SHARED)
+			continue;
+		if (a->ifa_addr->sa_family == AF_INET)
+			inet_ntop(
+			    AF_INET,
+			    &((struct sockaddr_in *)a->ifa_addr)->sin_addr,
+			    text, sizeof(text));
+		else
+			inet_ntop(
+			    AF_INET6,
+			    &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr,
+			    text, sizeof(text));
+		snprintf(out, size,
+		         a->ifa_addr->sa_family == AF_INET6 ? "[%s]" : "%s",
+		         text);
+	}
+	freeifaddrs(ifa);
+}
+
+static char private_host[INET6_ADDRSTRLEN + 2];
+
+/* Against a second fakemuni on this host's private address: a loopback
+ * endpoint may not send us there, not even over a connection to it that
+ * another target left open, and that endpoint may not send us to
+ * loopback, by address or by name; the same address is fine, and
+ * allow_private opens the way in only. Counted at the private fakemuni:
+ * a refused redirect fetched nothing. */
+static void
+test_redirect_policy_private(void)
+{
+	struct collect_options o = { .concurrency = 1,
+		                     .timeout_ms = 5000,
+		                     .max_body_bytes = 1 << 20 };
+	struct targets *ts = targets_new();
+	struct recorder *r = recorder_new(5);
+	char listen[128], path[4300], ep1[64], base2[128], ep2[160], url[192];
+	char want[256];
+	pid_t pid = -1;
+	long before, after;
+	int port, status;
+
+	snprintf(listen, sizeof(listen), "%s:0", private_host);
+	snprintf(path, sizeof(path), "%s/port2", tmp_dir);
+	port = spawn_fakemuni(listen, path, &pid);
+	CHECK(port > 0);
+	if (port <= 0) {
+		fprintf(stderr, "fakemuni on %s: %s\n", listen, skip_reason);
+		goto out;
+	}
+	snprintf(ep1, sizeof(ep1), "http://127.0.0.1:%d/KU091", fake_port);
+	snprintf(base2, sizeof(base2), "http://%s:%d", private_host, port);
+	snprintf(ep2, sizeof(ep2), "%s/KU091", base2);
+	before = documents_served(base2);
+	CHECK(before == 0);
+
+	/* one at a time, in order: target 1 finds 0's connection open */
+	target_add(ts, "%s/KU049", base2);
+	snprintf(url, sizeof(url), "%s/KU092", base2);
+	target_redirect(ts, ep1, url);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/KU049", fake_port);
+	target_redirect(ts, ep2, url);
+	snprintf(url, sizeof(url), "http://localhost:%d/KU049", fake_port);
+	target_redirect(ts, ep2, url);
+	snprintf(url, sizeof(url), "%s/KU837", base2);
+	target_redirect(ts, ep2, url);
+	run_with(ts, r, &o, NULL);
+	CHECK(r->rec[0].error == NULL);
+	snprintf(want, sizeof(want),
+	         "redirect refused: %.*s is a private address and the "
+	         "endpoint's is not ([collect] allow_private = no)",
+	         private_host[0] == '[' ? (int)strlen(private_host) - 2
+	                                : (int)strlen(private_host),
+	         private_host + (private_host[0] == '['));
+	CHECK_STR(r->rec[1].error, want);
+	CHECK_STR(r->rec[2].error, "redirect refused: 127.0.0.1 is a loopback "
+	                           "address and the endpoint's is not");
+	CHECK(starts_with(r->rec[3].error, "redirect refused: ") &&
+	      strstr(r->rec[3].error, "is a loopback address") != NULL);
+	if (r->rec[4].error != NULL)
+		fprintf(stderr, "4: %s\n", r->rec[4].error);
+	CHECK(r->rec[4].error == NULL);
+	CHECK(r->rec[4].body != NULL &&
+	      strstr(r->rec[4].body, "\"KU837\"") != NULL);
+	after = documents_served(base2);
+	CHECK(after == before + 2); /* targets 0 and 4 */
+
+	/* allow_private: from loopback in, but still not out to loopback */
+	o.is_private_allowed = true;
+	run_with(ts, r, &o, NULL);
+	CHECK(r->rec[1].error == NULL);
+	CHECK(r->rec[1].body != NULL &&
+	      strstr(r->rec[1].body, "\"KU092\"") != NULL);
+	CHECK_STR(r->rec[2].error, "redirect refused: 127.0.0.1 is a loopback "
+	                           "address and the endpoint's is not");
+	CHECK(starts_with(r->rec[3].error, "redirect refused: "));
+	CHECK(documents_served(base2) == after + 3); /* 0, 1 and 4 */
+out:
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	unlink(path);
 	recorder_free(r);
 	targets_free(ts);
 }
@@ -1359,6 +1641,13 @@ main(void)
 	RUN_FAKE(test_oversized_and_endless);
 	RUN_FAKE(test_redirects);
 	RUN_FAKE(test_redirect_protocols);
+	RUN_FAKE(test_redirect_policy_loopback);
+	find_private_host(private_host, sizeof(private_host));
+	if (private_host[0] != '\0')
+		RUN_FAKE(test_redirect_policy_private);
+	else
+		printf("skip test_redirect_policy_private (this host has no "
+		       "address in a private network)\n");
 	RUN_FAKE(test_cancel);
 	RUN_FAKE(test_reuse_across_cycles);
 	RUN_FAKE(test_not_modified);
