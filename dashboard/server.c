@@ -963,8 +963,12 @@ tls_load(struct tls *t, const struct config *cfg, struct error *err)
 	return 0;
 }
 
+/* TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996), and
+ * GnuTLS's NORMAL still offers them. */
+static char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
 /* The options that turn a daemon into an HTTPS one, into items (room for
- * 2); returns how many. */
+ * 3); returns how many. */
 static size_t
 tls_options(const struct tls *t, struct MHD_OptionItem *items)
 {
@@ -974,7 +978,9 @@ tls_options(const struct tls *t, struct MHD_OptionItem *items)
 	    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, t->key };
 	items[1] =
 	    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, t->cert };
-	return 2;
+	items[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		                            tls_priorities };
+	return 3;
 }
 
 static void capture_logger(void *cls, const char *fmt, va_list ap)
@@ -1015,7 +1021,7 @@ int
 server_check(const struct config *cfg, struct error *err)
 {
 	struct tls t;
-	struct MHD_OptionItem items[3];
+	struct MHD_OptionItem items[4];
 	struct MHD_Daemon *d;
 	char detail[256] = "";
 	size_t n;
@@ -1054,7 +1060,7 @@ start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
 	const unsigned int common =
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem extra[4];
+	struct MHD_OptionItem extra[5];
 	size_t n = 0;
 
 	if (addr != NULL)
