@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "reporting.h"
@@ -115,7 +116,7 @@ cmd_status(struct ctl *c)
 	const struct catalog *cat = c->cat;
 	struct status_ctx sc = { cat, NULL, NULL };
 	size_t i, counts[4] = { 0 };
-	time_t now = time(NULL);
+	time_t now = clock_now();
 
 	if (ctl_open_stores(c) < 0)
 		return 1;

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "catalog.h"
 #include "chart.h"
+#include "clock.h"
 #include "config.h"
 #include "http_json.h"
 #include "ingest.h"
@@ -179,7 +180,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	app.cat = cat;
-	app.started = time(NULL);
+	app.started = clock_now();
 
 	/* Signals go to sigwait below, never to other threads. */
 	sigemptyset(&set);

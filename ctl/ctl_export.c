@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "clock.h"
 #include "ctl.h"
 #include "data.h"
 #include "export.h"
@@ -186,7 +187,7 @@ export_series(struct ctl *c, const struct flags *f)
 	p.start = f->start;
 	p.end = f->end;
 	p.step = f->step;
-	rc = series_resolve(c->cat, &p, time(NULL), &spec, &err);
+	rc = series_resolve(c->cat, &p, clock_now(), &spec, &err);
 	if (rc != SERIES_OK)
 		return bad_parameter(&err);
 	if (ctl_open_stores(c) < 0)
@@ -217,7 +218,7 @@ export_data(struct ctl *c, const struct flags *f)
 	struct error err = { 0 };
 	enum data_format fmt = FMT_CSV;
 	struct matrix *mx;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	char *bytes = NULL;
 	size_t len = 0, k;
 	int rc;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "csv.h"
 #include "ctl.h"
 #include "ingest.h"
@@ -369,7 +370,7 @@ ctl_import(struct ctl *c, int argc, char **argv)
 		return usage();
 	file = argv[1];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	now = time(NULL);
+	now = clock_now();
 	im.cat = c->cat;
 	im.last_period = period_of(now);
 	if (parse_file(&im, file) < 0)

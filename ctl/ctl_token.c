@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "token.h"
 
@@ -64,14 +65,14 @@ cmd_create(struct ctl *c, const char *what)
 	}
 	if (ctl_open_stores(c) < 0)
 		return 1;
-	if (token_create(c->db, role, area, time(NULL), &id, text, &err) < 0) {
+	if (token_create(c->db, role, area, clock_now(), &id, text, &err) < 0) {
 		fprintf(stderr, "kuntamonctl: %s\n", err.msg);
 		return 1;
 	}
 	printf("%s\n", text);
 	if (fflush(stdout) != 0) {
 		/* Nobody saw it: it must not stay valid. */
-		store_db_token_revoke(c->db, id, time(NULL));
+		store_db_token_revoke(c->db, id, clock_now());
 		fprintf(stderr, "kuntamonctl: cannot write the token: %s\n",
 		        strerror(errno));
 		return 1;
@@ -146,7 +147,7 @@ cmd_revoke(struct ctl *c, const char *arg)
 	}
 	if (ctl_open_stores(c) < 0)
 		return 1;
-	rc = store_db_token_revoke(c->db, id, time(NULL));
+	rc = store_db_token_revoke(c->db, id, clock_now());
 	if (rc < 0) {
 		fprintf(stderr,
 		        "kuntamonctl: token %lld not revoked: database "

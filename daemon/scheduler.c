@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "ingest.h"
 #include "log.h"
@@ -211,7 +212,7 @@ on_result(void *ctx, const struct collect_result *res)
 	struct document doc;
 	struct error err = { 0 };
 	enum ingest_kind kind;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	bool is_ok = false;
 	size_t i;
 
@@ -311,7 +312,7 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	c.ingest.db = s->app->db;
 	c.ingest.fig = &s->app->figures;
 	c.interval_s = cfg->interval_s;
-	c.started = time(NULL);
+	c.started = clock_now();
 	reindex(s, cat, cfg->interval_s);
 
 	targets =
@@ -345,7 +346,7 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	atomic_fetch_add(&s->app->stats.cycles, 1);
 	atomic_store(&s->app->stats.last_cycle_ms,
 	             (unsigned long)(now_ms() - t0));
-	atomic_store(&s->app->stats.last_cycle_end, (unsigned long)time(NULL));
+	atomic_store(&s->app->stats.last_cycle_end, (unsigned long)clock_now());
 	log_info("cycle done",
 	         "endpoints=%zu polled=%zu ok=%zu unchanged=%zu failed=%zu "
 	         "rejected=%zu ms=%lld",

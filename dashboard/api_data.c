@@ -32,6 +32,7 @@
 
 #include "access.h"
 #include "app.h"
+#include "clock.h"
 #include "data.h"
 #include "export.h"
 #include "figure.h"
@@ -95,7 +96,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	unsigned long generation;
 	bool is_excel_fi;
 	size_t len = 0;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int rc;
 
 	app_config(app, &cfg);

@@ -41,6 +41,7 @@
 #include "access.h"
 #include "app.h"
 #include "catalog.h"
+#include "clock.h"
 #include "lang.h"
 #include "reporting.h"
 #include "respond.h"
@@ -397,7 +398,7 @@ api_health_get(const struct request *req, struct response *resp)
 		              "parameter area: no municipality %.16s", area);
 		goto out;
 	}
-	root = health_json(app, cat, &cfg, lang, area, time(NULL));
+	root = health_json(app, cat, &cfg, lang, area, clock_now());
 	if (root == NULL) {
 		respond_error(resp, 503, "the database is not available");
 		goto out;

@@ -32,6 +32,7 @@
 #include "access.h"
 #include "app.h"
 #include "catalog.h"
+#include "clock.h"
 #include "figure.h"
 #include "lang.h"
 #include "number.h"
@@ -268,7 +269,7 @@ api_latest_get(const struct request *req, struct response *resp)
 	struct failures fails = { 0 };
 	struct config cfg;
 	struct params p;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	unsigned long generation = 0;
 	cJSON *arr = NULL;
 	char *text;

@@ -31,6 +31,7 @@
 #include "access.h"
 #include "app.h"
 #include "cache.h"
+#include "clock.h"
 #include "respond.h"
 #include "routes.h"
 #include "series.h"
@@ -102,7 +103,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	p.end = query_get(req->query, "end");
 	p.step = query_get(req->query, "step");
 	mx = ingest_read(&app->figures, &cat);
-	rc = series_resolve(cat, &p, time(NULL), &spec, &err);
+	rc = series_resolve(cat, &p, clock_now(), &spec, &err);
 	if (rc != SERIES_OK) {
 		ingest_done(&app->figures);
 		respond_error(resp, rc == SERIES_NOT_FOUND ? 404 : 400, "%s",

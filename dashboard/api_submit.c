@@ -26,6 +26,7 @@
 #include "api_submit.h"
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "ingest.h"
 #include "routes.h"
 #include "timespec.h"
@@ -184,7 +185,7 @@ api_submissions_post(const struct request *req, struct response *resp)
 	struct document doc;
 	struct error err = { 0 };
 	char detail[300], period[16];
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int area, status, rc;
 	cJSON *answer;
 

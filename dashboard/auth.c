@@ -23,6 +23,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "token.h"
@@ -125,7 +126,7 @@ auth_request(struct auth *a, struct app *app, const struct route *route,
 			return 401;
 		}
 		switch (
-		    token_authenticate(app->db, secret, time(NULL), out_who)) {
+		    token_authenticate(app->db, secret, clock_now(), out_who)) {
 		case TOKEN_VALID:
 			break;
 		case TOKEN_INVALID:
@@ -225,7 +226,7 @@ auth_audit(struct app *app, const struct principal *who, const char *remote,
 		return; /* counted only */
 	snprintf(text, sizeof(text), "%d %s", status,
 	         detail != NULL ? detail : "");
-	line.time = time(NULL);
+	line.time = clock_now();
 	line.token_id = who != NULL ? who->token_id : 0;
 	line.remote = remote;
 	line.area =

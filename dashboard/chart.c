@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "chart.h"
+#include "clock.h"
 #include "lang.h"
 #include "log.h"
 #include "routes.h"
@@ -656,7 +657,7 @@ read_spec(const struct request *req, const struct catalog *cat,
 	const char *area = request_param(req, "area");
 	const char *ind = request_param(req, "indicator");
 	long w, h;
-	time_t g, now = time(NULL);
+	time_t g, now = clock_now();
 
 	memset(s, 0, sizeof(*s));
 	*out_status = 404;

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "catalog.h"
+#include "clock.h"
 #include "document.h"
 #include "procstat.h"
 #include "reporting.h"
@@ -289,7 +290,7 @@ write_municipalities(struct buf *b, struct app *app)
 	       "Municipalities by reporting status, as /health shows them: "
 	       "ok, late (the expected period missing), failing (the "
 	       "endpoint's last poll failed), never (nothing reported).");
-	if (api_health_status_counts(app, cat, cfg.ontime_days, time(NULL),
+	if (api_health_status_counts(app, cat, cfg.ontime_days, clock_now(),
 	                             counts) == 0)
 		for (st = 0; st < N_REPORT_STATUSES; st++)
 			buf_printf(

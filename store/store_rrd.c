@@ -43,6 +43,7 @@
 #include <rrd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "store_rrd.h"
 #include "timespec.h"
@@ -1054,7 +1055,7 @@ store_rrd_rebuild(struct store_rrd *st, const char *area,
 	/* a day before the first period: a file of no period ends at no
 	 * period's end, and the first period's first day is written */
 	start = (n_periods > 0 ? period_start(first_period)
-	                       : period_start(period_of(time(NULL)))) -
+	                       : period_start(period_of(clock_now()))) -
 	        STORE_RRD_STEP_S;
 	samples_init(&s, start);
 	for (p = 0; p < n_periods; p++)

@@ -106,6 +106,7 @@
 
 #include "buf.h"
 #include "catalog.h"
+#include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -243,7 +244,7 @@ parse_period(const char *s, int *out)
 static int
 previous_month(void)
 {
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	struct tm tm;
 
 	gmtime_r(&now, &tm);

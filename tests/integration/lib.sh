@@ -57,6 +57,29 @@ fake_knob() {
 	curl -sf -X POST "http://127.0.0.1:$FAKE_PORT/control/$1${2:+?$2}" >/dev/null
 }
 
+# The test clock. With KUNTAMON_TEST_NOW set (tests/run.sh sets it to run
+# the suite on a chosen date; lib/clock.h says the forms), `date` without
+# -d or -r reads the test clock, the same one the binaries under test read,
+# so that what a script computes from "now" (the expected period, this
+# month, "a month ago") is what the daemon computes.
+if [ -n "${KUNTAMON_TEST_NOW:-}" ]; then
+	_when=${KUNTAMON_TEST_NOW%@*} _real=$(command date +%s)
+	case $_when in *[!0-9]*) ;; *) _when=@$_when ;; esac
+	case $KUNTAMON_TEST_NOW in *@*) _real=${KUNTAMON_TEST_NOW#*@} ;; esac
+	TEST_CLOCK_OFFSET=$(($(command date -u -d "$_when" +%s) - _real)) ||
+		{ echo "not ok KUNTAMON_TEST_NOW=$KUNTAMON_TEST_NOW"; exit 1; }
+	date() {
+		local _a
+		for _a; do
+			case $_a in -d* | --date* | -r* | --reference* | -f* | --file*)
+				command date "$@"
+				return ;;
+			esac
+		done
+		command date -d "@$(($(command date +%s) + TEST_CLOCK_OFFSET))" "$@"
+	}
+fi
+
 # expected_period [ONTIME_DAYS]: the period a municipality should have
 # reported by now (SPEC §5), as YYYY-MM: last month once ONTIME_DAYS
 # (default 15) have passed since it ended, else the month before. Tests

@@ -31,6 +31,7 @@
 
 #include "app.h"
 #include "check.h"
+#include "clock.h"
 #include "ingest.h"
 #include "lang.h"
 #include "reporting.h"
@@ -220,7 +221,7 @@ setup(void)
 {
 	char path[512];
 	struct error err = { 0 };
-	time_t now = time(NULL);
+	time_t now = clock_now();
 
 	fixture_tmpdir(tmp_dir, sizeof(tmp_dir), "test_api_latest");
 	memset(&app, 0, sizeof(app));
@@ -1073,7 +1074,7 @@ test_latest_reload(void)
 	struct store_db *other;
 	struct error err = { 0 };
 	char path[512];
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int status;
 	cJSON *arr;
 	const cJSON *r;

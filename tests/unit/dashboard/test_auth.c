@@ -13,6 +13,7 @@
 #include "app.h"
 #include "auth.h"
 #include "check.h"
+#include "clock.h"
 #include "routes.h"
 #include "token.h"
 #include "fixture.h"
@@ -53,13 +54,13 @@ setup(void)
 	config_init(&app.cfg);
 	app.db = store_db_open(path, &err);
 	if (app.db == NULL ||
-	    token_create(app.db, ROLE_MUNICIPALITY, "KU091", time(NULL),
+	    token_create(app.db, ROLE_MUNICIPALITY, "KU091", clock_now(),
 	                 &municipal_id, municipal, &err) < 0 ||
-	    token_create(app.db, ROLE_MINISTRY, NULL, time(NULL), &ministry_id,
+	    token_create(app.db, ROLE_MINISTRY, NULL, clock_now(), &ministry_id,
 	                 ministry, &err) < 0 ||
-	    token_create(app.db, ROLE_MUNICIPALITY, "KU049", time(NULL), &id,
+	    token_create(app.db, ROLE_MUNICIPALITY, "KU049", clock_now(), &id,
 	                 revoked, &err) < 0 ||
-	    store_db_token_revoke(app.db, id, time(NULL)) != 1) {
+	    store_db_token_revoke(app.db, id, clock_now()) != 1) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		exit(1);
 	}

@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "check.h"
+#include "clock.h"
 #include "fixture.h"
 #include "procstat.h"
 #include "reporting.h"
@@ -156,7 +157,7 @@ record(const char *area, const char *source, int period, const char *error)
 	struct db_outcome o = { 0 };
 
 	o.area = area;
-	o.time = time(NULL) - 60;
+	o.time = clock_now() - 60;
 	o.source = source;
 	o.http_status = error != NULL ? 503 : 200;
 	o.latency_ms = 100;
@@ -188,14 +189,14 @@ setup(void)
 	snprintf(app.cfg.listen_host, sizeof(app.cfg.listen_host), "127.0.0.1");
 	app.cfg.listen_port = 0;
 	app.cfg.connection_timeout_s = 10;
-	app.started = time(NULL);
+	app.started = clock_now();
 	snprintf(path, sizeof(path), "%s/kuntamon.db", tmp_dir);
 	app.db = store_db_open(path, &err);
 	if (app.db == NULL) {
 		fprintf(stderr, "store_db_open: %s\n", err.msg);
 		exit(1);
 	}
-	expected = reporting_expected_period(time(NULL), app.cfg.ontime_days);
+	expected = reporting_expected_period(clock_now(), app.cfg.ontime_days);
 	record("KU091", "poll", expected, NULL);
 	record("KU049", "poll", expected, NULL);
 	record("KU049", "poll", -1, "HTTP 503");
@@ -312,7 +313,7 @@ static void
 test_procstat_read(void)
 {
 	struct procstat before, after;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int fd;
 
 	CHECK(procstat_read(&before) == 0);

@@ -22,6 +22,7 @@
 
 #include "app.h"
 #include "check.h"
+#include "clock.h"
 #include "routes.h"
 #include "server.h"
 #include "fixture.h"
@@ -363,7 +364,7 @@ setup(void)
 	pthread_mutex_init(&app.lock, NULL);
 	app.cat = test_catalog();
 	test_config(&app.cfg, "127.0.0.1");
-	app.started = time(NULL);
+	app.started = clock_now();
 	snprintf(path, sizeof(path), "%s/kuntamon.db", tmp_dir);
 	app.db = store_db_open(path, &err);
 	if (app.db == NULL) {
@@ -371,7 +372,7 @@ setup(void)
 		exit(1);
 	}
 	ok.area = "KU091";
-	ok.time = time(NULL) - 60;
+	ok.time = clock_now() - 60;
 	ok.source = "poll";
 	ok.http_status = 200;
 	ok.latency_ms = 120;
@@ -898,7 +899,7 @@ test_label_escaping(void)
 
 	/* An area code the store gives back verbatim reaches a label. */
 	o.area = "K\"\\\nX";
-	o.time = time(NULL);
+	o.time = clock_now();
 	o.source = "poll";
 	o.period = -1;
 	CHECK(store_db_record(app.db, &o) == 0);
@@ -1436,7 +1437,7 @@ test_private(void)
 	if (s == NULL)
 		return;
 	port = server_port(s);
-	CHECK(token_create(app.db, ROLE_MINISTRY, NULL, time(NULL), &id, token,
+	CHECK(token_create(app.db, ROLE_MINISTRY, NULL, clock_now(), &id, token,
 	                   &err) == 0);
 	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", token);
 	request_with(port, "GET", "/api/v1/catalog", hdr, &r);

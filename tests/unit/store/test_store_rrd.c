@@ -17,6 +17,7 @@
 #include <rrd.h>
 
 #include "check.h"
+#include "clock.h"
 #include "fixture.h"
 #include "store_rrd.h"
 #include "timespec.h"
@@ -235,7 +236,7 @@ test_rebuild_current_month(void)
 	struct error err = { 0 };
 	const char *dir = fresh_dir();
 	struct store_rrd *st = store_rrd_new(dir, "", &err);
-	int now = period_of(time(NULL)), last_p;
+	int now = period_of(clock_now()), last_p;
 	double vals[4] = { 1, 2, 3, 4 }, last[2];
 
 	CHECK(store_rrd_rebuild(st, "KU091", two, 2, now - 1, 2, vals, &err) ==
@@ -460,7 +461,7 @@ test_append_edges(void)
 	struct error err = { 0 };
 	const char *dir = fresh_dir();
 	struct store_rrd *st = store_rrd_new(dir, NULL, &err);
-	int now = period_of(time(NULL)), last_p;
+	int now = period_of(clock_now()), last_p;
 	double v[2] = { 9, 90 }, last[2];
 	char sample[64];
 	const char *argv[1] = { sample };
