@@ -10,10 +10,14 @@
 
 # private_address: this host's first address in a private network
 # (RFC 1918, shared 100.64/10, unique local fc00::/7), as a URL host
+# (from ip, else hostname -I)
 private_address() {
-	ip -o addr show 2>/dev/null | awk '
-		$3 == "inet" { split($4, a, "/"); print a[1] }
-		$3 == "inet6" { split($4, a, "/"); print "[" a[1] "]" }' |
+	if command -v ip >/dev/null; then
+		ip -o addr show | awk '$3 ~ /^inet6?$/ { split($4, a, "/"); print a[1] }'
+	else
+		hostname -I 2>/dev/null | tr ' ' '\n'
+	fi |
+		sed 's/^\(.*:.*\)$/[\1]/' |
 		grep -E '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|\[f[cd])' |
 		head -n 1
 }
