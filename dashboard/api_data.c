@@ -22,7 +22,11 @@
  * out of it: a matching tag means the data is the same.
  *
  * Memory per request: the cells (40 bytes each, at most DATA_MAX_CELLS)
- * and the answer's text, bounded by data.c per row.
+ * and the answer's text, bounded by data.c per row: up to ~16 MB while a
+ * 100,000-cell JSON answer is written, 64 such requests at once held a
+ * gigabyte. So every request takes a slot of the expensive-request gate
+ * (gate.h) from resolving until its text is made; past the limit, 503
+ * with Retry-After.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,10 +36,10 @@
 
 #include "access.h"
 #include "app.h"
-#include "clock.h"
 #include "data.h"
 #include "export.h"
 #include "figure.h"
+#include "gate.h"
 #include "reporting.h"
 #include "respond.h"
 #include "routes.h"
@@ -96,7 +100,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	unsigned long generation;
 	bool is_excel_fi;
 	size_t len = 0;
-	time_t now = clock_now();
+	time_t now = time(NULL);
 	int rc;
 
 	app_config(app, &cfg);
@@ -132,6 +136,12 @@ serve(const struct request *req, struct response *resp, enum format format)
 		              err.msg);
 		return;
 	}
+	if (!gate_try_enter(&gate_expensive, gate_expensive_limit())) {
+		ingest_done(&app->figures);
+		gate_respond_busy(resp, GATE_RETRY_AFTER_S,
+		                  "uncached series and data requests");
+		return;
+	}
 	view_of(cat, &q, &req->who, view, sizeof(view));
 	data_compute(cat, mx, &q, &req->who, &t);
 	ingest_done(&app->figures);
@@ -152,6 +162,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	case FORMAT_XLSX:
 		text = export_xlsx(&t, now, &len, &err);
 		if (text == NULL) {
+			gate_leave(&gate_expensive);
 			respond_error(resp, 503,
 			              "the workbook could not be written: %s",
 			              err.msg);
@@ -160,6 +171,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 		respond_take(resp, 200, CONTENT_TYPE_XLSX, text, len);
 		break;
 	}
+	gate_leave(&gate_expensive);
 	snprintf(key, sizeof(key), "data|%s|%s|%s|%s", format_names[format],
 	         t.q.text, is_excel_fi ? "excel-fi" : "", view);
 	respond_etag(resp, generation, key);

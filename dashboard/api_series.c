@@ -20,6 +20,13 @@
  * computing, so data landing meanwhile leaves the entry already stale.
  * The ETag is made of the same generation and key, so a cached answer and
  * a computed one carry the same tag, and a new one once data lands.
+ *
+ * A series is at most SERIES_MAX_POINTS points (400 past it), each one
+ * figure of at most every municipality: ~30 ms and ~0.5 MB for the
+ * largest. Computing one takes a slot of the expensive-request gate
+ * (gate.h), so that a flood of such requests, each a new cache key,
+ * holds a bounded amount of memory: past it, 503 with Retry-After. Cache
+ * hits take no slot.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,7 +38,7 @@
 #include "access.h"
 #include "app.h"
 #include "cache.h"
-#include "clock.h"
+#include "gate.h"
 #include "respond.h"
 #include "routes.h"
 #include "series.h"
@@ -103,7 +110,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	p.end = query_get(req->query, "end");
 	p.step = query_get(req->query, "step");
 	mx = ingest_read(&app->figures, &cat);
-	rc = series_resolve(cat, &p, clock_now(), &spec, &err);
+	rc = series_resolve(cat, &p, time(NULL), &spec, &err);
 	if (rc != SERIES_OK) {
 		ingest_done(&app->figures);
 		respond_error(resp, rc == SERIES_NOT_FOUND ? 404 : 400, "%s",
@@ -128,6 +135,11 @@ serve(const struct request *req, struct response *resp, enum format format)
 		ingest_done(&app->figures);
 		atomic_fetch_add(&app->stats.cache_hits, 1);
 		respond_take(resp, 200, got_type, text, len);
+	} else if (!gate_try_enter(&gate_expensive, gate_expensive_limit())) {
+		ingest_done(&app->figures);
+		gate_respond_busy(resp, GATE_RETRY_AFTER_S,
+		                  "uncached series and data requests");
+		return;
 	} else {
 		series_compute(cat, mx, &spec, sees_all, &s);
 		ingest_done(&app->figures);
@@ -135,6 +147,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 		text = format == FORMAT_CSV ? series_format_csv(&s, &len)
 		                            : series_format_json(&s, &len);
 		series_reset(&s);
+		gate_leave(&gate_expensive);
 		cache_put(cache_of(), key, generation, text, len, type);
 		respond_take(resp, 200, type, text, len);
 	}
