@@ -7,16 +7,22 @@
  * reader), drawn as a step function of TIME over one RRD file's time base.
  * Regions and the country need no file of their own, and nothing here
  * re-derives the arithmetic.
- * Every chart is a function of its key (area, indicator, rounded range,
- * size, language, format, view) and the area's data generation, so cached
- * images are dropped exactly when new data lands for the area, and the
- * ETag is made of the two: the same for a cached image and a new render.
+ * Every chart is a function of its key (area, indicator, range in whole
+ * months, size, language, format, view) and the area's data generation,
+ * so cached images are dropped exactly when new data lands for the area,
+ * and the ETag is made of the two: the same for a cached image and a new
+ * render. Sizes are a few (chart_normalise), languages three, so that
+ * the keys a client can make are few too.
  *
- * librrd renders one chart at a time (store_rrd_graph holds the lock); the
- * server runs a thread per connection, so only other chart requests wait,
- * and requests for a chart being rendered wait for that render instead of
- * queueing their own.
+ * librrd renders one chart at a time (store_rrd_graph holds the lock).
+ * Renders take turns in a queue (gate.h) of bounded length, each waiter
+ * with a deadline: a flood of uncached charts gets 503 with Retry-After
+ * past it, holding nothing, and cannot make others wait without end.
+ * Requests for a chart being rendered wait for that render (within the
+ * same deadline) instead of queueing their own. A cached chart is served
+ * before any of this, at once.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -31,7 +37,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "chart.h"
-#include "clock.h"
+#include "gate.h"
 #include "lang.h"
 #include "log.h"
 #include "routes.h"
@@ -112,9 +118,18 @@ static const char *const chart_types[] = {
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cache *chart_cache;
 
+/* The drawn sizes, ascending (chart.h). */
+static const int widths[] = { 400, 720, 800, 1200, CHART_WIDTH_MAX };
+static const int heights[] = { 150, 300, 600, CHART_HEIGHT_MAX };
+
+/* The queue of renders; flight_done is on CLOCK_MONOTONIC too. Made once
+ * (make_queue), kept until exit: a thread may still wait in it. */
+static pthread_once_t queue_once = PTHREAD_ONCE_INIT;
+static struct gate_queue render_queue;
+
 /* The charts being rendered, by key and generation. */
 static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t flight_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t flight_done;
 static struct {
 	bool is_used;
 	unsigned long generation;
@@ -598,18 +613,26 @@ render(struct app *app, const struct catalog *cat,
 	return 0;
 }
 
-/* A pixel's worth of time, in whole minutes up to an hour: a range such
- * as -1y..now is rounded out to it, so that it is cached as one. */
-static time_t
-granularity(time_t range_s, int width)
+/* The first of sizes[n] (ascending) at least px, or the last. */
+static int
+snap(int px, const int *sizes, size_t n)
 {
-	time_t g = range_s / width;
+	size_t i;
 
-	if (g < 60)
-		return 60;
-	if (g > 3600)
-		return 3600;
-	return g - g % 60;
+	for (i = 0; i + 1 < n && sizes[i] < px; i++)
+		;
+	return sizes[i];
+}
+
+void
+chart_normalise(struct chart_spec *spec)
+{
+	spec->width =
+	    snap(spec->width, widths, sizeof(widths) / sizeof(*widths));
+	spec->height =
+	    snap(spec->height, heights, sizeof(heights) / sizeof(*heights));
+	spec->start = period_start(period_of(spec->start));
+	spec->end = period_end(period_of(spec->end - 1));
 }
 
 /* start= or end= (as an end, YYYY-MM includes the month, as the series
@@ -657,7 +680,7 @@ read_spec(const struct request *req, const struct catalog *cat,
 	const char *area = request_param(req, "area");
 	const char *ind = request_param(req, "indicator");
 	long w, h;
-	time_t g, now = clock_now();
+	time_t now = time(NULL);
 
 	memset(s, 0, sizeof(*s));
 	*out_status = 404;
@@ -695,9 +718,7 @@ read_spec(const struct request *req, const struct catalog *cat,
 	s->width = (int)w;
 	s->height = (int)h;
 	s->format = format;
-	g = granularity(s->end - s->start, s->width);
-	s->start -= s->start % g;
-	s->end += (g - s->end % g) % g;
+	chart_normalise(s);
 	/* with public = no too: a municipal token reads other areas as the
 	 * public does (auth.h). Charts without counts are the same for all,
 	 * and cached as one. */
@@ -723,20 +744,43 @@ is_in_flight(const char *key, unsigned long generation)
 	return false;
 }
 
-/* The chart of key from the cache, or rendered and cached. A request for
- * a chart that another is rendering waits for it rather than render it
- * again: after new data, a popular chart is asked for by many at once,
- * and renders run one at a time. */
+static void
+make_queue(void)
+{
+	pthread_condattr_t attr;
+
+	gate_queue_init(&render_queue, CHART_QUEUE_MAX);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&flight_done, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+struct gate_queue *
+chart_render_queue(void)
+{
+	pthread_once(&queue_once, make_queue);
+	return &render_queue;
+}
+
+/* The chart of key from the cache, or rendered and cached: 0, or 1 if the
+ * render queue is full or the turn did not come by CHART_WAIT_MS (503),
+ * or -1 with err. A request for a chart that another is rendering waits
+ * for it rather than render it again: after new data, a popular chart is
+ * asked for by many at once, and renders run one at a time. */
 static int
 cached_or_rendered(struct app *app, const struct catalog *cat,
                    const struct chart_spec *spec, const char *key,
                    unsigned long generation, char **out_data, size_t *out_len,
                    struct error *err)
 {
+	struct gate_queue *queue = chart_render_queue();
+	struct timespec deadline;
 	char type[64];
 	size_t slot = MAX_IN_FLIGHT, i;
 	int rc;
 
+	gate_deadline(CHART_WAIT_MS, &deadline);
 	for (;;) {
 		if (cache_get(get_cache(), key, generation, out_data, out_len,
 		              type) == 0) {
@@ -746,8 +790,11 @@ cached_or_rendered(struct app *app, const struct catalog *cat,
 		pthread_mutex_lock(&flight_lock);
 		if (!is_in_flight(key, generation))
 			break;
-		pthread_cond_wait(&flight_done, &flight_lock);
+		rc = pthread_cond_timedwait(&flight_done, &flight_lock,
+		                            &deadline);
 		pthread_mutex_unlock(&flight_lock);
+		if (rc != 0 && rc != EINTR)
+			return 1;
 	}
 	/* the table full: render without telling anyone */
 	for (i = 0; i < MAX_IN_FLIGHT && slot == MAX_IN_FLIGHT; i++)
@@ -760,11 +807,17 @@ cached_or_rendered(struct app *app, const struct catalog *cat,
 		         key);
 	}
 	pthread_mutex_unlock(&flight_lock);
+	if (gate_queue_enter(queue, &deadline) != GATE_TURN) {
+		rc = 1;
+		goto out;
+	}
 	atomic_fetch_add(&app->stats.cache_misses, 1);
 	rc = render(app, cat, spec, out_data, out_len, err);
+	gate_queue_leave(queue);
 	if (rc == 0)
 		cache_put(get_cache(), key, generation, *out_data, *out_len,
 		          chart_types[spec->format]);
+out:
 	if (slot < MAX_IN_FLIGHT) {
 		pthread_mutex_lock(&flight_lock);
 		in_flight[slot].is_used = false;
@@ -809,8 +862,13 @@ chart_get(const struct request *req, struct response *resp,
 	         spec.is_suppressed ? "public" : "full");
 	/* read before rendering: data landing meanwhile makes it stale */
 	generation = app_generation(app, code);
-	if (cached_or_rendered(app, cat, &spec, key, generation, &data, &len,
-	                       &err) < 0) {
+	status = cached_or_rendered(app, cat, &spec, key, generation, &data,
+	                            &len, &err);
+	if (status == 1) {
+		gate_respond_busy(resp, CHART_RETRY_AFTER_S, "uncached charts");
+		goto out;
+	}
+	if (status < 0) {
 		log_warn("chart failed", "area=%s indicator=%s err=%s", code,
 		         id, log_quote(err.msg, quoted, sizeof(quoted)));
 		respond_error(resp, 500, "cannot render the chart");

@@ -18,7 +18,10 @@
 #include "error.h"
 #include "store_rrd.h"
 
-/* Bounds of the image's size in pixels (the whole image: full-size mode). */
+/* Bounds of the image's size in pixels (the whole image: full-size mode):
+ * a size asked for within them is drawn at the next of a few sizes
+ * (chart_normalise), so that the charts there are to render and cache
+ * are few. */
 #define CHART_WIDTH_MIN 200
 #define CHART_WIDTH_MAX 2000
 #define CHART_WIDTH_DEFAULT 800
@@ -28,6 +31,14 @@
 /* The longest range a chart spans: the RRAs keep 20 years, and a chart
  * may show some time around them. */
 #define CHART_RANGE_MAX_S ((time_t)366 * 86400 * 30)
+
+/* Renders wait in a queue of at most CHART_QUEUE_MAX, each for at most
+ * CHART_WAIT_MS (also while another request renders the same chart);
+ * past either, 503 with Retry-After: CHART_RETRY_AFTER_S. Cached charts
+ * are served at once, whatever the queue holds. */
+#define CHART_QUEUE_MAX 8
+#define CHART_WAIT_MS 2000
+#define CHART_RETRY_AFTER_S 2
 
 enum chart_format { CHART_PNG, CHART_SVG };
 
@@ -44,6 +55,12 @@ struct chart_spec {
 	                       (SPEC §7): a municipality's small counts are
 	                       not drawn (regions have none to withhold) */
 };
+
+/* Rounds spec's size up to the next of the drawn sizes (widths 400, 720,
+ * 800, 1200, 2000; heights 150, 300, 600, 1200) and its range out to
+ * whole months (what the chart draws is monthly): start to its month's
+ * first second, end to the end of the month that holds end - 1. Pure. */
+void chart_normalise(struct chart_spec *spec);
 
 /* The arguments of one store_rrd_graph call. */
 struct chart_plan {
@@ -76,5 +93,10 @@ void chart_plan_reset(struct chart_plan *p);
 void chart_init(void);
 /* Drops the cache of rendered charts (routes_release calls it). */
 void chart_release(void);
+
+struct gate_queue;
+/* The render queue (gate.h), made on first use: tests take its turn to
+ * hold renders back. */
+struct gate_queue *chart_render_queue(void);
 
 #endif

@@ -65,10 +65,13 @@ bytes() { od -An -tu1 -j "$1" -N "$2" "$T/body" | tr -s ' \n' ' ' | sed 's/^ //;
 be32() { set -- $(bytes "$1" 4); echo $(($1 * 16777216 + $2 * 65536 + $3 * 256 + $4)); }
 is_png() { [ "$(bytes 0 8)" = "137 80 78 71 13 10 26 10" ] && [ "$(od -An -c -j 12 -N 4 "$T/body" | tr -d ' ')" = "IHDR" ]; }
 
-# PNG: the signature, and IHDR's width and height are the whole image's.
-for size in 640x240 200x100 2000x1200 800x300; do
+# PNG: the signature, and IHDR's width and height are the whole image's,
+# at the next of the drawn sizes (widths 400 720 800 1200 2000, heights
+# 150 300 600 1200).
+for size in 640x240:720x300 200x100:400x150 2000x1200:2000x1200 800x300:800x300 801x301:1200x600; do
+	asked=${size%:*} size=${size#*:}
 	w=${size%x*} h=${size#*x}
-	st=$(get "/chart/MK01/remote_share.png?width=$w&height=$h")
+	st=$(get "/chart/MK01/remote_share.png?width=${asked%x*}&height=${asked#*x}")
 	check_eq "PNG $size: 200" "$st" 200
 	check_eq "PNG $size: content type" "$(header Content-Type)" "image/png"
 	check "PNG $size: signature and IHDR" is_png
@@ -81,10 +84,10 @@ check_eq "PNG default size: 800x300" "$(be32 16)x$(be32 20)" "800x300"
 check "Cache-Control max-age" grep -qi '^Cache-Control: public, max-age=60' "$T/headers"
 
 # SVG: the size in pixels, the title as text in the language asked for.
-st=$(get "/chart/KU091/contacts.svg?width=500&height=200&lang=sv")
+st=$(get "/chart/KU091/contacts.svg?width=400&height=150&lang=sv")
 check_eq "SVG: 200" "$st" 200
 check_eq "SVG: content type" "$(header Content-Type)" "image/svg+xml"
-check "SVG: an svg root of 500x200" grep -q '<svg .*width="500" height="200"' "$T/body"
+check "SVG: an svg root of 400x150" grep -q '<svg .*width="400" height="150"' "$T/body"
 check "SVG: Swedish title" grep -q '<title>Helsingfors — ' "$T/body"
 check "SVG: ends" sh -c "tail -c 16 '$T/body' | grep -q '</svg>'"
 if command -v xmllint >/dev/null; then
@@ -107,14 +110,14 @@ check "the whole country: a PNG" is_png
 # a region none of whose municipalities has a file: a frame
 st=$(get "/chart/MK19/contacts.svg?width=300&height=150")
 check_eq "a region without files: 200" "$st" 200
-check "a region without files: SVG" grep -q '<svg .*width="300" height="150"' "$T/body"
+check "a region without files: SVG" grep -q '<svg .*width="400" height="150"' "$T/body"
 st=$(get "/chart/KU091/contacts.png" -I)
 check_eq "HEAD: 200" "$st" 200
 # reporting_rate, counted by month from the database
-st=$(get "/chart/MK01/reporting_rate.png?start=-400d&width=400&height=200")
+st=$(get "/chart/MK01/reporting_rate.png?start=-400d&width=400&height=300")
 check_eq "reporting_rate: 200" "$st" 200
 check "reporting_rate: a PNG" is_png
-check_eq "reporting_rate: 400x200" "$(be32 16)x$(be32 20)" "400x200"
+check_eq "reporting_rate: 400x300" "$(be32 16)x$(be32 20)" "400x300"
 
 # ---- what a chart draws: the series API's monthly values ----
 # plateaus: the horizontal runs of the chart's line (stroke-width 2, the
@@ -276,11 +279,12 @@ h1=$(hits)
 check "the same chart again: a cache hit ($h0, then $h1)" test "$h1" -gt "$h0"
 
 # JSON stays quick while charts render: four clients render charts that
-# are not cached (every width another), and the catalog is timed meanwhile.
+# are not cached (every start month another), and the catalog is timed
+# meanwhile.
 clients=""
 for c in 1 2 3 4; do
-	(for w in $(seq $((200 + c)) 4 $((260 + c))); do
-		curl -s --max-time 30 -o /dev/null "$U/chart/SSS/remote_share.png?width=$w"
+	(for m in 01 02 03 04 05 06 07 08 09 10 11 12 01 02 03 04; do
+		curl -s --max-time 30 -o /dev/null "$U/chart/SSS/remote_share.png?start=20$((10 + c))-$m"
 	done) &
 	clients="$clients $!"
 done

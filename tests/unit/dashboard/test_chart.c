@@ -19,8 +19,8 @@
 #include "app.h"
 #include "catalog.h"
 #include "chart.h"
+#include "gate.h"
 #include "check.h"
-#include "clock.h"
 #include "ingest.h"
 #include "query.h"
 #include "respond.h"
@@ -416,7 +416,7 @@ month_value(struct app *app, const char *area, const char *ind, int m,
 	sp.start = text[0];
 	sp.end = text[1];
 	mx = ingest_read(&app->figures, &cat);
-	if (series_resolve(cat, &sp, clock_now(), &ss, &err) != SERIES_OK) {
+	if (series_resolve(cat, &sp, time(NULL), &ss, &err) != SERIES_OK) {
 		ingest_done(&app->figures);
 		fprintf(stderr, "series: %s\n", err.msg);
 		return -997;
@@ -891,14 +891,15 @@ test_handler_images(void)
 	struct app *app = test_app(true);
 	struct call c;
 
+	/* drawn at the next of the sizes: 720x300 */
 	call_chart(&c, app, "MK01", "remote_share", false,
 	           RANGE "&width=640&height=240", NULL);
 	CHECK(c.resp.status == 200);
 	CHECK_STR(c.resp.content_type, "image/png");
 	CHECK(c.resp.body_len > 24 &&
 	      memcmp(c.resp.body, "\x89PNG\r\n\x1a\n", 8) == 0 &&
-	      be32((unsigned char *)c.resp.body + 16) == 640 &&
-	      be32((unsigned char *)c.resp.body + 20) == 240);
+	      be32((unsigned char *)c.resp.body + 16) == 720 &&
+	      be32((unsigned char *)c.resp.body + 20) == 300);
 	/* Cache-Control is the server's (it knows who asks); the validator
 	 * is the chart's */
 	CHECK(header_of(&c.resp, "Cache-Control") == NULL);
@@ -909,13 +910,13 @@ test_handler_images(void)
 
 	/* SVG: the size, and the title as text in the language asked */
 	call_chart(&c, app, "MK02", "gp_coverage", true,
-	           RANGE "&width=500&height=200&lang=sv", "en");
+	           RANGE "&width=400&height=150&lang=sv", "en");
 	CHECK(c.resp.status == 200);
 	CHECK_STR(c.resp.content_type, "image/svg+xml");
 	CHECK(body_has(&c.resp, "<svg"));
 	/* pixels, as the PNG: librrd's "500pt" would show a third larger */
-	CHECK(body_has(&c.resp, "width=\"500\" height=\"200\" "
-	                        "viewBox=\"0 0 500 200\""));
+	CHECK(body_has(&c.resp, "width=\"400\" height=\"150\" "
+	                        "viewBox=\"0 0 400 150\""));
 	CHECK(body_has(&c.resp, "role=\"img\" aria-label=\"Egentliga"));
 	CHECK(body_has(&c.resp, "<title>Egentliga Finland — "
 	                        "Vägledningspunkternas täckning</title>"));
@@ -966,7 +967,7 @@ test_handler_reporting(void)
 	CHECK(c.resp.status == 200);
 	CHECK(c.resp.body_len > 24 &&
 	      memcmp(c.resp.body, "\x89PNG\r\n\x1a\n", 8) == 0 &&
-	      be32((unsigned char *)c.resp.body + 16) == 300);
+	      be32((unsigned char *)c.resp.body + 16) == 400);
 	done(&c);
 	call_chart(&c, app, "MK02", "reporting_rate", true,
 	           "start=2023-09&end=2024-01", "en");
@@ -1165,6 +1166,186 @@ test_handler_single_flight(void)
 	free_app(app);
 }
 
+/* Sizes snap up to a few, clamped to the largest; ranges to whole
+ * months. */
+static void
+test_normalise(void)
+{
+	static const struct {
+		int w, h, want_w, want_h;
+	} sizes[] = {
+		{ 200, 100, 400, 150 },     { 400, 150, 400, 150 },
+		{ 401, 151, 720, 300 },     { 640, 240, 720, 300 },
+		{ 720, 300, 720, 300 },     { 800, 300, 800, 300 },
+		{ 801, 301, 1200, 600 },    { 1999, 1199, 2000, 1200 },
+		{ 2000, 1200, 2000, 1200 }, { 5000, 5000, 2000, 1200 },
+	};
+	struct chart_spec s;
+	int p = period_of((time_t)1700000000); /* 2023-11 */
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.width = sizes[i].w;
+		s.height = sizes[i].h;
+		s.start = period_start(p);
+		s.end = period_end(p);
+		chart_normalise(&s);
+		CHECK(s.width == sizes[i].want_w);
+		CHECK(s.height == sizes[i].want_h);
+		if (s.width != sizes[i].want_w || s.height != sizes[i].want_h)
+			fprintf(stderr, "  %dx%d: %dx%d\n", sizes[i].w,
+			        sizes[i].h, s.width, s.height);
+	}
+	/* mid-month to mid-month: the two months whole */
+	s.start = period_start(p) + 86400 * 10 + 7;
+	s.end = period_start(p + 1) + 3600;
+	chart_normalise(&s);
+	CHECK(s.start == period_start(p));
+	CHECK(s.end == period_end(p + 1));
+	/* a month's end as end (its first second after) stays */
+	s.start = period_start(p);
+	s.end = period_end(p + 2);
+	chart_normalise(&s);
+	CHECK(s.start == period_start(p));
+	CHECK(s.end == period_end(p + 2));
+	/* ... and so does "YYYY-MM" as end, the month's last second */
+	s.end = period_end(p + 2) - 1;
+	chart_normalise(&s);
+	CHECK(s.end == period_end(p + 2));
+}
+
+/* Polls (bounded: 20 s) until n renders wait in the queue. */
+static bool
+queue_holds(size_t n)
+{
+	struct timespec pause = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (gate_queue_waiting(chart_render_queue()) == n)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+struct asker {
+	struct app *app;
+	char query[64];
+	int status;
+};
+
+static void *
+ask(void *arg)
+{
+	struct asker *a = arg;
+	struct call c;
+
+	call_chart(&c, a->app, "MK01", "contacts", false, a->query, "en");
+	a->status = c.resp.status;
+	done(&c);
+	return NULL;
+}
+
+/* With a render going on (the test holds the queue's turn) and the queue
+ * full of uncached charts: another uncached chart is refused at once with
+ * 503 and Retry-After; a cached chart is served at once; once the render
+ * ends, the waiting ones are rendered in turn. */
+static void
+test_handler_queue_full(void)
+{
+	struct app *app = test_app(true);
+	struct gate_queue *q = chart_render_queue();
+	struct asker a[CHART_QUEUE_MAX];
+	pthread_t t[CHART_QUEUE_MAX];
+	struct timespec t0, deadline;
+	struct call c;
+	size_t i;
+
+	call_chart(&c, app, "MK01", "contacts", true, RANGE, "fi");
+	CHECK(c.resp.status == 200);
+	done(&c);
+	gate_deadline(1000, &deadline);
+	CHECK(gate_queue_enter(q, &deadline) == GATE_TURN);
+	for (i = 0; i < CHART_QUEUE_MAX; i++) {
+		a[i].app = app;
+		snprintf(a[i].query, sizeof(a[i].query),
+		         "start=2022-%02zu&end=2023-12", i + 1);
+		pthread_create(&t[i], NULL, ask, &a[i]);
+	}
+	CHECK(queue_holds(CHART_QUEUE_MAX));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	call_chart(&c, app, "MK01", "contacts", false, "start=2021-01", "en");
+	CHECK(c.resp.status == 503);
+	CHECK(header_of(&c.resp, "Retry-After") != NULL &&
+	      atoi(header_of(&c.resp, "Retry-After")) >= 1);
+	CHECK(body_has(&c.resp, "\"error\""));
+	CHECK(ms_since(&t0) < 1000);
+	done(&c);
+	/* the cached one: at once */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	call_chart(&c, app, "MK01", "contacts", true, RANGE, "fi");
+	CHECK(c.resp.status == 200);
+	CHECK(body_has(&c.resp, "<svg"));
+	CHECK(ms_since(&t0) < 1000);
+	done(&c);
+	gate_queue_leave(q);
+	for (i = 0; i < CHART_QUEUE_MAX; i++) {
+		pthread_join(t[i], NULL);
+		/* eight renders of tens of ms: all within the deadline */
+		CHECK(a[i].status == 200);
+	}
+	chart_release();
+	free_app(app);
+}
+
+/* A render whose turn does not come within CHART_WAIT_MS is refused with
+ * 503 and Retry-After, and so is one waiting for the same chart. */
+static void
+test_handler_queue_deadline(void)
+{
+	struct app *app = test_app(true);
+	struct gate_queue *q = chart_render_queue();
+	struct asker a = { app, "start=2020-01", 0 };
+	struct timespec t0, deadline;
+	pthread_t t;
+	struct call c;
+	long ms;
+
+	gate_deadline(1000, &deadline);
+	CHECK(gate_queue_enter(q, &deadline) == GATE_TURN);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&t, NULL, ask, &a);
+	CHECK(queue_holds(1));
+	/* the same chart: waits for that render, within its own deadline */
+	call_chart(&c, app, "MK01", "contacts", false, "start=2020-01", "en");
+	CHECK(c.resp.status == 503);
+	CHECK(header_of(&c.resp, "Retry-After") != NULL);
+	done(&c);
+	pthread_join(t, NULL);
+	ms = ms_since(&t0);
+	CHECK(a.status == 503);
+	CHECK(ms >= CHART_WAIT_MS - 50 && ms < CHART_WAIT_MS + 3000);
+	gate_queue_leave(q);
+	/* free again: rendered */
+	call_chart(&c, app, "MK01", "contacts", false, "start=2020-01", "en");
+	CHECK(c.resp.status == 200);
+	done(&c);
+	chart_release();
+	free_app(app);
+}
+
 /* The warm-up renders without any file. */
 static void
 test_init(void)
@@ -1188,6 +1369,9 @@ main(void)
 	RUN(test_handler_errors);
 	RUN(test_handler_cache);
 	RUN(test_handler_single_flight);
+	RUN(test_normalise);
+	RUN(test_handler_queue_full);
+	RUN(test_handler_queue_deadline);
 	RUN(test_init);
 	remove_root();
 	return check_done();
