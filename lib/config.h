@@ -24,6 +24,9 @@ struct config {
 	int max_connections;
 	int per_ip_connections;
 	int connection_timeout_s;
+	/* a request's headers must be in within this of the connection
+	 * opening or the previous answer, however they trickle */
+	int header_timeout_s;
 	bool is_public;
 	int submit_rate; /* submissions per token per minute */
 	/* PEM files; both "" (plain HTTP) or both set (HTTPS only) */

@@ -28,9 +28,10 @@ check_defaults(const struct config *c)
 {
 	CHECK_STR(c->listen_host, "127.0.0.1");
 	CHECK(c->listen_port == 8080);
-	CHECK(c->max_connections == 256);
+	CHECK(c->max_connections == 4096);
 	CHECK(c->per_ip_connections == 32);
 	CHECK(c->connection_timeout_s == 30);
+	CHECK(c->header_timeout_s == 10);
 	CHECK(c->is_public == true);
 	CHECK_STR(c->tls_cert_path, "");
 	CHECK_STR(c->tls_key_path, "");
@@ -145,6 +146,8 @@ static const struct {
 	  offsetof(struct config, per_ip_connections), 0, 1, 100000 },
 	{ "server", "connection_timeout",
 	  offsetof(struct config, connection_timeout_s), 0, 1, 3600 },
+	{ "server", "header_timeout", offsetof(struct config, header_timeout_s),
+	  0, 1, 3600 },
 	{ "collect", "interval", offsetof(struct config, interval_s), 0, 1,
 	  86400 },
 	{ "collect", "timeout", offsetof(struct config, timeout_s), 0, 1,
