@@ -74,6 +74,10 @@ struct route {
 	route_handler_fn handler;
 	enum route_access access;
 	bool accepts_body; /* the body is read, up to max_body, else refused */
+	/* may take long (a chart render, a large export): run on server.c's
+	 * workers with the connection suspended, off libmicrohttpd's few
+	 * threads */
+	bool is_slow;
 };
 
 extern const struct route routes_table[];

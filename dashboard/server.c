@@ -21,10 +21,27 @@
  * HTTPS only (libmicrohttpd's GnuTLS). The PEM files are read at start and
  * kept, the key wiped when the server stops; a new certificate takes a
  * restart.
+ *
+ * Threads: libmicrohttpd runs event-driven (epoll) on a pool of a few
+ * threads, so an open connection costs a file descriptor and a struct
+ * conn, not a thread. Nothing slow may run there: routes marked is_slow
+ * (chart renders, large exports) run on our own workers with the
+ * connection suspended, and their answer is queued when libmicrohttpd
+ * calls on_request again after the resume. Every suspended connection is
+ * resumed before MHD_stop_daemon (which aborts the process otherwise).
+ *
+ * Connections (struct conn, NOTIFY_CONNECTION): counted per client address
+ * (an IPv4 address, an IPv6 /64) by our accept policy, and swept: one
+ * whose request headers are not in within header_timeout of its opening
+ * or of its previous answer is shut down. libmicrohttpd's own timeout is
+ * idle-based (every byte read restarts it), so a client trickling a header
+ * byte a second would otherwise keep its connection for ever.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -34,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,15 +70,29 @@
 
 /* Headers and request line share this; 64 KiB refuses oversized ones. */
 #define CONNECTION_MEMORY_BYTES (64 * 1024)
-/* Chart rendering (librrd -> cairo/pango) runs on these stacks: a 1200x400
- * rrd_graph_v takes under 64 KiB. glibc puts static TLS inside this size,
- * and libtsan's is ~770 KiB, so under TSan ~250 KiB are left: still room.
- * 256 connections reserve address space, not memory. */
 /* libmicrohttpd takes this many connections past max_connections, so
  * that a client over the limit gets a 503 JSON answer instead of a reset;
  * past these too, it refuses the connection. */
 #define OVERLOAD_HEADROOM 16u
+/* Handlers (chart rendering: librrd -> cairo/pango, on the workers) run on
+ * these stacks: a 1200x400 rrd_graph_v takes under 64 KiB. glibc puts
+ * static TLS inside this size, and libtsan's is ~770 KiB, so under TSan
+ * ~250 KiB are left: still room. */
 #define THREAD_STACK_BYTES (1024 * 1024)
+/* libmicrohttpd's threads and our workers for slow routes: one of each
+ * per core, at least 2 (one slow or busy thread leaves another) and at
+ * most this many. */
+#define MAX_THREADS 8
+/* Open files kept for everything but connections: the database, RRD
+ * files, the collector's sockets, logs. max_connections is lowered to fit
+ * RLIMIT_NOFILE less these. */
+#define FD_RESERVE 256
+/* How often connections are checked against header_timeout. */
+#define SWEEP_MS 250
+/* A chunked body past max_body is read on and dropped, to answer 413 at
+ * its end (libmicrohttpd 0.9.75 queues no answer mid-body); one that goes
+ * on past this many times max_body is cut off. */
+#define DISCARD_FACTOR 32u
 /* A certificate chain is a few KiB; this only bounds a wrong file. */
 #define PEM_MAX_BYTES (1024 * 1024)
 /* libmicrohttpd logs every refused connection and malformed request, so
@@ -99,6 +131,25 @@ struct tls {
 	size_t key_len;
 };
 
+/* One open connection (libmicrohttpd's socket context). */
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next; /* in srv->conns, under srv->conn_lock */
+	MHD_socket fd;
+	char key[SERVER_ADDR_KEY_MAX]; /* "" if not counted per address */
+	/* monotonic ms since which request headers are awaited; waiting
+	 * false while a request is read, handled or answered */
+	atomic_llong waiting_since_ms;
+	atomic_bool is_waiting;
+};
+
+/* Connections per address key, chained; entries exist while count > 0. */
+struct addr_count {
+	struct addr_count *next;
+	unsigned count;
+	char key[SERVER_ADDR_KEY_MAX];
+};
+
 struct server {
 	struct MHD_Daemon *daemon;
 	struct tls tls;
@@ -113,7 +164,33 @@ struct server {
 	atomic_ulong *durations;
 	size_t max_body_bytes;
 	unsigned int max_connections; /* beyond: 503 (see OVERLOAD_HEADROOM) */
+	unsigned int per_addr_connections;
+	long long header_timeout_ms;
 	int port;
+
+	/* open connections, for the header deadline; conn_lock is held by
+	 * the sweep while it shuts sockets down and by NOTIFY_CONNECTION's
+	 * CLOSED (before libmicrohttpd closes the socket), so a socket shut
+	 * down is always still ours */
+	pthread_mutex_t conn_lock;
+	struct conn *conns;
+	atomic_ulong n_conns;
+	atomic_ulong n_header_timeouts;
+	pthread_t sweeper;
+	pthread_cond_t sweep_wake;
+	bool is_sweeping; /* under conn_lock */
+
+	pthread_mutex_t addr_lock; /* guards addr_buckets */
+	struct addr_count **addr_buckets;
+	size_t n_addr_buckets; /* a power of 2 */
+
+	/* slow routes: contexts waiting for a worker, first in first out */
+	pthread_mutex_t job_lock;
+	pthread_cond_t job_ready;
+	struct request_ctx *jobs_head, *jobs_tail;
+	bool is_job_stopping; /* under job_lock: no more suspending */
+	pthread_t workers[MAX_THREADS];
+	size_t n_workers;
 
 	pthread_mutex_t lock; /* guards in_flight's zero crossing, stopping */
 	pthread_cond_t drained;
@@ -129,6 +206,7 @@ struct server {
 enum ctx_state {
 	CTX_NEW,  /* headers read, nothing decided */
 	CTX_BODY, /* routed; reading the body, if any, until the end */
+	CTX_SLOW, /* suspended: a worker runs the handler */
 	CTX_DONE, /* answer queued */
 };
 
@@ -152,6 +230,14 @@ struct request_ctx {
 	struct buf body;
 	bool is_too_large;  /* the body passed max_body: being discarded */
 	size_t n_discarded; /* bytes of a body dropped, not kept anywhere */
+	/* CTX_SLOW: the suspended connection, the request the worker runs,
+	 * and its answer, ready once is_ready (set by the worker before it
+	 * resumes the connection) */
+	struct MHD_Connection *conn;
+	struct request req;
+	struct response resp;
+	atomic_bool is_ready;
+	struct request_ctx *next_job;
 };
 
 static size_t
@@ -200,6 +286,244 @@ observe_duration(struct server *srv, const struct request_ctx *ctx)
 	atomic_fetch_add(&h[DURATION_SUM], (unsigned long)us);
 }
 
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- connections: per-address counts, header deadline ------------------ */
+
+int
+server_address_key(const struct sockaddr *addr, size_t addr_len, char *out)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
+		                                  0, 0, 0, 0, 0xff, 0xff };
+	const struct sockaddr_in6 *a6;
+	struct in6_addr prefix;
+	struct in_addr a4;
+	size_t len;
+
+	out[0] = '\0';
+	if (addr == NULL)
+		return -1;
+	if (addr->sa_family == AF_INET &&
+	    addr_len >= sizeof(struct sockaddr_in)) {
+		a4 = ((const struct sockaddr_in *)(const void *)addr)->sin_addr;
+		return inet_ntop(AF_INET, &a4, out, SERVER_ADDR_KEY_MAX) != NULL
+		           ? 0
+		           : -1;
+	}
+	if (addr->sa_family != AF_INET6 ||
+	    addr_len < sizeof(struct sockaddr_in6))
+		return -1;
+	a6 = (const struct sockaddr_in6 *)(const void *)addr;
+	if (memcmp(a6->sin6_addr.s6_addr, mapped, sizeof(mapped)) == 0) {
+		memcpy(&a4, a6->sin6_addr.s6_addr + 12, 4);
+		return inet_ntop(AF_INET, &a4, out, SERVER_ADDR_KEY_MAX) != NULL
+		           ? 0
+		           : -1;
+	}
+	memset(&prefix, 0, sizeof(prefix));
+	memcpy(prefix.s6_addr, a6->sin6_addr.s6_addr, 8);
+	if (inet_ntop(AF_INET6, &prefix, out, SERVER_ADDR_KEY_MAX - 4) == NULL)
+		return -1;
+	len = strlen(out);
+	snprintf(out + len, SERVER_ADDR_KEY_MAX - len, "/64");
+	return 0;
+}
+
+static size_t
+addr_bucket(const struct server *srv, const char *key)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h & (srv->n_addr_buckets - 1);
+}
+
+/* Counts one more connection from key, unless it has its limit. */
+static bool
+addr_take(struct server *srv, const char *key)
+{
+	struct addr_count **head = &srv->addr_buckets[addr_bucket(srv, key)];
+	struct addr_count *e;
+	bool is_taken = true;
+
+	pthread_mutex_lock(&srv->addr_lock);
+	for (e = *head; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			break;
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		e->next = *head;
+		*head = e;
+	}
+	if (e->count < srv->per_addr_connections)
+		e->count++;
+	else
+		is_taken = false;
+	pthread_mutex_unlock(&srv->addr_lock);
+	return is_taken;
+}
+
+static void
+addr_release(struct server *srv, const char *key)
+{
+	struct addr_count **p = &srv->addr_buckets[addr_bucket(srv, key)];
+	struct addr_count *e;
+
+	pthread_mutex_lock(&srv->addr_lock);
+	for (; (e = *p) != NULL; p = &e->next)
+		if (strcmp(e->key, key) == 0)
+			break;
+	if (e != NULL && e->count > 0 && --e->count == 0) {
+		*p = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&srv->addr_lock);
+}
+
+/* libmicrohttpd's accept policy: the per-address limit. Its own per-IP
+ * option counts exact addresses, so one IPv6 host with a /64 could take
+ * every slot. The count taken here is given back when NOTIFY_CONNECTION
+ * reports the connection closed. libmicrohttpd 0.9.75 drops a connection
+ * between the two without telling only when an allocation or a TLS
+ * session's setup fails: that address then keeps one count too many. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addr_len)
+{
+	struct server *srv = cls;
+	char key[SERVER_ADDR_KEY_MAX];
+
+	if (server_address_key(addr, (size_t)addr_len, key) < 0)
+		return MHD_YES; /* not an IP client: nothing to count by */
+	return addr_take(srv, key) ? MHD_YES : MHD_NO;
+}
+
+static void
+conn_wait_headers(struct conn *c)
+{
+	atomic_store(&c->waiting_since_ms, monotonic_ms());
+	atomic_store(&c->is_waiting, true);
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* A connection opens (after accept_policy let it in) or closes (before
+ * libmicrohttpd closes its socket). */
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = xcalloc(1, sizeof(*c));
+		c->srv = srv;
+		ci = MHD_get_connection_info(conn,
+		                             MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
+		ci = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		/* the same key accept_policy counted */
+		if (ci == NULL ||
+		    server_address_key(ci->client_addr,
+		                       ci->client_addr != NULL &&
+		                               ci->client_addr->sa_family ==
+		                                   AF_INET6
+		                           ? sizeof(struct sockaddr_in6)
+		                           : sizeof(struct sockaddr_in),
+		                       c->key) < 0)
+			c->key[0] = '\0';
+		atomic_init(&c->waiting_since_ms, monotonic_ms());
+		atomic_init(&c->is_waiting, true);
+		pthread_mutex_lock(&srv->conn_lock);
+		c->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = c;
+		srv->conns = c;
+		pthread_mutex_unlock(&srv->conn_lock);
+		atomic_fetch_add(&srv->n_conns, 1);
+		*socket_ctx = c;
+		return;
+	}
+	c = *socket_ctx;
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || c == NULL)
+		return;
+	*socket_ctx = NULL;
+	pthread_mutex_lock(&srv->conn_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&srv->conn_lock);
+	atomic_fetch_sub(&srv->n_conns, 1);
+	if (c->key[0] != '\0')
+		addr_release(srv, c->key);
+	free(c);
+}
+
+/* Shuts down the connections whose headers are overdue. libmicrohttpd's
+ * thread then reads the end of the stream and closes the connection
+ * itself; its socket stays open until then (NOTIFY_CONNECTION's CLOSED
+ * waits for conn_lock), so the descriptor is never another's. */
+static void *
+sweep_main(void *arg)
+{
+	struct server *srv = arg;
+	struct timespec until;
+	long long now;
+	struct conn *c;
+
+	pthread_mutex_lock(&srv->conn_lock);
+	while (srv->is_sweeping) {
+		now = monotonic_ms();
+		for (c = srv->conns; c != NULL; c = c->next) {
+			if (!atomic_load(&c->is_waiting) ||
+			    now - atomic_load(&c->waiting_since_ms) <
+			        srv->header_timeout_ms ||
+			    c->fd == MHD_INVALID_SOCKET)
+				continue;
+			atomic_store(&c->is_waiting, false);
+			atomic_fetch_add(&srv->n_header_timeouts, 1);
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += SWEEP_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->sweep_wake, &srv->conn_lock,
+		                       &until);
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+	return NULL;
+}
+
+unsigned long
+server_header_timeouts(const struct server *s)
+{
+	return atomic_load(&s->n_header_timeouts);
+}
+
 static void *
 uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -210,6 +534,8 @@ uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 	ctx->srv = srv;
 	ctx->state = CTX_NEW;
 	ctx->uri = xstrdup(uri);
+	response_init(&ctx->resp);
+	atomic_init(&ctx->is_ready, false);
 	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
 	buf_init(&ctx->body, srv->max_body_bytes);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -231,9 +557,12 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct server *srv = cls;
 	struct request_ctx *ctx = *req_cls;
+	struct conn *c = conn_of(conn);
 
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection's next request has header_timeout */
+	if (c != NULL)
+		conn_wait_headers(c);
 	if (ctx == NULL)
 		return;
 	*req_cls = NULL;
@@ -248,6 +577,7 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 		                 : "connection closed unanswered");
 	query_reset(&ctx->query);
 	buf_reset(&ctx->body);
+	response_reset(&ctx->resp);
 	if (ctx->state == CTX_DONE)
 		observe_duration(srv, ctx);
 	free(ctx->uri);
@@ -704,14 +1034,15 @@ has_body(struct MHD_Connection *conn, size_t max, bool *out_too_large)
 	return n > 0;
 }
 
-static enum MHD_Result
-run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
-            const char *method)
+/* Fills req for ctx's handler; its strings are libmicrohttpd's and ctx's,
+ * valid until the request ends (also while the connection is
+ * suspended). */
+static void
+prepare_request(struct MHD_Connection *conn, struct request_ctx *ctx,
+                const char *method, struct request *out)
 {
 	struct server *srv = ctx->srv;
-	const struct route *route = &srv->routes[ctx->match.index];
 	struct request req;
-	struct response resp;
 
 	memset(&req, 0, sizeof(req));
 	req.app = srv->app;
@@ -737,10 +1068,87 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
 	req.who = ctx->who;
 	req.body = ctx->body.data != NULL ? ctx->body.data : "";
 	req.body_len = ctx->body.len;
-	response_init(&resp);
-	route->handler(&req, &resp);
-	apply_caching(conn, ctx, &resp);
-	return send_response(conn, ctx, ctx->slot, &resp);
+	*out = req;
+}
+
+/* A slow route's handler, on a worker: the connection is suspended, so
+ * nothing else touches it or ctx until the resume. */
+static void
+run_slow(struct request_ctx *ctx)
+{
+	const struct route *route = &ctx->srv->routes[ctx->match.index];
+
+	route->handler(&ctx->req, &ctx->resp);
+	apply_caching(ctx->conn, ctx, &ctx->resp);
+	atomic_store(&ctx->is_ready, true);
+	MHD_resume_connection(ctx->conn);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct server *srv = arg;
+	struct request_ctx *ctx;
+
+	pthread_mutex_lock(&srv->job_lock);
+	for (;;) {
+		while (srv->jobs_head == NULL && !srv->is_job_stopping)
+			pthread_cond_wait(&srv->job_ready, &srv->job_lock);
+		ctx = srv->jobs_head;
+		if (ctx == NULL)
+			break; /* stopping, and every job done */
+		srv->jobs_head = ctx->next_job;
+		if (srv->jobs_head == NULL)
+			srv->jobs_tail = NULL;
+		pthread_mutex_unlock(&srv->job_lock);
+		run_slow(ctx);
+		pthread_mutex_lock(&srv->job_lock);
+	}
+	pthread_mutex_unlock(&srv->job_lock);
+	return NULL;
+}
+
+/* Hands a slow route's request to the workers, the connection suspended
+ * until its answer is ready; false once the workers stop (server_stop),
+ * and the caller runs it here. */
+static bool
+queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	struct server *srv = ctx->srv;
+	bool is_queued = false;
+
+	pthread_mutex_lock(&srv->job_lock);
+	if (!srv->is_job_stopping) {
+		ctx->conn = conn;
+		ctx->state = CTX_SLOW;
+		ctx->next_job = NULL;
+		/* before the job is seen: a resume must follow the suspend */
+		MHD_suspend_connection(conn);
+		if (srv->jobs_tail != NULL)
+			srv->jobs_tail->next_job = ctx;
+		else
+			srv->jobs_head = ctx;
+		srv->jobs_tail = ctx;
+		pthread_cond_signal(&srv->job_ready);
+		is_queued = true;
+	}
+	pthread_mutex_unlock(&srv->job_lock);
+	return is_queued;
+}
+
+static enum MHD_Result
+run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
+            const char *method)
+{
+	struct server *srv = ctx->srv;
+	const struct route *route = &srv->routes[ctx->match.index];
+
+	prepare_request(conn, ctx, method, &ctx->req);
+	if (route->is_slow && queue_slow(conn, ctx))
+		return MHD_YES;
+	route->handler(&ctx->req, &ctx->resp);
+	apply_caching(conn, ctx, &ctx->resp);
+	return send_response(conn, ctx, ctx->slot, &ctx->resp);
 }
 
 /*
@@ -749,9 +1157,10 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
  * The answer waits for that last call whenever it can: one queued earlier
  * makes libmicrohttpd close the connection after it, which is right for a
  * refused body and wasteful for a plain GET. libmicrohttpd 0.9.75 also
- * takes no answer in the middle of a body, so a body found too large on
- * the way is dropped unbuffered and answered 413 at its end, or cut off
- * if it goes on past twice the limit.
+ * takes no answer in the middle of a body (MHD_queue_response refuses
+ * while the body is being read), so a body found too large on the way is
+ * dropped unbuffered and answered 413 at its end, or cut off if it goes
+ * on past DISCARD_FACTOR times the limit.
  */
 /* Whether more than max_connections are open (/healthz is always
  * answered: it is how operators see that the daemon lives). */
@@ -759,20 +1168,13 @@ static bool
 is_overloaded(struct MHD_Connection *conn, const struct request_ctx *ctx)
 {
 	const struct server *srv = ctx->srv;
-	const union MHD_ConnectionInfo *ci;
-	const union MHD_DaemonInfo *di;
 
+	(void)conn;
 	if (ctx->slot < srv->n_routes &&
 	    srv->routes[ctx->match.index].access == ROUTE_OPEN)
 		return false;
-	/* the connection's daemon, not srv->daemon: that is set by the
-	 * thread that started the server, maybe after this request came */
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-	if (ci == NULL || ci->daemon == NULL)
-		return false;
-	di = MHD_get_daemon_info(ci->daemon,
-	                         MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	return di != NULL && di->num_connections > srv->max_connections;
+	/* our count: libmicrohttpd's is per pool thread */
+	return atomic_load(&srv->n_conns) > srv->max_connections;
 }
 
 static enum MHD_Result
@@ -792,6 +1194,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	max = ctx->srv->max_body_bytes;
 	switch (ctx->state) {
 	case CTX_NEW:
+		if (conn_of(conn) != NULL) /* the headers are in */
+			atomic_store(&conn_of(conn)->is_waiting, false);
 		route_request(ctx, method);
 		ctx->is_read = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -836,7 +1240,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		ctx->n_discarded += *upload_data_size;
 		*upload_data_size = 0;
-		return ctx->n_discarded > max ? MHD_NO : MHD_YES;
+		return ctx->n_discarded / DISCARD_FACTOR > max ? MHD_NO
+		                                               : MHD_YES;
+	case CTX_SLOW:
+		/* called again after the worker's resume */
+		if (!atomic_load(&ctx->is_ready))
+			return MHD_YES;
+		return send_response(conn, ctx, ctx->slot, &ctx->resp);
 	case CTX_DONE:
 		/* Answered early; what is left of a body is not ours. */
 		*upload_data_size = 0;
@@ -1052,14 +1462,53 @@ server_check(const struct config *cfg, struct error *err)
 	return 0;
 }
 
+/* Threads for libmicrohttpd's pool, and as many workers: one a core,
+ * within [2, MAX_THREADS]. */
+static size_t
+n_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+}
+
+/* max_connections as configured, or lower to fit the open-file limit,
+ * which is first raised to its hard limit (systemd sets LimitNOFILE). */
+static unsigned int
+fit_connections(int configured)
+{
+	unsigned long want = (unsigned long)configured + OVERLOAD_HEADROOM, fit;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (unsigned int)configured;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)(want + FD_RESERVE))
+		return (unsigned int)configured;
+	fit = rl.rlim_cur > FD_RESERVE + OVERLOAD_HEADROOM + 1
+	          ? (unsigned long)rl.rlim_cur - FD_RESERVE - OVERLOAD_HEADROOM
+	          : 1;
+	log_warn("max_connections lowered to fit the open-file limit",
+	         "max_connections=%d fit=%lu nofile=%llu", configured, fit,
+	         (unsigned long long)rl.rlim_cur);
+	return (unsigned int)fit;
+}
+
 /* Starts libmicrohttpd with flags and an optional address to bind. */
 static struct MHD_Daemon *
 start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
              const struct sockaddr *addr)
 {
-	const unsigned int common =
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	const unsigned int common = MHD_USE_EPOLL_INTERNAL_THREAD |
+	                            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+	                            MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem extra[5];
 	size_t n = 0;
 
@@ -1072,15 +1521,18 @@ start_daemon(struct server *srv, const struct config *cfg, unsigned int flags,
 	extra[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	/* The logger goes first, or earlier options log to stderr. */
+	/* No MHD_OPTION_PER_IP_CONNECTION_LIMIT: accept_policy counts by
+	 * address and IPv6 /64. The connection limit is split among the
+	 * pool's threads. */
 	return MHD_start_daemon(
-	    common | flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request,
-	    srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
+	    common | flags, (uint16_t)cfg->listen_port, accept_policy, srv,
+	    on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, srv,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, srv,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)n_threads(),
 	    MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)cfg->max_connections + OVERLOAD_HEADROOM,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)cfg->per_ip_connections,
+	    srv->max_connections + OVERLOAD_HEADROOM,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)cfg->connection_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
@@ -1140,6 +1592,80 @@ run_id(void)
 	       ((unsigned long long)getpid() << 40);
 }
 
+/* Starts the workers and the header-deadline sweep; -1 with err. */
+static int
+start_threads(struct server *srv, struct error *err)
+{
+	pthread_attr_t attr;
+	size_t n = n_threads();
+	int rc = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK_BYTES);
+	for (srv->n_workers = 0; srv->n_workers < n; srv->n_workers++) {
+		rc = pthread_create(&srv->workers[srv->n_workers], &attr,
+		                    worker_main, srv);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0) {
+		srv->is_sweeping = true;
+		rc = pthread_create(&srv->sweeper, NULL, sweep_main, srv);
+		if (rc != 0)
+			srv->is_sweeping = false;
+	}
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return error_set(err, 0,
+		                 "cannot start the server's threads: %s",
+		                 strerror(rc));
+	return 0;
+}
+
+/* Stops the workers once every job is done (every suspended connection
+ * resumed) and the sweep. Idempotent. */
+static void
+stop_threads(struct server *srv)
+{
+	size_t i;
+	bool was_sweeping;
+
+	pthread_mutex_lock(&srv->job_lock);
+	srv->is_job_stopping = true;
+	pthread_cond_broadcast(&srv->job_ready);
+	pthread_mutex_unlock(&srv->job_lock);
+	for (i = 0; i < srv->n_workers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->n_workers = 0;
+	pthread_mutex_lock(&srv->conn_lock);
+	was_sweeping = srv->is_sweeping;
+	srv->is_sweeping = false;
+	pthread_cond_broadcast(&srv->sweep_wake);
+	pthread_mutex_unlock(&srv->conn_lock);
+	if (was_sweeping)
+		pthread_join(srv->sweeper, NULL);
+}
+
+/* Frees what start_threads' threads and accept_policy shared. */
+static void
+free_server_sync(struct server *srv)
+{
+	struct addr_count *e;
+	size_t i;
+
+	for (i = 0; i < srv->n_addr_buckets; i++)
+		while ((e = srv->addr_buckets[i]) != NULL) {
+			srv->addr_buckets[i] = e->next;
+			free(e);
+		}
+	free(srv->addr_buckets);
+	pthread_cond_destroy(&srv->job_ready);
+	pthread_mutex_destroy(&srv->job_lock);
+	pthread_mutex_destroy(&srv->addr_lock);
+	pthread_mutex_destroy(&srv->conn_lock);
+	pthread_cond_destroy(&srv->sweep_wake);
+}
+
 struct server *
 server_start_routes(struct app *app, const struct config *cfg,
                     const struct route *routes, size_t n_routes,
@@ -1154,7 +1680,14 @@ server_start_routes(struct app *app, const struct config *cfg,
 	srv->auth = auth_new();
 	srv->routes = routes;
 	srv->n_routes = n_routes;
-	srv->max_connections = (unsigned int)cfg->max_connections;
+	srv->max_connections = fit_connections(cfg->max_connections);
+	srv->per_addr_connections = (unsigned int)cfg->per_ip_connections;
+	srv->header_timeout_ms = (long long)cfg->header_timeout_s * 1000;
+	for (srv->n_addr_buckets = 64;
+	     srv->n_addr_buckets < srv->max_connections + OVERLOAD_HEADROOM;)
+		srv->n_addr_buckets *= 2;
+	srv->addr_buckets =
+	    xcalloc(srv->n_addr_buckets, sizeof(*srv->addr_buckets));
 	srv->max_body_bytes =
 	    cfg->max_body_bytes > 0 ? (size_t)cfg->max_body_bytes : 0;
 	srv->slot_of_route = xcalloc(n_routes + 1, sizeof(size_t));
@@ -1180,9 +1713,18 @@ server_start_routes(struct app *app, const struct config *cfg,
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&srv->drained, &attr);
+	pthread_cond_init(&srv->sweep_wake, &attr);
 	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&srv->conn_lock, NULL);
+	pthread_mutex_init(&srv->addr_lock, NULL);
+	pthread_mutex_init(&srv->job_lock, NULL);
+	pthread_cond_init(&srv->job_ready, NULL);
+	atomic_init(&srv->n_conns, 0);
+	atomic_init(&srv->n_header_timeouts, 0);
 
 	if (tls_load(&srv->tls, cfg, err) < 0)
+		goto fail;
+	if (start_threads(srv, err) < 0)
 		goto fail;
 	respond_etag_run(run_id());
 	errno = 0;
@@ -1194,8 +1736,10 @@ server_start_routes(struct app *app, const struct config *cfg,
 	         srv->port, srv->tls.key != NULL ? "yes" : "no");
 	return srv;
 fail:
+	stop_threads(srv);
 	tls_reset(&srv->tls);
 	auth_free(srv->auth);
+	free_server_sync(srv);
 	pthread_cond_destroy(&srv->drained);
 	pthread_mutex_destroy(&srv->log_lock);
 	pthread_mutex_destroy(&srv->lock);
@@ -1248,6 +1792,10 @@ server_stop(struct server *s, int drain_ms)
 		log_warn("stopping with requests in flight", "n=%lu",
 		         atomic_load(&s->in_flight));
 
+	/* Slow handlers still running are waited for, and their connections
+	 * resumed: libmicrohttpd aborts on a suspended one. Slow requests
+	 * after this run inline (queue_slow). */
+	stop_threads(s);
 	MHD_stop_daemon(s->daemon);
 	if (s->n_log_dropped > 0)
 		log_warn("libmicrohttpd messages suppressed", "n=%lu",
@@ -1259,6 +1807,7 @@ server_stop(struct server *s, int drain_ms)
 	tls_reset(&s->tls);
 	routes_release();
 	auth_free(s->auth);
+	free_server_sync(s);
 	pthread_cond_destroy(&s->drained);
 	pthread_mutex_destroy(&s->log_lock);
 	pthread_mutex_destroy(&s->lock);

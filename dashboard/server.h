@@ -4,21 +4,28 @@
  * request for the route table's handler, and counts requests by route and
  * status for /metrics.
  *
- * One thread per connection, capped by max_connections, so a slow handler
- * (chart rendering) holds up only its own client. With tls_cert and
- * tls_key the socket speaks HTTPS only.
+ * Event-driven: a few libmicrohttpd threads (epoll) serve every
+ * connection, so a slow or idle client costs a file descriptor, not a
+ * thread; routes marked is_slow (charts, large exports) run on a small
+ * pool of workers with their connection suspended, so they never hold up
+ * the others. Limits: max_connections open at once (past it, 503 except
+ * /healthz; lowered to fit the open-file limit), per_ip_connections per
+ * client address (an IPv6 /64 counts as one address), headers within
+ * header_timeout, idle connections closed after connection_timeout. With
+ * tls_cert and tls_key the socket speaks HTTPS only.
  *
  * Bodies: only routes with accepts_body get one, of at most max_body bytes
  * (as configured at start). A larger declared Content-Length is answered
  * 413 before a byte is read; a chunked body is dropped, unbuffered, once
  * it passes the limit and answered 413 at its end (libmicrohttpd 0.9.75
- * cannot answer mid-body), and cut off past twice the limit.
+ * cannot answer mid-body), and cut off only past 32 times the limit.
  */
 #ifndef KUNTAMON_SERVER_H
 #define KUNTAMON_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "error.h"
@@ -99,6 +106,18 @@ typedef void (*server_durations_fn)(void *ctx,
  * sum_s, never a later bucket smaller than an earlier one. */
 void server_each_request_duration(const struct server *s,
                                   server_durations_fn fn, void *ctx);
+
+/* The key under which per_ip_connections counts a client, into out
+ * (SERVER_ADDR_KEY_MAX bytes): an IPv4 address as itself ("192.0.2.7",
+ * also when it comes IPv4-mapped, "::ffff:192.0.2.7"), an IPv6 address by
+ * its /64 ("2001:db8:1:2::/64"): one host is handed a whole /64, so its
+ * addresses are one client. -1 for another family or a short addr. Pure. */
+#define SERVER_ADDR_KEY_MAX 48
+int server_address_key(const struct sockaddr *addr, size_t addr_len, char *out);
+
+/* Connections shut down for not sending their headers within
+ * header_timeout. */
+unsigned long server_header_timeouts(const struct server *s);
 
 /* libmicrohttpd's version, as it reports it ("0.9.75"). */
 const char *server_library_version(void);

@@ -21,14 +21,16 @@ nop(const struct request *req, struct response *resp)
 }
 
 static const struct route table[] = {
-	{ "GET", "/", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/region/{area}", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/municipality/{area}", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/chart/{area}/{indicator}.svg", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/chart/{area}/{indicator}.png", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/api/v1/series.csv", nop, ROUTE_PUBLIC, false },
-	{ "POST", "/api/v1/submissions", nop, ROUTE_TOKEN, true },
-	{ "GET", "/a/x{v}y/{w}", nop, ROUTE_PUBLIC, false },
+	{ "GET", "/", nop, ROUTE_PUBLIC, false, false },
+	{ "GET", "/region/{area}", nop, ROUTE_PUBLIC, false, false },
+	{ "GET", "/municipality/{area}", nop, ROUTE_PUBLIC, false, false },
+	{ "GET", "/chart/{area}/{indicator}.svg", nop, ROUTE_PUBLIC, false,
+	  false },
+	{ "GET", "/chart/{area}/{indicator}.png", nop, ROUTE_PUBLIC, false,
+	  false },
+	{ "GET", "/api/v1/series.csv", nop, ROUTE_PUBLIC, false, false },
+	{ "POST", "/api/v1/submissions", nop, ROUTE_TOKEN, true, false },
+	{ "GET", "/a/x{v}y/{w}", nop, ROUTE_PUBLIC, false, false },
 };
 
 static void

@@ -253,12 +253,16 @@ post "$TOK91" "@$T/big"
 check_eq "declared body past max_body: 413" "$CODE" 413
 check_eq "audit: too_large" "$(db "select outcome from audit order by id desc limit 1")" too_large
 # A chunked body has no length to refuse up front: it is dropped once past
-# the limit, answered 413 at its end or, arriving in large pieces, cut off.
+# the limit, unbuffered, and answered 413 at its end (libmicrohttpd 0.9.75
+# takes no answer mid-body), also in large pieces and well past the limit.
 post "$TOK91" "@$T/big" -H "Transfer-Encoding: chunked"
-check "chunked body past max_body: 413 or cut off ($CODE)" grep -qE '^(413|000)$' <<<"$CODE"
-check "audit: too_large or aborted" grep -qE '^(too_large|aborted)$' \
-	<<<"$(db "select outcome from audit order by id desc limit 1")"
-# An endless body is not buffered: the connection is cut past the limit.
+check_eq "chunked body past max_body: 413" "$CODE" 413
+check_eq "audit: too_large" "$(db "select outcome from audit order by id desc limit 1")" too_large
+head -c $((MAX_BODY * 20)) /dev/zero | tr '\0' ' ' >"$T/bigger"
+post "$TOK91" "@$T/bigger" -H "Transfer-Encoding: chunked"
+check_eq "chunked body 20 times max_body: 413, not cut off" "$CODE" 413
+# An endless body is not buffered: the connection is cut past 32 times
+# the limit.
 head -c $((64 * 1024 * 1024)) /dev/zero | curl -s --max-time 20 -o /dev/null -w '%{http_code}' \
 	-X POST -H "Authorization: Bearer $TOK91" -H "Content-Type: application/json" \
 	-H "Transfer-Encoding: chunked" --data-binary @- "$URL/api/v1/submissions" >"$T/endless" 2>/dev/null

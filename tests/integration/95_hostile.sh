@@ -67,7 +67,8 @@ attack() {
 	ATTACKERS="${ATTACKERS:-} $!"
 }
 # 60 slow connections over two addresses (30 each, under the per-IP
-# limit): all of them are held, each a thread.
+# limit): all of them are held, each a file descriptor (not a thread),
+# until header_timeout (10 s) closes them and they come back.
 attack slowloris 127.0.0.2,127.0.0.3 slowloris 60
 attack hold 127.0.0.4 hold 100
 attack bigheader 127.0.0.5 bigheader 102400

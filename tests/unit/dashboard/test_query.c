@@ -290,14 +290,16 @@ test_path_decode(void)
 }
 
 static const struct route table[] = {
-	{ "GET", "/healthz", nop, ROUTE_OPEN, false },
-	{ "GET", "/region/{area}", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/chart/{area}/{indicator}.svg", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/chart/{area}/{indicator}.png", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/api/v1/submissions", nop, ROUTE_TOKEN, false },
-	{ "POST", "/api/v1/submissions", nop, ROUTE_TOKEN, true },
-	{ "GET", "/x/pre{v}post", nop, ROUTE_PUBLIC, false },
-	{ "GET", "/", nop, ROUTE_PUBLIC, false },
+	{ "GET", "/healthz", nop, ROUTE_OPEN, false, false },
+	{ "GET", "/region/{area}", nop, ROUTE_PUBLIC, false, false },
+	{ "GET", "/chart/{area}/{indicator}.svg", nop, ROUTE_PUBLIC, false,
+	  false },
+	{ "GET", "/chart/{area}/{indicator}.png", nop, ROUTE_PUBLIC, false,
+	  false },
+	{ "GET", "/api/v1/submissions", nop, ROUTE_TOKEN, false, false },
+	{ "POST", "/api/v1/submissions", nop, ROUTE_TOKEN, true, false },
+	{ "GET", "/x/pre{v}post", nop, ROUTE_PUBLIC, false, false },
+	{ "GET", "/", nop, ROUTE_PUBLIC, false, false },
 };
 
 static void

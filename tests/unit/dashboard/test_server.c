@@ -77,6 +77,7 @@ static struct app app;
 
 static atomic_int spy_calls;
 static sem_t slow_entered;
+static sem_t held_entered, held_release;
 
 static void
 spy_handler(const struct request *req, struct response *resp)
@@ -116,6 +117,16 @@ slow_handler(const struct request *req, struct response *resp)
 	respond_text(resp, 200, "slow done\n");
 }
 
+/* Slow work that ends when the test says so. */
+static void
+held_handler(const struct request *req, struct response *resp)
+{
+	(void)req;
+	sem_post(&held_entered);
+	sem_wait(&held_release);
+	respond_text(resp, 200, "held done\n");
+}
+
 static void
 query_handler(const struct request *req, struct response *resp)
 {
@@ -144,13 +155,15 @@ cached_handler(const struct request *req, struct response *resp)
 
 static const struct route test_routes[] = {
 	{ "GET", "/chart/{area}/{indicator}.svg", spy_handler, ROUTE_PUBLIC,
-	  false },
+	  false, false },
 	/* body limits, not access (auth.c would answer 401 first) */
-	{ "POST", "/test/upload", upload_handler, ROUTE_PUBLIC, true },
-	{ "GET", "/test/slow", slow_handler, ROUTE_PUBLIC, false },
-	{ "GET", "/test/{area}/query", query_handler, ROUTE_PUBLIC, false },
-	{ "GET", "/test/nothing", nothing_handler, ROUTE_PUBLIC, false },
-	{ "GET", "/test/cached", cached_handler, ROUTE_PUBLIC, false },
+	{ "POST", "/test/upload", upload_handler, ROUTE_PUBLIC, true, false },
+	{ "GET", "/test/slow", slow_handler, ROUTE_PUBLIC, false, true },
+	{ "GET", "/test/held", held_handler, ROUTE_PUBLIC, false, true },
+	{ "GET", "/test/{area}/query", query_handler, ROUTE_PUBLIC, false,
+	  false },
+	{ "GET", "/test/nothing", nothing_handler, ROUTE_PUBLIC, false, false },
+	{ "GET", "/test/cached", cached_handler, ROUTE_PUBLIC, false, false },
 };
 
 static struct route *all_routes;
@@ -403,6 +416,8 @@ setup(void)
 	for (i = 0; i < routes_n; i++)
 		all_routes[n_all_routes - routes_n + i] = routes_table[i];
 	sem_init(&slow_entered, 0, 0);
+	sem_init(&held_entered, 0, 0);
+	sem_init(&held_release, 0, 0);
 }
 
 static void
@@ -413,6 +428,8 @@ teardown(void)
 	pthread_mutex_destroy(&app.lock);
 	free(all_routes);
 	sem_destroy(&slow_entered);
+	sem_destroy(&held_entered);
+	sem_destroy(&held_release);
 	fixture_rmtree(tmp_dir);
 }
 
@@ -792,7 +809,8 @@ test_body_limit(void)
 
 	/* Chunked, no length declared: the rest of the body is dropped as
 	 * it comes (libmicrohttpd 0.9.75 takes no answer mid-body) and the
-	 * 413 comes at its end. */
+	 * 413 comes at its end, however far past the limit (up to 32 times
+	 * it). */
 	n = snprintf(
 	    req, sizeof(req),
 	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -809,19 +827,40 @@ test_body_limit(void)
 	CHECK(is_json_error(&r));
 	reply_free(&r);
 
-	/* A sender that goes on past twice the limit is cut off. */
-	fd = connect_to(AF_INET, server_port(srv));
+	/* Six times the limit: answered too, not cut off. */
 	n = snprintf(
 	    req, sizeof(req),
 	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n");
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 12; i++) {
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "200\r\n");
 		memset(req + n, 'c', 512);
 		n += 512;
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
 	}
-	send_all(fd, req, (size_t)n); /* may fail once the server closes */
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "0\r\n\r\n");
+	exchange(AF_INET, server_port(srv), req, (size_t)n, &r);
+	CHECK(r.status == 413);
+	CHECK(is_json_error(&r));
+	CHECK_STR(error_text(&r, e, sizeof(e)),
+	          "body too large (at most 1024 bytes)");
+	reply_free(&r);
+
+	/* A sender that goes on past 32 times the limit is cut off. */
+	fd = connect_to(AF_INET, server_port(srv));
+	n = snprintf(
+	    req, sizeof(req),
+	    "POST /test/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	send_all(fd, req, (size_t)n);
+	n = snprintf(req, sizeof(req), "1000\r\n");
+	memset(req + n, 'c', 4096);
+	n += 4096;
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+	for (int i = 0; i < 12; i++) /* 48 KiB; may fail once closed */
+		if (send_all(fd, req, (size_t)n) < 0)
+			break;
+	send_all(fd, "0\r\n\r\n", 5); /* an end a 413 would follow */
 	read_reply(fd, &r);
 	close(fd);
 	CHECK(r.status == 0);
@@ -860,7 +899,7 @@ test_metrics(void)
 	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
 	                     "\"unmatched\",code=\"404\"} 4\n") != NULL);
 	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
-	                     "\"/test/upload\",code=\"413\"} 3\n") != NULL);
+	                     "\"/test/upload\",code=\"413\"} 4\n") != NULL);
 	CHECK(strstr(r.body, "\nkuntamon_http_requests_total{route="
 	                     "\"/test/nothing\",code=\"500\"} 1\n") != NULL);
 	CHECK(strstr(r.body, "\nkuntamon_store_db_up 1\n") != NULL);
@@ -1111,6 +1150,209 @@ test_overload(void)
 			usleep(10000);
 	}
 	CHECK(status == 200);
+	server_stop(s, 1000);
+}
+
+/* --- event-driven serving: address keys, slow routes, header deadline -- */
+
+static void
+v6(struct sockaddr_in6 *a, const char *text)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin6_family = AF_INET6;
+	CHECK(inet_pton(AF_INET6, text, &a->sin6_addr) == 1);
+}
+
+static void
+test_address_key(void)
+{
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a, b;
+	struct sockaddr sa;
+	char k[SERVER_ADDR_KEY_MAX], l[SERVER_ADDR_KEY_MAX];
+
+	memset(&a4, 0, sizeof(a4));
+	a4.sin_family = AF_INET;
+	a4.sin_addr.s_addr = htonl(0xc0000207); /* 192.0.2.7 */
+	CHECK(server_address_key((struct sockaddr *)&a4, sizeof(a4), k) == 0);
+	CHECK_STR(k, "192.0.2.7");
+	a4.sin_addr.s_addr = htonl(0xc0000208);
+	CHECK(server_address_key((struct sockaddr *)&a4, sizeof(a4), l) == 0);
+	CHECK(strcmp(k, l) != 0); /* IPv4: every address its own */
+
+	/* an IPv4 client on a dual-stack socket is the same client */
+	v6(&a, "::ffff:192.0.2.7");
+	CHECK(server_address_key((struct sockaddr *)&a, sizeof(a), l) == 0);
+	CHECK_STR(l, "192.0.2.7");
+
+	/* IPv6: one /64, one client, whatever its interface id */
+	v6(&a, "2001:db8:1:2::1");
+	v6(&b, "2001:db8:1:2:ffff:eeee:dddd:cccc");
+	CHECK(server_address_key((struct sockaddr *)&a, sizeof(a), k) == 0);
+	CHECK(server_address_key((struct sockaddr *)&b, sizeof(b), l) == 0);
+	CHECK_STR(k, "2001:db8:1:2::/64");
+	CHECK_STR(l, "2001:db8:1:2::/64");
+	v6(&b, "2001:db8:1:3::1"); /* the next /64: another client */
+	CHECK(server_address_key((struct sockaddr *)&b, sizeof(b), l) == 0);
+	CHECK_STR(l, "2001:db8:1:3::/64");
+	v6(&a, "::1");
+	CHECK(server_address_key((struct sockaddr *)&a, sizeof(a), k) == 0);
+	CHECK_STR(k, "::/64");
+	v6(&a, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	CHECK(server_address_key((struct sockaddr *)&a, sizeof(a), k) == 0);
+	CHECK_STR(k, "ffff:ffff:ffff:ffff::/64");
+
+	/* nothing to count by */
+	CHECK(server_address_key((struct sockaddr *)&a, 8, k) == -1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNIX;
+	CHECK(server_address_key(&sa, sizeof(sa), k) == -1);
+	CHECK(server_address_key(NULL, 0, k) == -1);
+}
+
+struct held_client {
+	int port;
+	struct reply r;
+};
+
+static void *
+held_client_run(void *arg)
+{
+	struct held_client *c = arg;
+
+	get(c->port, "GET", "/test/held", &c->r);
+	return NULL;
+}
+
+/* Slow routes run on workers with their connection suspended: while more
+ * of them are held than libmicrohttpd has threads, fast routes answer. */
+static void
+test_slow_off_pool(void)
+{
+	enum { N = 16 };
+	struct server *s = start("127.0.0.1");
+	struct held_client c[N];
+	pthread_t t[N];
+	struct reply r;
+	int i, n_ok = 0;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (i = 0; i < N; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].port = server_port(s);
+		CHECK(pthread_create(&t[i], NULL, held_client_run, &c[i]) == 0);
+	}
+	/* two handlers held: run inline, they would hold a pool of two */
+	sem_wait(&held_entered);
+	sem_wait(&held_entered);
+	get(server_port(s), "GET", "/healthz", &r); /* 10 s at most */
+	CHECK(r.status == 200);
+	reply_free(&r);
+	get(server_port(s), "GET", "/api/v1/catalog", &r);
+	CHECK(r.status == 200);
+	reply_free(&r);
+	for (i = 0; i < N; i++)
+		sem_post(&held_release);
+	for (i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		if (c[i].r.status == 200 && c[i].r.body_len == 10 &&
+		    memcmp(c[i].r.body, "held done\n", 10) == 0)
+			n_ok++;
+		reply_free(&c[i].r);
+	}
+	CHECK(n_ok == N);
+	while (sem_trywait(&held_entered) == 0)
+		;
+	server_stop(s, 1000);
+}
+
+/* Stopping with slow requests running and queued (each 300 ms, more of
+ * them than workers): each is answered, and every suspended connection
+ * is resumed before the daemon stops. */
+static void
+test_stop_with_slow(void)
+{
+	enum { N = 6 };
+	struct server *s = start("127.0.0.1");
+	struct slow_client c[N];
+	pthread_t t[N];
+	int i, n_ok = 0;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (i = 0; i < N; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].port = server_port(s);
+		CHECK(pthread_create(&t[i], NULL, slow_client_run, &c[i]) == 0);
+	}
+	sem_wait(&slow_entered); /* one runs, the others on their way */
+	server_stop(s, 10000);
+	for (i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		if (c[i].r.status == 200)
+			n_ok++;
+		reply_free(&c[i].r);
+	}
+	/* those connected before the stop are answered; later ones find
+	 * the port closed */
+	CHECK(n_ok >= 1);
+	while (sem_trywait(&slow_entered) == 0)
+		;
+}
+
+/* A client that trickles its headers a byte at a time is shut down at
+ * header_timeout, although every byte restarts libmicrohttpd's idle
+ * timeout; one that sent them in time is not. */
+static void
+test_header_deadline(void)
+{
+	static const char line[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct config cfg;
+	struct error err = { 0 };
+	struct timespec pace = { 0, 200 * 1000 * 1000 };
+	struct server *s;
+	struct reply r;
+	double t0, closed_after = -1;
+	int fd, keep, i;
+	char byte;
+
+	test_config(&cfg, "127.0.0.1");
+	cfg.header_timeout_s = 1;
+	cfg.connection_timeout_s = 10;
+	s = server_start_routes(&app, &cfg, all_routes, n_all_routes, &err);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* a kept-alive connection that got its answer, then says nothing */
+	keep = connect_to(AF_INET, server_port(s));
+	CHECK(send_all(keep, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 37) ==
+	      0);
+	fd = connect_to(AF_INET, server_port(s));
+	CHECK(fd >= 0 && send_all(fd, line, sizeof(line) - 1) == 0);
+	t0 = now_ms();
+	/* a byte every 200 ms, for up to 5 s */
+	for (i = 0; i < 25 && closed_after < 0; i++) {
+		nanosleep(&pace, NULL); /* the client's pace, not a wait */
+		byte = "X-Slow: a\r\n"[i % 11];
+		if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1 ||
+		    recv(fd, &byte, 1, MSG_DONTWAIT) == 0)
+			closed_after = now_ms() - t0;
+	}
+	CHECK(closed_after >= 900 && closed_after < 2500);
+	if (closed_after < 900 || closed_after >= 2500)
+		fprintf(stderr, "  closed after %.0f ms\n", closed_after);
+	CHECK(server_header_timeouts(s) >= 1);
+	close(fd);
+	/* the first connection's answer came; its idle wait for a next
+	 * request is under the same deadline */
+	read_reply(keep, &r);
+	CHECK(r.status == 200);
+	reply_free(&r);
+	close(keep);
+	CHECK(server_header_timeouts(s) == 2);
 	server_stop(s, 1000);
 }
 
@@ -1662,6 +1904,10 @@ main(void)
 	RUN(test_metrics);
 	RUN(test_label_escaping);
 	RUN(test_stop_drains);
+	RUN(test_address_key);
+	RUN(test_slow_off_pool);
+	RUN(test_stop_with_slow);
+	RUN(test_header_deadline);
 	RUN(test_stop_deadline);
 	RUN(test_ipv6);
 	RUN(test_start_errors);
