@@ -5,7 +5,10 @@
  *           [--seconds N] MODE [ARG]
  *
  *   slowloris N   N connections that send a request line, then one header
- *                 byte a second and never the blank line that ends them
+ *                 byte a second and never the blank line that ends them;
+ *                 one the server closes is opened again a second later
+ *                 (with --once, not), and how long after opening it was
+ *                 closed is reported (min_close_s, max_close_s)
  *   hold N        N connections opened at once that send nothing: the
  *                 server keeps at most its per-IP limit and closes the
  *                 rest, and closes the kept ones when they have been idle
@@ -42,7 +45,7 @@
 #include <unistd.h>
 
 #define MAX_CONNS 1024
-#define MAX_SOURCES 16
+#define MAX_SOURCES 64
 #define CONNECT_TIMEOUT_MS 1000
 /* An answer of more than this is not read to its end (flood only). */
 #define READ_BYTES (256 * 1024)
@@ -64,6 +67,7 @@ struct opts {
 	long arg;
 	char *paths[32];
 	size_t n_paths;
+	bool is_once; /* slowloris: no new connection for a closed one */
 };
 
 /* Counts, printed at the end. */
@@ -83,6 +87,8 @@ struct stats {
 	double last_idle_close_s;  /* hold: last kept one closed */
 	unsigned long idle_closed; /* hold: kept ones closed later */
 	int last_status;           /* the last status code seen */
+	double min_close_s;        /* slowloris: soonest close after open */
+	double max_close_s;        /* slowloris: latest close after open */
 };
 
 struct conn {
@@ -128,8 +134,8 @@ usage(void)
 {
 	fputs("usage: hostile --target 127.0.0.1:PORT [--source ADDR[,ADDR]] "
 	      "[--seconds N]\n"
-	      "               [--paths P1,P2] slowloris|hold|bigheader|"
-	      "garbage|flood N\n",
+	      "               [--paths P1,P2] [--once] slowloris|hold|"
+	      "bigheader|garbage|flood N\n",
 	      stderr);
 	exit(1);
 }
@@ -218,6 +224,8 @@ parse_args(int argc, char **argv)
 			opt.seconds = (double)parse_long(argv[++i], 1, 600);
 		} else if (strcmp(argv[i], "--paths") == 0 && i + 1 < argc) {
 			paths = argv[++i];
+		} else if (strcmp(argv[i], "--once") == 0) {
+			opt.is_once = true;
 		} else {
 			break;
 		}
@@ -428,6 +436,21 @@ wait_events(int ms, bool want_write)
 static const char slow_line[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
 static const char slow_header[] = "X-Slow: a\r\n";
 
+/* A slowloris connection closed by the server, age and all. */
+static void
+slow_closed(struct conn *c, double t)
+{
+	double age = t - c->opened_at;
+
+	if (st.closed == 0 || age < st.min_close_s)
+		st.min_close_s = age;
+	if (age > st.max_close_s)
+		st.max_close_s = age;
+	st.closed++;
+	close_conn(c);
+	c->next_at = opt.is_once ? 1e300 : t + 1;
+}
+
 static void
 run_slowloris(double end)
 {
@@ -447,8 +470,7 @@ run_slowloris(double end)
 				c->opened_at = t;
 				if (send_some(c, slow_line,
 				              sizeof(slow_line) - 1)) {
-					st.closed++;
-					close_conn(c);
+					slow_closed(c, t);
 					continue;
 				}
 				c->n_sent = 0; /* now counts header bytes */
@@ -458,9 +480,7 @@ run_slowloris(double end)
 			if (c->fd < 0)
 				continue;
 			if (read_some(c)) {
-				st.closed++;
-				close_conn(c);
-				c->next_at = t + 1;
+				slow_closed(c, t);
 				continue;
 			}
 			if (t >= c->next_at) {
@@ -470,9 +490,7 @@ run_slowloris(double end)
 				ssize_t k = send(c->fd, &byte, 1, MSG_NOSIGNAL);
 
 				if (k < 0 && errno != EAGAIN) {
-					st.closed++;
-					close_conn(c);
-					c->next_at = t + 1;
+					slow_closed(c, t);
 					continue;
 				}
 				if (k == 1)
@@ -709,12 +727,12 @@ main(int argc, char **argv)
 	       "s2xx=%lu s4xx=%lu s5xx=%lu no_answer=%lu max_open=%lu "
 	       "open_now=%lu held=%lu refused=%lu idle_closed=%lu "
 	       "first_idle_close_s=%.1f last_idle_close_s=%.1f "
-	       "last_status=%d\n",
+	       "min_close_s=%.1f max_close_s=%.1f last_status=%d\n",
 	       names[opt.mode], st.opened, st.failed, st.closed, st.requests,
 	       st.answers, st.status[2], st.status[4], st.status[5],
 	       st.no_answer, st.max_open, st.open_now, st.held, st.refused,
 	       st.idle_closed, st.first_idle_close_s, st.last_idle_close_s,
-	       st.last_status);
+	       st.min_close_s, st.max_close_s, st.last_status);
 	for (i = 0; i < MAX_CONNS; i++)
 		close_conn(&conns[i]);
 	free(req);
