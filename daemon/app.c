@@ -57,21 +57,18 @@ void
 app_data_landed(void *ctx, const struct catalog *cat, int area)
 {
 	struct app *app = ctx;
-	const struct area *a;
 	size_t i;
 
-	if (area < 0) {
-		for (i = 0; i < APP_GENERATION_SLOTS; i++)
-			atomic_fetch_add(&app->generation[i], 1);
-		return;
-	}
-	a = &cat->areas[area];
-
-	atomic_fetch_add(&app->generation[slot(a->code)], 1);
-	if (a->region >= 0)
-		atomic_fetch_add(
-		    &app->generation[slot(cat->areas[a->region].code)], 1);
-	atomic_fetch_add(&app->generation[slot(cat->areas[0].code)], 1);
+	(void)cat;
+	(void)area;
+	/* What the public sees of an area depends on others' figures
+	 * (figure.h): a municipality's on its region's other members, a
+	 * region's on the other regions, and through the partner a region
+	 * withheld beside another must give, a municipality's on any
+	 * region. New figures anywhere make every area's cached public
+	 * answer stale. */
+	for (i = 0; i < APP_GENERATION_SLOTS; i++)
+		atomic_fetch_add(&app->generation[i], 1);
 }
 
 unsigned long

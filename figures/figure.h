@@ -15,11 +15,57 @@
  *   figure) over those expected, times 100.
  * - reporting counts the municipalities behind the value; expected is the
  *   number the area has.
- * - To the public, a municipality's count below SUPPRESS_BELOW, and every
- *   indicator built on one, is withheld; so is a region's or the
- *   country's value when one municipality alone stands behind it and its
- *   count is small, and a group's min or max of a count below
- *   SUPPRESS_BELOW.
+ * - Disclosure control (SPEC §7): what the public sees. It works on each
+ *   count measure (is_count) and period by itself, over two kinds of
+ *   group, each a total and its parts: a region and its municipalities
+ *   that reported the count, the country and its regions that did.
+ *   1. Primary: a municipality's count below SUPPRESS_BELOW is withheld.
+ *   2. A region's total is withheld when fewer than three municipalities
+ *      stand behind it, or when all of them are small and together
+ *      below SUPPRESS_BELOW (no partner could cover them); the country's
+ *      when fewer than three stand behind it.
+ *   3. The country's group: unless no region is withheld, or at least
+ *      two are and they hold SUPPRESS_BELOW or more together, the first
+ *      region after the first withheld one (catalog order, wrapping)
+ *      that is not withheld is withheld as its partner; if there is
+ *      none, the country's total is.
+ *   4. Each region's group: if its total is public and its withheld
+ *      members are one, or hold less than SUPPRESS_BELOW together, its
+ *      smallest public member (the first in catalog order on a tie) is
+ *      withheld as their partner; if its total is withheld and none of
+ *      its members is, the same member is withheld, so that the total
+ *      cannot be added up from its members.
+ *   After these steps, in every group the withheld figures are none or
+ *   at least two, and if the total is public its withheld parts hold at
+ *   least SUPPRESS_BELOW together: no difference of public figures (a
+ *   total minus its public parts, the country minus its public regions
+ *   and their public members) gives one withheld count, nor a small sum.
+ *   Steps 3 and 4 only add: 4 never withholds a region, so no further
+ *   round is needed.
+ *   A min or max of a count is one municipality's figure: withheld as
+ *   the group's total is, and also when below SUPPRESS_BELOW or equal to
+ *   a withheld member's figure.
+ * - An indicator built on counts (numerator or denominator) is withheld
+ *   wherever one of its counts is; a region's or the country's also
+ *   when fewer than three municipalities stand behind it, or when a
+ *   municipality whose count is withheld is not among them (its sums
+ *   would then differ from the count's by withheld figures alone), or,
+ *   for a count weighted by a reference figure, when any member's count
+ *   is withheld. Its numerator and denominator are then withheld with
+ *   it; a public one's follow from public figures. reporting_rate is
+ *   never withheld.
+ * - A reader who sees everything (the ministry, a municipality for its
+ *   own figures: is_unsuppressed) gets the figures as they are. A
+ *   municipality's own token sees its own count and can subtract it
+ *   from its region's: that tells it its partner's figure, which is
+ *   never below SUPPRESS_BELOW. Its neighbours' figures stay under the
+ *   rule.
+ * - Cost: a municipality's figure reads its region's members (mostly
+ *   only until a smaller figure), and the country's only for its
+ *   region's smallest member; a region's its own members and, for step
+ *   3, mostly the few first members of the region before it. What the
+ *   public sees of an area depends on other areas' figures, so new
+ *   figures anywhere make cached public answers stale (app.c).
  *
  * Pure: reads the catalog and a matrix the caller keeps still.
  */

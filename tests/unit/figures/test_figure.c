@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "catalog.h"
 #include "check.h"
@@ -294,9 +295,9 @@ test_reporting_rate(void)
 }
 
 /* To the public, a municipality's count below 5 and every indicator
- * built on it are withheld; a region's or the country's value only when
- * it is one municipality's small count in disguise: a single contributor,
- * or the min or max of a count. */
+ * built on it are withheld; a region's or the country's value when fewer
+ * than three stand behind it, or it is the min or max of a count that is
+ * small. test_disclosure has the partners and the groups. */
 static void
 test_suppression(void)
 {
@@ -318,10 +319,14 @@ test_suppression(void)
 		  1 },
 		{ "KU091", "contacts_remote", P, false, FIGURE_SUPPRESSED, X, X,
 		  X, 1, 1 },
-		/* 5 is shown */
-		{ "KU853", "contacts_remote", P, false, FIGURE_OK, 5, 5, X, 1,
-		  1 },
-		{ "KU853", "remote_share", P, false, FIGURE_OK, 25, 5, 20, 1,
+		/* 5 is not small, but Turku is alone in MK02: the region's
+		 * total is withheld, and so Turku's, which is all of it
+		 * (test_disclosure has 5 shown) */
+		{ "KU853", "contacts_remote", P, false, FIGURE_SUPPRESSED, X, X,
+		  X, 1, 1 },
+		{ "KU853", "remote_share", P, false, FIGURE_SUPPRESSED, X, X, X,
+		  1, 1 },
+		{ "KU853", "contacts_remote", P, true, FIGURE_OK, 5, 5, X, 1,
 		  1 },
 		/* not counts: shown, however small */
 		{ "KU049", "gp_open", P, false, FIGURE_OK, 0, 0, X, 1, 1 },
@@ -484,17 +489,394 @@ test_unknown_arrival(void)
 	matrix_free(mx);
 }
 
+/* --- disclosure control on a larger country (figure.h's steps) ---
+ *
+ * MK01 has five municipalities, MK02 three, MK04 two, MK05 three, in
+ * this catalog order; every pop_fl is 100. */
+static const char regions2_csv[] = "code,name_fi,name_sv,name_en\n"
+                                   "01,A,A,A\n02,B,B,B\n04,C,C,C\n05,D,D,D\n";
+static const char munis2_csv[] =
+    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
+    "population,foreign_language_population\n"
+    "091,a1,a1,01,A,A,1000,100\n049,a2,a2,01,A,A,1000,100\n"
+    "092,a3,a3,01,A,A,1000,100\n235,a4,a4,01,A,A,1000,100\n"
+    "257,a5,a5,01,A,A,1000,100\n"
+    "853,b1,b1,02,B,B,1000,100\n202,b2,b2,02,B,B,1000,100\n"
+    "529,b3,b3,02,B,B,1000,100\n"
+    "837,c1,c1,04,C,C,1000,100\n980,c2,c2,04,C,C,1000,100\n"
+    "179,d1,d1,05,D,D,1000,100\n182,d2,d2,05,D,D,1000,100\n"
+    "410,d3,d3,05,D,D,1000,100\n";
+
+static struct catalog *cat2;
+
+/* Sets measure id of period P from "KU091=100 KU049=4 ..." in cat2. */
+static void
+put2(struct matrix *mx, const char *id, const char *values)
+{
+	int m = catalog_find_measure(cat2, id), n, a;
+	const char *s = values;
+	char code[8];
+	double v;
+
+	while (sscanf(s, " %7[^=]=%lf%n", code, &v, &n) == 2) {
+		s += n;
+		a = catalog_find_area(cat2, code);
+		if (a < 0 || m < 0) {
+			fprintf(stderr, "no %s or %s\n", code, id);
+			abort();
+		}
+		matrix_set(mx, a, P, m, v, WHEN);
+	}
+}
+
+static struct figure
+fig2(const struct matrix *mx, int area, const char *id, bool is_unsuppressed)
+{
+	struct figure_key k = { area, catalog_find_indicator(cat2, id), -1 };
+	struct figure f;
+
+	if (k.indicator < 0)
+		k.measure = catalog_find_measure(cat2, id);
+	figure_compute(cat2, mx, &k, P, is_unsuppressed, &f);
+	return f;
+}
+
+/* The areas whose contacts the public does not see, in catalog order. */
+static void
+withheld_list(const struct matrix *mx, const char *id, char *out, size_t size)
+{
+	size_t a, len = 0;
+
+	out[0] = '\0';
+	for (a = 0; a < cat2->n_areas; a++)
+		if (fig2(mx, (int)a, id, false).flag == FIGURE_SUPPRESSED)
+			len += (size_t)snprintf(out + len, size - len, "%s%s",
+			                        len > 0 ? " " : "",
+			                        cat2->areas[a].code);
+}
+
+struct group_case {
+	const char *name;
+	const char *contacts; /* of period P */
+	const char *withheld; /* areas, in catalog order */
+};
+
+/* Every area's contacts and contacts_per_1000 for the public: the
+ * withheld set, step by step. */
+static void
+test_disclosure(void)
+{
+	static const char base[] = "KU853=50 KU202=30 KU529=70 "
+	                           "KU179=10 KU182=20 KU410=30";
+	static const struct group_case cases[] = {
+		{ "nothing small",
+		  "KU091=100 KU049=40 KU092=20 KU235=8 KU257=60", "" },
+		/* KU235 alone would be MK01 minus the other four: KU092, the
+		 * smallest public member, is withheld beside it */
+		{ "one small", "KU091=100 KU049=40 KU092=20 KU235=3 KU257=60",
+		  "KU092 KU235" },
+		{ "one small, a tie", "KU091=100 KU049=20 KU092=20 KU235=3",
+		  "KU049 KU235" },
+		/* two that hold 5 together cover each other */
+		{ "two small", "KU091=100 KU049=40 KU092=20 KU235=3 KU257=2",
+		  "KU235 KU257" },
+		/* two that hold 4 together would show a small sum */
+		{ "two small, below 5 together",
+		  "KU091=100 KU049=40 KU092=20 KU235=3 KU257=1",
+		  "KU092 KU235 KU257" },
+		{ "zeros", "KU091=100 KU049=40 KU092=20 KU235=0 KU257=0",
+		  "KU092 KU235 KU257" },
+		/* MK04 has two behind it: withheld, with its smaller member
+		 * (else it would be their sum); the country then withholds
+		 * the next region, MK05, with its smallest member */
+		{ "a region of two",
+		  "KU091=100 KU049=40 KU092=20 KU837=50 KU980=70",
+		  "MK04 MK05 KU837 KU179" },
+		{ "a region of two, one small",
+		  "KU091=100 KU049=40 KU092=20 KU837=3 KU980=70",
+		  "MK04 MK05 KU837 KU179" },
+		{ "a region of one", "KU091=100 KU049=40 KU092=20 KU837=50",
+		  "MK04 MK05 KU837 KU179" },
+		/* two regions withheld cover each other in the country */
+		{ "two regions of two",
+		  "KU091=100 KU049=40 KU092=20 KU837=50 KU980=70 "
+		  "KU853=9 KU202=8 KU529=-1",
+		  "MK02 MK04 KU202 KU837" },
+		/* small figures that no partner can cover: the region */
+		{ "a region all small",
+		  "KU091=100 KU049=40 KU092=20 KU853=1 KU202=0 KU529=2",
+		  "MK02 MK05 KU853 KU202 KU529 KU179" },
+		{ "a region all small, 5 together",
+		  "KU091=100 KU049=40 KU092=20 KU853=1 KU202=2 KU529=2",
+		  "KU853 KU202 KU529" },
+	};
+	char got[256];
+	size_t i;
+
+	for (i = 0; i < N_OF(cases); i++) {
+		struct matrix *mx = matrix_new(cat2->n_areas, cat2->n_measures);
+		char ind[256];
+
+		/* MK02 and MK05 as given unless the case names them */
+		if (strstr(cases[i].contacts, "KU853") == NULL)
+			put2(mx, "contacts", base);
+		else
+			put2(mx, "contacts",
+			     base + strlen("KU853=50 KU202=30 "
+			                   "KU529=70 "));
+		put2(mx, "contacts", cases[i].contacts);
+		/* -1 stands for "did not report": a test-only gap */
+		{
+			int a = catalog_find_area(cat2, "KU529");
+			int m = catalog_find_measure(cat2, "contacts");
+
+			if (matrix_get(mx, a, P, m) < 0) {
+				struct matrix *copy =
+				    matrix_new(cat2->n_areas, cat2->n_measures);
+				size_t b;
+
+				for (b = 0; b < cat2->n_areas; b++)
+					if ((int)b != a &&
+					    !isnan(
+					        matrix_get(mx, (int)b, P, m)))
+						matrix_set(copy, (int)b, P, m,
+						           matrix_get(mx,
+						                      (int)b, P,
+						                      m),
+						           WHEN);
+				matrix_free(mx);
+				mx = copy;
+			}
+		}
+		withheld_list(mx, "contacts", got, sizeof(got));
+		withheld_list(mx, "contacts_per_1000", ind, sizeof(ind));
+		if (strcmp(got, cases[i].withheld) != 0)
+			fprintf(stderr, "case %s: withheld \"%s\"\n",
+			        cases[i].name, got);
+		CHECK(strcmp(got, cases[i].withheld) == 0);
+		/* an indicator on the count alone: the same cells */
+		CHECK_STR(ind, got);
+		/* the ministry and each municipality's own view: all */
+		{
+			size_t a;
+
+			for (a = 0; a < cat2->n_areas; a++)
+				CHECK(fig2(mx, (int)a, "contacts", true).flag !=
+				      FIGURE_SUPPRESSED);
+		}
+		matrix_free(mx);
+	}
+}
+
+/* A municipality whose count is withheld but who is not behind the
+ * indicator would leave the indicator's sums apart from the count's by
+ * that count alone: the region's indicator is withheld. */
+static void
+test_disclosure_indicators(void)
+{
+	struct matrix *mx = matrix_new(cat2->n_areas, cat2->n_measures);
+	int mk01 = catalog_find_area(cat2, "MK01");
+	int ku235 = catalog_find_area(cat2, "KU235");
+	int ku091 = catalog_find_area(cat2, "KU091");
+	struct figure f;
+
+	put2(mx, "contacts",
+	     "KU091=100 KU049=40 KU092=20 KU257=60 "
+	     "KU853=50 KU202=30 KU529=70");
+	put2(mx, "contacts_remote",
+	     "KU091=10 KU049=12 KU092=15 KU235=3 "
+	     "KU257=20 KU853=5 KU202=6 KU529=7");
+	/* KU235 (remote 3, no contacts) and its partner KU091 (10) */
+	CHECK(fig2(mx, ku235, "contacts_remote", false).flag ==
+	      FIGURE_SUPPRESSED);
+	CHECK(fig2(mx, ku091, "contacts_remote", false).flag ==
+	      FIGURE_SUPPRESSED);
+	f = fig2(mx, mk01, "contacts_remote", false);
+	CHECK(f.flag == FIGURE_OK && f.value == 60);
+	/* remote_share's numerator (57) would be 60 - 3 */
+	f = fig2(mx, mk01, "remote_share", false);
+	CHECK(f.flag == FIGURE_SUPPRESSED && isnan(f.numerator) &&
+	      isnan(f.denominator));
+	f = fig2(mx, mk01, "remote_share", true);
+	CHECK(f.flag == FIGURE_OK && f.numerator == 57 && f.reporting == 4);
+	/* KU091 public in contacts, withheld in remote_share */
+	CHECK(fig2(mx, ku091, "contacts", false).flag == FIGURE_OK);
+	f = fig2(mx, ku091, "remote_share", false);
+	CHECK(f.flag == FIGURE_SUPPRESSED && isnan(f.numerator) &&
+	      isnan(f.denominator));
+	/* KU235 reports contacts too: its withheld remote count is inside
+	 * the indicator's sums as in the count's, and the region shows */
+	put2(mx, "contacts", "KU235=30");
+	f = fig2(mx, mk01, "remote_share", false);
+	CHECK(f.flag == FIGURE_OK && f.numerator == 60 && f.denominator == 250);
+	matrix_free(mx);
+}
+
+/* Random figures: whatever they are, in every group (a region and its
+ * members, the country and its regions) the public sees none or at least
+ * two withheld, a public total's withheld parts hold 5 or more, a
+ * withheld total has a withheld part, and a public aggregate indicator's
+ * numerator and denominator follow from public figures. */
+static void
+test_disclosure_random(void)
+{
+	int mc = catalog_find_measure(cat2, "contacts");
+	int mr = catalog_find_measure(cat2, "contacts_remote");
+	int ms[2] = { mc, mr }, trial, k;
+	unsigned seed = 11;
+
+	for (trial = 0; trial < 400; trial++) {
+		struct matrix *mx = matrix_new(cat2->n_areas, cat2->n_measures);
+		size_t a;
+		int r;
+
+		for (a = cat2->first_municipality; a < cat2->n_areas; a++)
+			for (k = 0; k < 2; k++) {
+				int x = (int)((seed = seed * 1103515245u +
+				                      12345u) >>
+				              16) %
+				        100;
+
+				if (x < 15)
+					continue; /* not reported */
+				matrix_set(mx, (int)a, P, ms[k],
+				           x < 55 ? x % 5 : x - 40, WHEN);
+			}
+		for (k = 0; k < 2; k++) {
+			const char *id = cat2->measures[ms[k]].id;
+			int n_w_regions = 0, n_w_in_w = 0;
+			double c_diff = 0, w_sum = 0;
+			struct figure c = fig2(mx, 0, id, false);
+			struct figure cu = fig2(mx, 0, id, true);
+
+			for (r = 1; r <= (int)cat2->n_regions; r++) {
+				struct figure t = fig2(mx, r, id, false);
+				struct figure tu = fig2(mx, r, id, true);
+				int n_w = 0;
+				double sum_w = 0;
+
+				if (tu.flag != FIGURE_OK)
+					continue;
+				for (a = cat2->first_municipality;
+				     a < cat2->n_areas; a++) {
+					struct figure f;
+					double v =
+					    matrix_get(mx, (int)a, P, ms[k]);
+
+					if (cat2->areas[a].region != r ||
+					    isnan(v))
+						continue;
+					f = fig2(mx, (int)a, id, false);
+					CHECK(v >= 5 ||
+					      f.flag == FIGURE_SUPPRESSED);
+					if (f.flag == FIGURE_SUPPRESSED) {
+						n_w++;
+						sum_w += v;
+					}
+				}
+				if (t.flag == FIGURE_OK)
+					CHECK(n_w == 0 ||
+					      (n_w >= 2 && sum_w >= 5));
+				else
+					CHECK(n_w >= 1);
+				if (t.flag != FIGURE_OK) {
+					n_w_regions++;
+					w_sum += tu.value;
+					n_w_in_w += n_w;
+				} else
+					c_diff += tu.value;
+			}
+			if (cu.flag != FIGURE_OK)
+				continue;
+			if (c.flag == FIGURE_OK) {
+				CHECK(n_w_regions == 0 ||
+				      (n_w_regions >= 2 && w_sum >= 5));
+				/* the country minus its public regions and
+				 * the public members of the others */
+				CHECK(n_w_in_w != 1);
+				CHECK(fabs(cu.value - c_diff - w_sum) < 1e-9);
+			} else
+				CHECK(n_w_regions >= 1);
+		}
+		/* remote_share where public: its sums follow from the
+		 * public counts of the area and of those not behind it */
+		for (r = 0; r <= (int)cat2->n_regions; r++) {
+			struct figure f = fig2(mx, r, "remote_share", false);
+			double num, den;
+
+			if (f.flag != FIGURE_OK)
+				continue;
+			num = fig2(mx, r, "contacts_remote", false).value;
+			den = fig2(mx, r, "contacts", false).value;
+			CHECK(!isnan(num) && !isnan(den));
+			for (a = cat2->first_municipality; a < cat2->n_areas;
+			     a++) {
+				double vr = matrix_get(mx, (int)a, P, mr);
+				double vc = matrix_get(mx, (int)a, P, mc);
+
+				if (!figure_is_member(cat2, r, (int)a) ||
+				    (!isnan(vr) && !isnan(vc)))
+					continue;
+				/* not behind the indicator: public */
+				if (!isnan(vr)) {
+					struct figure g =
+					    fig2(mx, (int)a, "contacts_remote",
+					         false);
+
+					CHECK(g.flag == FIGURE_OK);
+					num -= g.value;
+				}
+				if (!isnan(vc)) {
+					struct figure g =
+					    fig2(mx, (int)a, "contacts", false);
+
+					CHECK(g.flag == FIGURE_OK);
+					den -= g.value;
+				}
+			}
+			CHECK(fabs(f.numerator - num) < 1e-9 &&
+			      fabs(f.denominator - den) < 1e-9);
+		}
+		matrix_free(mx);
+	}
+}
+
+/* A min of a count: a withheld member's figure is not shown as the
+ * group's. */
+static void
+test_disclosure_min(void)
+{
+	struct matrix *mx = matrix_new(cat2->n_areas, cat2->n_measures);
+	int mk01 = catalog_find_area(cat2, "MK01");
+	struct figure f;
+
+	put2(mx, "queue", "KU091=30 KU049=40 KU092=20 KU235=25 KU257=60");
+	f = fig2(mx, mk01, "queue", false);
+	CHECK(f.flag == FIGURE_OK && f.value == 20);
+	/* KU235's 3 withholds KU092's 20 beside it: the min is 3, small */
+	put2(mx, "queue", "KU235=3");
+	CHECK(fig2(mx, mk01, "queue", false).flag == FIGURE_SUPPRESSED);
+	CHECK(fig2(mx, mk01, "queue", true).value == 3);
+	matrix_free(mx);
+}
+
 int
 main(void)
 {
 	cat = fixture_catalog(regions_csv, munis_csv, measures_json, NULL);
+	cat2 = fixture_catalog(regions2_csv, munis2_csv, measures_json, NULL);
 	RUN(test_ratio_of_sums);
 	RUN(test_measure_aggregates);
 	RUN(test_reporting_rate);
 	RUN(test_suppression);
+	RUN(test_disclosure);
+	RUN(test_disclosure_indicators);
+	RUN(test_disclosure_random);
+	RUN(test_disclosure_min);
 	RUN(test_members);
 	RUN(test_latest_period);
 	RUN(test_unknown_arrival);
+	catalog_unref(cat2);
 	catalog_unref(cat);
 	return check_done();
 }
