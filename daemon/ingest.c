@@ -105,9 +105,6 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 	return rc;
 }
 
-static int reload_locked(struct ingest_figures *fig, struct catalog *cat,
-                         struct store_db *db, struct error *err);
-
 /* The bits of doc's rejections. */
 static uint64_t
 rejection_bits(const struct document *doc)
@@ -271,6 +268,7 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	int profile = -1, rc, fa, latest, period;
 	uint64_t noted, bits;
 	bool is_held, is_store_down = false;
+	long long version;
 	enum ingest_kind kind;
 
 	/* A submission is always in the layout of SPEC §4; a profile
@@ -286,16 +284,21 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	}
 	period = out_doc->period;
 	pthread_mutex_lock(&fig->write);
-	/* figures another program committed (an import) are classified
-	 * against, and kept in a rebuilt file */
-	if (reload_locked(fig, NULL, ctx->db, err) < 0) {
-		rc = INGEST_STORE_FAILED;
-		goto out;
-	}
 	fcat = fig->cat;
 	fa = catalog_find_area(fcat, a->code);
 	if (fa < 0) {
 		error_set(err, 0, "the catalog is being reloaded; try again");
+		rc = INGEST_STORE_FAILED;
+		goto out;
+	}
+	/* figures another program committed (an import) are classified
+	 * against, and kept in a rebuilt file: this area's are read now,
+	 * the rest by the next ingest_figures_reload (a whole reload here
+	 * would make every submission during an import wait for one) */
+	if (store_db_data_version(ctx->db, &version) < 0 ||
+	    (version != fig->data_version &&
+	     refresh_area(fig, ctx->db, fa) < 0)) {
+		error_set(err, 0, "cannot read the figures");
 		rc = INGEST_STORE_FAILED;
 		goto out;
 	}
@@ -343,6 +346,8 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 	}
 	if (n_changes > 0 || (bits & ~noted) != 0) {
 		pthread_rwlock_wrlock(&fig->lock);
+		snprintf(fig->written[fig->n_writes++ % INGEST_WRITTEN],
+		         AREA_CODE_BYTES, "%s", fcat->areas[fa].code);
 		for (i = 0; i < cat->n_measures; i++)
 			if (out_doc->status[i] == REJECT_NONE && fm[i] >= 0)
 				matrix_set(fig->mx, fa, period, fm[i],
@@ -504,11 +509,62 @@ int
 ingest_figures_reload(struct ingest_figures *fig, struct catalog *cat,
                       struct store_db *db, struct error *err)
 {
+	struct matrix *mx, *old_mx;
+	struct catalog *load_cat, *old_cat;
+	unsigned long n_writes;
+	long long version;
 	int rc;
 
+	/* Loaded without fig->write, which every document waits for: during
+	 * an import a whole load takes long and comes every second. Should
+	 * ingest change the matrix meanwhile, the load is done again with
+	 * the lock held. The version is read first, so anything committed
+	 * during the load is read again next time. */
 	pthread_mutex_lock(&fig->write);
-	rc = reload_locked(fig, cat, db, err);
+	if (store_db_data_version(db, &version) < 0) {
+		pthread_mutex_unlock(&fig->write);
+		error_set(err, 0, "cannot read the database's data version");
+		return -1;
+	}
+	if ((cat == NULL || cat == fig->cat) && version == fig->data_version) {
+		pthread_mutex_unlock(&fig->write);
+		return 0;
+	}
+	load_cat = catalog_ref(cat != NULL ? cat : fig->cat);
+	n_writes = fig->n_writes;
 	pthread_mutex_unlock(&fig->write);
+	mx = ingest_load(load_cat, db, err);
+	pthread_mutex_lock(&fig->write);
+	if (mx == NULL || fig->n_writes - n_writes > INGEST_WRITTEN) {
+		matrix_free(mx);
+		rc = reload_locked(fig, cat, db, err);
+		pthread_mutex_unlock(&fig->write);
+		catalog_unref(load_cat);
+		return rc;
+	}
+	pthread_rwlock_wrlock(&fig->lock);
+	old_mx = fig->mx;
+	old_cat = fig->cat;
+	fig->mx = mx;
+	fig->cat = load_cat; /* takes the reference */
+	fig->data_version = version;
+	landed(fig, -1);
+	pthread_rwlock_unlock(&fig->lock);
+	/* what ingest wrote during the load may have been read before */
+	rc = 1;
+	for (; n_writes != fig->n_writes && rc == 1; n_writes++) {
+		int a = catalog_find_area(
+		    fig->cat, fig->written[n_writes % INGEST_WRITTEN]);
+
+		if (a >= 0 && refresh_area(fig, db, a) < 0) {
+			fig->data_version = -1; /* load again next time */
+			error_set(err, 0, "cannot read the figures");
+			rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&fig->write);
+	matrix_free(old_mx);
+	catalog_unref(old_cat);
 	return rc;
 }
 

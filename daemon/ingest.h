@@ -23,12 +23,19 @@
 /* The figures in memory and the catalog they are indexed by, swapped
  * together. Ingest changes mx holding `write` and, while it changes mx,
  * the write side of `lock`; readers hold the read side (ingest_read). */
+#define INGEST_WRITTEN 32
+
 struct ingest_figures {
 	pthread_rwlock_t lock;
 	pthread_mutex_t write;
 	struct catalog *cat; /* a reference */
 	struct matrix *mx;
 	long long data_version; /* the database's when mx was last in step */
+	/* Changes to mx by ingest, under write, and the last areas written
+	 * (n_writes % INGEST_WRITTEN): a reload that loaded without write
+	 * reads these areas again. */
+	unsigned long n_writes;
+	char written[INGEST_WRITTEN][AREA_CODE_BYTES];
 	/* Told of every change to mx while lock is held for writing (area:
 	 * an index into cat; -1: any area), so that a reader holding the
 	 * lock for reading sees the figures and the data generation that

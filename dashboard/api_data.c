@@ -36,6 +36,7 @@
 
 #include "access.h"
 #include "app.h"
+#include "clock.h"
 #include "data.h"
 #include "export.h"
 #include "figure.h"
@@ -100,13 +101,19 @@ serve(const struct request *req, struct response *resp, enum format format)
 	unsigned long generation;
 	bool is_excel_fi;
 	size_t len = 0;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int rc;
 
 	app_config(app, &cfg);
 	if (!access_may_read(&req->who, cfg.is_public)) {
 		respond_error(resp, 401, "a token is needed to read");
 		respond_header(resp, "WWW-Authenticate", "Bearer");
+		return;
+	}
+	/* never cached here: computed on a worker, off libmicrohttpd's
+	 * threads */
+	if (req->may_defer) {
+		respond_defer(resp);
 		return;
 	}
 	if (dialect != NULL && dialect[0] != '\0' &&

@@ -39,6 +39,7 @@
 #include "app.h"
 #include "cache.h"
 #include "gate.h"
+#include "clock.h"
 #include "respond.h"
 #include "routes.h"
 #include "series.h"
@@ -110,7 +111,7 @@ serve(const struct request *req, struct response *resp, enum format format)
 	p.end = query_get(req->query, "end");
 	p.step = query_get(req->query, "step");
 	mx = ingest_read(&app->figures, &cat);
-	rc = series_resolve(cat, &p, time(NULL), &spec, &err);
+	rc = series_resolve(cat, &p, clock_now(), &spec, &err);
 	if (rc != SERIES_OK) {
 		ingest_done(&app->figures);
 		respond_error(resp, rc == SERIES_NOT_FOUND ? 404 : 400, "%s",
@@ -135,6 +136,11 @@ serve(const struct request *req, struct response *resp, enum format format)
 		ingest_done(&app->figures);
 		atomic_fetch_add(&app->stats.cache_hits, 1);
 		respond_take(resp, 200, got_type, text, len);
+	} else if (req->may_defer) {
+		/* computed on a worker, off libmicrohttpd's threads */
+		ingest_done(&app->figures);
+		respond_defer(resp);
+		return;
 	} else if (!gate_try_enter(&gate_expensive, gate_expensive_limit())) {
 		ingest_done(&app->figures);
 		gate_respond_busy(resp, GATE_RETRY_AFTER_S,

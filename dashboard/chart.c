@@ -38,6 +38,7 @@
 #include "cache.h"
 #include "chart.h"
 #include "gate.h"
+#include "clock.h"
 #include "lang.h"
 #include "log.h"
 #include "routes.h"
@@ -680,7 +681,7 @@ read_spec(const struct request *req, const struct catalog *cat,
 	const char *area = request_param(req, "area");
 	const char *ind = request_param(req, "indicator");
 	long w, h;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 
 	memset(s, 0, sizeof(*s));
 	*out_status = 404;
@@ -862,8 +863,22 @@ chart_get(const struct request *req, struct response *resp,
 	         spec.is_suppressed ? "public" : "full");
 	/* read before rendering: data landing meanwhile makes it stale */
 	generation = app_generation(app, code);
-	status = cached_or_rendered(app, cat, &spec, key, generation, &data,
-	                            &len, &err);
+	if (req->may_defer) {
+		/* on libmicrohttpd's thread: a cached chart at once, a render
+		 * on a worker */
+		char type[64];
+
+		if (cache_get(get_cache(), key, generation, &data, &len,
+		              type) != 0) {
+			respond_defer(resp);
+			goto out;
+		}
+		atomic_fetch_add(&app->stats.cache_hits, 1);
+		status = 0;
+	} else {
+		status = cached_or_rendered(app, cat, &spec, key, generation,
+		                            &data, &len, &err);
+	}
 	if (status == 1) {
 		gate_respond_busy(resp, CHART_RETRY_AFTER_S, "uncached charts");
 		goto out;

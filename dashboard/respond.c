@@ -31,6 +31,13 @@ response_init(struct response *resp)
 }
 
 void
+respond_defer(struct response *resp)
+{
+	response_reset(resp);
+	resp->is_deferred = true;
+}
+
+void
 response_reset(struct response *resp)
 {
 	free(resp->body);

@@ -10,6 +10,7 @@
 #ifndef KUNTAMON_RESPOND_H
 #define KUNTAMON_RESPOND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -36,9 +37,13 @@ struct response {
 	size_t body_len;
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	size_t n_headers;
+	bool is_deferred; /* respond_defer: no answer yet */
 };
 
 void response_init(struct response *resp);
+/* No answer here: a slow route's handler called with may_defer
+ * (routes.h) asks to be called again on a worker. */
+void respond_defer(struct response *resp);
 /* Frees the body and forgets everything; the response is reusable. */
 void response_reset(struct response *resp);
 

@@ -51,6 +51,10 @@ struct request {
 	const char *remote_addr;   /* "127.0.0.1", "::1" */
 	/* Who is asking: ROLE_PUBLIC unless a valid token came with it. */
 	struct principal who;
+	/* A slow route's first call, on libmicrohttpd's thread: a handler
+	 * whose answer is not at hand (not cached) calls respond_defer and
+	 * returns; server.c calls it again on a worker, may_defer false. */
+	bool may_defer;
 	/* The body, for routes with accepts_body; NUL-terminated. */
 	const char *body;
 	size_t body_len;
@@ -74,9 +78,11 @@ struct route {
 	route_handler_fn handler;
 	enum route_access access;
 	bool accepts_body; /* the body is read, up to max_body, else refused */
-	/* may take long (a chart render, a large export): run on server.c's
-	 * workers with the connection suspended, off libmicrohttpd's few
-	 * threads */
+	/* may take long (a chart render, a series or an export computed):
+	 * called first with may_defer, answering what it has at hand (a
+	 * cached answer); what it defers runs on server.c's workers with the
+	 * connection suspended, off libmicrohttpd's few threads, in a
+	 * bounded queue with a deadline (503 with Retry-After past them) */
 	bool is_slow;
 };
 

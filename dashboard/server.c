@@ -24,11 +24,16 @@
  *
  * Threads: libmicrohttpd runs event-driven (epoll) on a pool of a few
  * threads, so an open connection costs a file descriptor and a struct
- * conn, not a thread. Nothing slow may run there: routes marked is_slow
- * (chart renders, large exports) run on our own workers with the
- * connection suspended, and their answer is queued when libmicrohttpd
- * calls on_request again after the resume. Every suspended connection is
- * resumed before MHD_stop_daemon (which aborts the process otherwise).
+ * conn, not a thread. Nothing slow may run there: a route marked is_slow
+ * (charts, series, /api/v1/data) is first asked with may_defer and answers
+ * what it has at hand (a cached answer); what it defers runs on our own
+ * workers with the connection suspended, and its answer is queued when
+ * libmicrohttpd calls on_request again after the resume. At most
+ * SLOW_QUEUE_PER_WORKER a worker wait, each for at most SLOW_WAIT_MS;
+ * past either the answer is 503 with Retry-After, so a flood of expensive
+ * requests holds a bounded amount of memory and a cached chart is never
+ * behind it. Every suspended connection is resumed before
+ * MHD_stop_daemon (which aborts the process otherwise).
  *
  * Connections (struct conn, NOTIFY_CONNECTION): counted per client address
  * (an IPv4 address, an IPv6 /64) by our accept policy, and swept: one
@@ -61,6 +66,7 @@
 #include "app.h"
 #include "auth.h"
 #include "buf.h"
+#include "gate.h"
 #include "log.h"
 #include "query.h"
 #include "respond.h"
@@ -89,6 +95,12 @@
 #define FD_RESERVE 256
 /* How often connections are checked against header_timeout. */
 #define SWEEP_MS 250
+/* Slow requests waiting for a worker: at most this many a worker, each
+ * for at most SLOW_WAIT_MS; past either, 503 with Retry-After. What
+ * waits holds its request only; what runs is bounded by the workers. */
+#define SLOW_QUEUE_PER_WORKER 4u
+#define SLOW_WAIT_MS 2000
+#define SLOW_RETRY_AFTER_S 1
 /* A chunked body past max_body is read on and dropped, to answer 413 at
  * its end (libmicrohttpd 0.9.75 queues no answer mid-body); one that goes
  * on past this many times max_body is cut off. */
@@ -188,6 +200,7 @@ struct server {
 	pthread_mutex_t job_lock;
 	pthread_cond_t job_ready;
 	struct request_ctx *jobs_head, *jobs_tail;
+	size_t n_jobs;        /* waiting, under job_lock */
 	bool is_job_stopping; /* under job_lock: no more suspending */
 	pthread_t workers[MAX_THREADS];
 	size_t n_workers;
@@ -238,6 +251,7 @@ struct request_ctx {
 	struct response resp;
 	atomic_bool is_ready;
 	struct request_ctx *next_job;
+	struct timespec queued_at; /* CLOCK_MONOTONIC */
 };
 
 static size_t
@@ -1073,12 +1087,28 @@ prepare_request(struct MHD_Connection *conn, struct request_ctx *ctx,
 
 /* A slow route's handler, on a worker: the connection is suspended, so
  * nothing else touches it or ctx until the resume. */
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 static void
 run_slow(struct request_ctx *ctx)
 {
 	const struct route *route = &ctx->srv->routes[ctx->match.index];
 
-	route->handler(&ctx->req, &ctx->resp);
+	/* its client was told nothing yet: a turn come too late is a 503 it
+	 * may retry, not work done for a client likely gone */
+	if (ms_since(&ctx->queued_at) > SLOW_WAIT_MS)
+		gate_respond_busy(&ctx->resp, SLOW_RETRY_AFTER_S,
+		                  "the queue of slow requests");
+	else
+		route->handler(&ctx->req, &ctx->resp);
 	apply_caching(ctx->conn, ctx, &ctx->resp);
 	atomic_store(&ctx->is_ready, true);
 	MHD_resume_connection(ctx->conn);
@@ -1100,6 +1130,7 @@ worker_main(void *arg)
 		srv->jobs_head = ctx->next_job;
 		if (srv->jobs_head == NULL)
 			srv->jobs_tail = NULL;
+		srv->n_jobs--;
 		pthread_mutex_unlock(&srv->job_lock);
 		run_slow(ctx);
 		pthread_mutex_lock(&srv->job_lock);
@@ -1108,17 +1139,25 @@ worker_main(void *arg)
 	return NULL;
 }
 
+enum queued { QUEUED, QUEUE_FULL, QUEUE_STOPPED };
+
 /* Hands a slow route's request to the workers, the connection suspended
- * until its answer is ready; false once the workers stop (server_stop),
- * and the caller runs it here. */
-static bool
+ * until its answer is ready: QUEUED; QUEUE_FULL if as many wait as the
+ * workers may take in SLOW_WAIT_MS (the caller answers 503);
+ * QUEUE_STOPPED once the workers stop (server_stop), and the caller runs
+ * it here. */
+static enum queued
 queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
 	struct server *srv = ctx->srv;
-	bool is_queued = false;
+	enum queued rc = QUEUE_STOPPED;
 
 	pthread_mutex_lock(&srv->job_lock);
-	if (!srv->is_job_stopping) {
+	if (!srv->is_job_stopping &&
+	    srv->n_jobs >= server_slow_queue_max(srv)) {
+		rc = QUEUE_FULL;
+	} else if (!srv->is_job_stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &ctx->queued_at);
 		ctx->conn = conn;
 		ctx->state = CTX_SLOW;
 		ctx->next_job = NULL;
@@ -1129,11 +1168,12 @@ queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
 		else
 			srv->jobs_head = ctx;
 		srv->jobs_tail = ctx;
+		srv->n_jobs++;
 		pthread_cond_signal(&srv->job_ready);
-		is_queued = true;
+		rc = QUEUED;
 	}
 	pthread_mutex_unlock(&srv->job_lock);
-	return is_queued;
+	return rc;
 }
 
 static enum MHD_Result
@@ -1144,9 +1184,23 @@ run_handler(struct MHD_Connection *conn, struct request_ctx *ctx,
 	const struct route *route = &srv->routes[ctx->match.index];
 
 	prepare_request(conn, ctx, method, &ctx->req);
-	if (route->is_slow && queue_slow(conn, ctx))
-		return MHD_YES;
+	ctx->req.may_defer = route->is_slow;
 	route->handler(&ctx->req, &ctx->resp);
+	if (ctx->resp.is_deferred) {
+		response_reset(&ctx->resp);
+		ctx->req.may_defer = false;
+		switch (queue_slow(conn, ctx)) {
+		case QUEUED:
+			return MHD_YES;
+		case QUEUE_FULL:
+			gate_respond_busy(&ctx->resp, SLOW_RETRY_AFTER_S,
+			                  "the queue of slow requests");
+			break;
+		case QUEUE_STOPPED:
+			route->handler(&ctx->req, &ctx->resp);
+			break;
+		}
+	}
 	apply_caching(conn, ctx, &ctx->resp);
 	return send_response(conn, ctx, ctx->slot, &ctx->resp);
 }
@@ -1871,4 +1925,27 @@ const char *
 server_library_version(void)
 {
 	return MHD_get_version();
+}
+
+size_t
+server_slow_workers(const struct server *s)
+{
+	return s->n_workers;
+}
+
+size_t
+server_slow_queue_max(const struct server *s)
+{
+	return SLOW_QUEUE_PER_WORKER * s->n_workers;
+}
+
+size_t
+server_slow_waiting(struct server *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->job_lock);
+	n = s->n_jobs;
+	pthread_mutex_unlock(&s->job_lock);
+	return n;
 }

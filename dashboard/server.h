@@ -72,6 +72,13 @@ void server_each_request_count(const struct server *s, server_count_fn fn,
 /* Requests received and not yet answered in full. */
 unsigned long server_in_flight(const struct server *s);
 
+/* Slow requests (routes with is_slow) the workers run at once, and how
+ * many more may wait for them (past that, 503 with Retry-After). */
+size_t server_slow_workers(const struct server *s);
+size_t server_slow_queue_max(const struct server *s);
+/* Slow requests waiting for a worker now. Thread-safe. */
+size_t server_slow_waiting(struct server *s);
+
 /* Whether an If-None-Match value names etag: "*", or an entity tag equal
  * to etag by the weak comparison (RFC 9110 §8.8.3.2: "W/" is ignored);
  * malformed members are skipped. Pure. */

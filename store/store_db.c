@@ -228,7 +228,8 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_FIGURES] = "SELECT f.area, f.period, f.measure, f.value,"
 	               " COALESCE(r.received, f.received) FROM figures f"
 	               " LEFT JOIN reports r USING (area, period)"
-	               " ORDER BY f.area, f.period",
+	               " WHERE (f.area, f.period, f.measure) > (?1, ?2, ?3)"
+	               " ORDER BY f.area, f.period, f.measure LIMIT ?4",
 	[ST_FIGURES_OF] = "SELECT f.area, f.period, f.measure, f.value,"
 	                  " COALESCE(r.received, f.received) FROM figures f"
 	                  " LEFT JOIN reports r USING (area, period)"
@@ -1170,27 +1171,41 @@ store_db_each_figure(struct store_db *db, const char *area,
 {
 	sqlite3_stmt *st;
 	struct db_figure f;
+	size_t n;
 	int step = SQLITE_DONE, rc = 0;
 
-	pthread_mutex_lock(&db->lock);
-	st = db->stmts[area != NULL ? ST_FIGURES_OF : ST_FIGURES];
-	if (area != NULL)
-		bind_text(st, 1, area);
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		copy_text(f.area, sizeof(f.area), st, 0);
-		f.period = sqlite3_column_int(st, 1);
-		copy_text(f.measure, sizeof(f.measure), st, 2);
-		f.value = sqlite3_column_double(st, 3);
-		f.received = (time_t)sqlite3_column_int64(st, 4);
-		rc = fn(ctx, &f);
-	}
-	if (rc == 0 && step != SQLITE_DONE) {
-		log_db("database read failed", NULL, db);
-		rc = -1;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	pthread_mutex_unlock(&db->lock);
+	memset(&f, 0, sizeof(f));
+	f.period = -1;
+	do {
+		pthread_mutex_lock(&db->lock);
+		st = db->stmts[area != NULL ? ST_FIGURES_OF : ST_FIGURES];
+		if (area != NULL) {
+			bind_text(st, 1, area);
+		} else { /* after the last row of the previous page */
+			sqlite3_bind_text(st, 1, f.area, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(st, 2, f.period);
+			sqlite3_bind_text(st, 3, f.measure, -1,
+			                  SQLITE_TRANSIENT);
+			sqlite3_bind_int(st, 4, FIGURES_PAGE);
+		}
+		n = 0;
+		while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+			copy_text(f.area, sizeof(f.area), st, 0);
+			f.period = sqlite3_column_int(st, 1);
+			copy_text(f.measure, sizeof(f.measure), st, 2);
+			f.value = sqlite3_column_double(st, 3);
+			f.received = (time_t)sqlite3_column_int64(st, 4);
+			rc = fn(ctx, &f);
+			n++;
+		}
+		if (rc == 0 && step != SQLITE_DONE) {
+			log_db("database read failed", NULL, db);
+			rc = -1;
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		pthread_mutex_unlock(&db->lock);
+	} while (rc == 0 && area == NULL && n == FIGURES_PAGE);
 	return rc;
 }
 
@@ -1207,6 +1222,11 @@ copy_revision(void *row, sqlite3_stmt *st)
 	r->token_id = sqlite3_column_int64(st, 5);
 	r->replaced = (time_t)sqlite3_column_int64(st, 6);
 }
+
+/* Reads of every figure go a page at a time, the store's lock let go
+ * between two: a writer (a submission) waits for one page, not for the
+ * whole table (100,000 figures and more after an import). */
+#define FIGURES_PAGE 4096
 
 int
 store_db_each_revision(struct store_db *db, const char *area, int period,

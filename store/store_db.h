@@ -204,7 +204,10 @@ struct db_figure {
 
 typedef int (*store_db_figure_fn)(void *ctx, const struct db_figure *f);
 /* Calls fn for every figure (area NULL) or area's, by area and period,
- * with the store locked: fn must not use the store. */
+ * with the store locked: fn must not use the store. Every figure is read
+ * a page at a time, the lock let go between pages: what another
+ * connection commits meanwhile may be read in part (its data_version
+ * tells). */
 int store_db_each_figure(struct store_db *db, const char *area,
                          store_db_figure_fn fn, void *ctx);
 

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "catalog.h"
 #include "chart.h"
+#include "clock.h"
 #include "gate.h"
 #include "check.h"
 #include "ingest.h"
@@ -416,7 +417,7 @@ month_value(struct app *app, const char *area, const char *ind, int m,
 	sp.start = text[0];
 	sp.end = text[1];
 	mx = ingest_read(&app->figures, &cat);
-	if (series_resolve(cat, &sp, time(NULL), &ss, &err) != SERIES_OK) {
+	if (series_resolve(cat, &sp, clock_now(), &ss, &err) != SERIES_OK) {
 		ingest_done(&app->figures);
 		fprintf(stderr, "series: %s\n", err.msg);
 		return -997;

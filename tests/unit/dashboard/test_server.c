@@ -111,7 +111,10 @@ slow_handler(const struct request *req, struct response *resp)
 {
 	struct timespec ts = { 0, 300 * 1000 * 1000 };
 
-	(void)req;
+	if (req->may_defer) {
+		respond_defer(resp);
+		return;
+	}
 	sem_post(&slow_entered);
 	nanosleep(&ts, NULL);
 	respond_text(resp, 200, "slow done\n");
@@ -121,7 +124,14 @@ slow_handler(const struct request *req, struct response *resp)
 static void
 held_handler(const struct request *req, struct response *resp)
 {
-	(void)req;
+	/* a cached answer is given at once; work goes to a worker */
+	if (req->may_defer) {
+		if (query_get(req->query, "hit") != NULL)
+			respond_text(resp, 200, "hit\n");
+		else
+			respond_defer(resp);
+		return;
+	}
 	sem_post(&held_entered);
 	sem_wait(&held_release);
 	respond_text(resp, 200, "held done\n");
@@ -1224,34 +1234,67 @@ held_client_run(void *arg)
 	return NULL;
 }
 
+/* Waits (bounded) until n slow requests wait for a worker. */
+static bool
+wait_slow_waiting(struct server *s, size_t n)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000 && server_slow_waiting(s) != n; i++)
+		nanosleep(&ts, NULL);
+	return server_slow_waiting(s) == n;
+}
+
 /* Slow routes run on workers with their connection suspended: while more
- * of them are held than libmicrohttpd has threads, fast routes answer. */
+ * of them are held than libmicrohttpd has threads, fast routes answer;
+ * past the workers and their queue, a slow request is answered 503 with
+ * Retry-After at once, and one its handler answers at hand (a cached
+ * chart) is still served. */
 static void
 test_slow_off_pool(void)
 {
-	enum { N = 16 };
+	enum { N_MAX = 64 };
 	struct server *s = start("127.0.0.1");
-	struct held_client c[N];
-	pthread_t t[N];
+	struct held_client c[N_MAX];
+	pthread_t t[N_MAX];
 	struct reply r;
-	int i, n_ok = 0;
+	char v[32];
+	int i, n_ok = 0, N;
 
 	CHECK(s != NULL);
 	if (s == NULL)
 		return;
+	N = (int)(server_slow_workers(s) + server_slow_queue_max(s));
+	CHECK(N >= 4 && N <= N_MAX);
+	if (N < 4 || N > N_MAX) {
+		server_stop(s, 1000);
+		return;
+	}
 	for (i = 0; i < N; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
 		c[i].port = server_port(s);
 		CHECK(pthread_create(&t[i], NULL, held_client_run, &c[i]) == 0);
 	}
-	/* two handlers held: run inline, they would hold a pool of two */
-	sem_wait(&held_entered);
-	sem_wait(&held_entered);
+	/* the workers held: run inline, they would hold the pool */
+	for (i = 0; i < (int)server_slow_workers(s); i++)
+		sem_wait(&held_entered);
 	get(server_port(s), "GET", "/healthz", &r); /* 10 s at most */
 	CHECK(r.status == 200);
 	reply_free(&r);
 	get(server_port(s), "GET", "/api/v1/catalog", &r);
 	CHECK(r.status == 200);
+	reply_free(&r);
+	/* the queue full: refused at once, told when to retry */
+	CHECK(wait_slow_waiting(s, server_slow_queue_max(s)));
+	get(server_port(s), "GET", "/test/held", &r);
+	CHECK(r.status == 503);
+	CHECK_STR(reply_header(&r, "Retry-After", v, sizeof(v)), "1");
+	reply_free(&r);
+	/* what is at hand is served all the same */
+	get(server_port(s), "GET", "/test/held?hit=1", &r);
+	CHECK(r.status == 200 && r.body_len == 4 &&
+	      memcmp(r.body, "hit\n", 4) == 0);
 	reply_free(&r);
 	for (i = 0; i < N; i++)
 		sem_post(&held_release);
@@ -1263,6 +1306,58 @@ test_slow_off_pool(void)
 		reply_free(&c[i].r);
 	}
 	CHECK(n_ok == N);
+	while (sem_trywait(&held_entered) == 0)
+		;
+	server_stop(s, 1000);
+}
+
+/* A slow request whose turn comes past the queue's deadline is answered
+ * 503 with Retry-After, not run for a client that has likely given up. */
+static void
+test_slow_deadline(void)
+{
+	enum { N_MAX = 16 };
+	struct server *s = start("127.0.0.1");
+	struct held_client c[N_MAX + 1];
+	pthread_t t[N_MAX + 1];
+	struct timespec past_deadline = { 2, 300 * 1000 * 1000 };
+	int i, n, n_ok = 0, n_busy = 0;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	n = (int)server_slow_workers(s);
+	CHECK(n >= 1 && n <= N_MAX);
+	if (n < 1 || n > N_MAX) {
+		server_stop(s, 1000);
+		return;
+	}
+	/* every worker held, and one more waiting */
+	for (i = 0; i <= n; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].port = server_port(s);
+		CHECK(pthread_create(&t[i], NULL, held_client_run, &c[i]) == 0);
+	}
+	for (i = 0; i < n; i++)
+		sem_wait(&held_entered);
+	CHECK(wait_slow_waiting(s, 1));
+	/* the time passing is what is tested: the deadline is 2 s */
+	nanosleep(&past_deadline, NULL);
+	for (i = 0; i < n; i++)
+		sem_post(&held_release);
+	for (i = 0; i <= n; i++) {
+		char v[32];
+
+		pthread_join(t[i], NULL);
+		if (c[i].r.status == 200)
+			n_ok++;
+		if (c[i].r.status == 503 &&
+		    strcmp(reply_header(&c[i].r, "Retry-After", v, sizeof(v)),
+		           "1") == 0)
+			n_busy++;
+		reply_free(&c[i].r);
+	}
+	CHECK(n_ok == n && n_busy == 1);
 	while (sem_trywait(&held_entered) == 0)
 		;
 	server_stop(s, 1000);
@@ -1906,6 +2001,7 @@ main(void)
 	RUN(test_stop_drains);
 	RUN(test_address_key);
 	RUN(test_slow_off_pool);
+	RUN(test_slow_deadline);
 	RUN(test_stop_with_slow);
 	RUN(test_header_deadline);
 	RUN(test_stop_deadline);
