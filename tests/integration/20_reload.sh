@@ -107,7 +107,9 @@ check "a new measure the endpoint already sent is taken after the reload" wait_f
 fake_knob KU091 "period=$P&set.volunteers=12"
 wait_for 30 sh -c "[ \"\$(sqlite3 '$T/var/kuntamon.db' \"SELECT value FROM figures WHERE area = 'KU091' AND period = $(period_num "$P") AND measure = 'volunteers'\")\" = 12.0 ]"
 check_eq "the new measure's figure in SQLite" "$(fig KU091 "$P" volunteers)" 12.0
-check_eq "the new measure on $P's days" "$(days_of "$rrd" volunteers "$P")" "12 "
+# the file is rewritten after the figure is committed: wait for it
+new_on_days() { [ "$(days_of "$rrd" volunteers "$P")" = "12 " ]; }
+check "the new measure on $P's days" wait_for 10 new_on_days
 check_eq "the new measure unknown on $P0's days" "$(days_of "$rrd" volunteers "$P0")" "U "
 check_eq "and $P0's contacts still there" "$(days_of "$rrd" contacts "$P0")" "$want0"
 
