@@ -1165,6 +1165,11 @@ store_db_each_report(struct store_db *db, int first, int last,
 	return rc;
 }
 
+/* Reads of every figure go a page at a time, the store's lock let go
+ * between two: a writer (a submission) waits for one page, not for the
+ * whole table (100,000 figures and more after an import). */
+#define FIGURES_PAGE 4096
+
 int
 store_db_each_figure(struct store_db *db, const char *area,
                      store_db_figure_fn fn, void *ctx)
@@ -1222,11 +1227,6 @@ copy_revision(void *row, sqlite3_stmt *st)
 	r->token_id = sqlite3_column_int64(st, 5);
 	r->replaced = (time_t)sqlite3_column_int64(st, 6);
 }
-
-/* Reads of every figure go a page at a time, the store's lock let go
- * between two: a writer (a submission) waits for one page, not for the
- * whole table (100,000 figures and more after an import). */
-#define FIGURES_PAGE 4096
 
 int
 store_db_each_revision(struct store_db *db, const char *area, int period,

@@ -17,6 +17,7 @@ echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf"
 mkdir -p "$T/var"
 TOKEN=$("$B/kuntamonctl" -c "$T/k.conf" token create KU091 2>>"$T/ctl.log")
+MIN=$("$B/kuntamonctl" -c "$T/k.conf" token create --ministry 2>>"$T/ctl.log")
 start_daemon "$T/k.conf" || exit 1
 URL="http://127.0.0.1:$D_PORT"
 P=$(expected_period)
@@ -59,7 +60,7 @@ check_eq "locked database: no history row" "$(db "SELECT COUNT(*) FROM history")
 check_eq "locked database: no poll row" "$(db "SELECT COUNT(*) FROM polls")" "$n_polls"
 check_eq "locked database: the RRD file untouched" "$(md5sum <"$rrd")" "$sum"
 check_eq "locked database: not served either" \
-	"$(curl -s "$URL/api/v1/series?area=KU091&indicator=contacts&start=$P&end=$P" | jq -r '.points[0][1]')" 100
+	"$(curl -s -H "Authorization: Bearer $MIN" "$URL/api/v1/series?area=KU091&indicator=contacts&start=$P&end=$P" | jq -r '.points[0][1]')" 100
 kill "$HOLD_PID"
 exec 3>&-
 wait "$HOLD_PID" 2>/dev/null

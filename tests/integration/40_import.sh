@@ -171,11 +171,14 @@ check "status: totals line" grep -q '^total: ' "$T/status"
 # --- into a running daemon: it serves imported figures within seconds ---
 command -v jq >/dev/null && command -v curl >/dev/null ||
 	{ skip "import into a running daemon: jq and curl needed"; exit 0; }
+# reads with a ministry token: a lone municipality's public figures may be
+# withheld (SPEC §7)
+MIN=$(ctl token create --ministry 2>/dev/null)
 start_daemon "$T/k.conf" || { not_ok "daemon started"; exit 0; }
 URL="http://127.0.0.1:$D_PORT"
 # served P: KU091's contacts in P as the API gives it
 served() {
-	curl -sf "$URL/api/v1/series?area=KU091&indicator=contacts&start=$1&end=$1" |
+	curl -sf -H "Authorization: Bearer $MIN" "$URL/api/v1/series?area=KU091&indicator=contacts&start=$1&end=$1" |
 		jq -r '.points[0][1]'
 }
 check_eq "live: the daemon serves the imported figure" "$(served "$p1")" 1300
@@ -183,7 +186,7 @@ printf 'area,period,measure,value\nKU091,%s,contacts,1500\nKU091,%s,contacts,950
 ctl import "$T/live.csv" >"$T/out" 2>&1
 st=$?
 check "live: import alongside the daemon succeeds ($(cat "$T/out"))" test "$st" -eq 0
-check "live: a revision is served within 10 s" wait_for 10 sh -c "[ \"\$(curl -sf '$URL/api/v1/series?area=KU091&indicator=contacts&start=$p1&end=$p1' | jq -r '.points[0][1]')\" = 1500 ]"
+check "live: a revision is served within 10 s" wait_for 10 sh -c "[ \"\$(curl -sf -H 'Authorization: Bearer $MIN' '$URL/api/v1/series?area=KU091&indicator=contacts&start=$p1&end=$p1' | jq -r '.points[0][1]')\" = 1500 ]"
 check_eq "live: a late report is served under its period" "$(served "$p3")" 950
 check_eq "live: the file holds the revision" "$(days "$p1" contacts)" "$(ndays "$p1") 1500"
 stop_daemon
