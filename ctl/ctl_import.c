@@ -2,33 +2,41 @@
  * ctl_import.c: kuntamonctl import FILE.csv, figures in the import format
  * (area,period,measure,value) for any periods, earlier ones too.
  *
- * All rows or none: the whole file is parsed and checked before anything
- * is written, and every figure goes to SQLite in one transaction that is
- * rolled back on any failure. The figures are classified against those
- * held as ingest does (an equal value is no change; a changed one that was
- * held is a revision, its old value going to the history), loaded inside
- * that transaction so that nothing another writer commits meanwhile is
- * classified against a stale copy. The RRD files are derived: after the
- * commit, each touched municipality's file is rebuilt once from the
- * figures, through ingest_sync: the daemon's own path, holding the file's
- * lock and reading again what a running daemon committed meanwhile, so
- * the two never leave a file behind the figures. Should a rebuild fail,
- * the figures stand and the file stays marked for the daemon's start-up
- * repair.
+ * All rows or none, and never holding the database from a running daemon
+ * for more than about IMPORT_TX_MS: the whole file is parsed and checked
+ * before anything is written; then its rows are staged, committed at one
+ * point and applied a few (area, period) groups a transaction
+ * (store_db_import_*). Killed before the commit point, nothing of the
+ * import counts (the next import drops the staged rows); after it, the
+ * next program to open the database (kuntamond's start, any kuntamonctl
+ * command) applies the rest, so it lands whole. While the groups are
+ * applied (a few seconds for two years of every municipality), a running
+ * daemon may serve the periods applied so far. Each group's figures are
+ * classified, when applied, against those held as ingest does (an equal
+ * value is no change; a changed one that was held is a revision, its old
+ * value going to the history). One import at a time (dir/import.lock).
+ * The RRD files are derived: after the apply, each touched municipality's
+ * file is rebuilt once from the figures, through ingest_sync: the daemon's
+ * own path, holding the file's lock and reading again what a running
+ * daemon committed meanwhile, so the two never leave a file behind the
+ * figures. Should a rebuild fail, the figures stand and the file stays
+ * marked for the daemon's start-up repair.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "csv.h"
 #include "ctl.h"
 #include "ingest.h"
-#include "matrix.h"
 #include "timespec.h"
 #include "xmalloc.h"
 
@@ -212,105 +220,97 @@ out:
 }
 
 struct tally {
-	size_t n_new, n_revised, n_unchanged, n_files, n_failed;
+	size_t n_files, n_failed;
+	struct db_import_tally db;
 };
 
-/* Records every (area, period) group whose figures differ from those
- * held, in one transaction, and sets them in fig->mx; marks the areas
- * touched. 0, or -1 (printed) with nothing written. */
+/* A transaction of an import holds the database from the daemon at most
+ * about this long (it waits at most that for its writes). */
+#define IMPORT_TX_MS 50
+
+struct touch_ctx {
+	const struct catalog *cat;
+	bool *touched;
+};
+
 static int
-write_figures(struct ctl *c, struct ingest_figures *fig,
-              const struct import *im, time_t now, bool *touched,
+mark_touched(void *ctx, const char *area)
+{
+	struct touch_ctx *tc = ctx;
+	int a = catalog_find_area(tc->cat, area);
+
+	if (a >= 0)
+		tc->touched[a] = true;
+	return 0;
+}
+
+/* Writes the figures of im that differ from those held: staged, then
+ * committed at one point, then applied in transactions of at most about
+ * IMPORT_TX_MS (store_db.h); marks the areas touched. 0, or -1 (printed)
+ * with nothing of the import counted, or (past the commit point) with the
+ * rest to be applied by the next kuntamonctl command or kuntamond start. */
+static int
+write_figures(struct ctl *c, const struct import *im, time_t now, bool *touched,
               struct tally *t)
 {
 	const struct catalog *cat = c->cat;
-	struct db_change *changes;
-	struct error err = { 0 };
-	size_t i, j, k;
-	bool is_open = false;
+	struct db_import_row *rows;
+	struct touch_ctx tc = { cat, touched };
+	size_t i;
 	int rc = -1;
 
-	changes = xcalloc(cat->n_measures + 1, sizeof(*changes));
-	if (store_db_begin_atomic(c->db) < 0) {
-		fprintf(stderr, "cannot start a database transaction\n");
-		goto out;
-	}
-	is_open = true;
-	/* Inside the transaction (BEGIN IMMEDIATE holds the write lock), so
-	 * the figures classified against are those the commit replaces. */
-	if (ingest_figures_init(fig, c->cat, c->db, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		goto out;
-	}
-	for (i = 0; i < im->n_rows; i = j) {
-		const struct row *g = &im->rows[i];
-		struct db_outcome o = { 0 };
-		size_t n_changes = 0;
-		bool is_held;
+	rows = xcalloc(im->n_rows + 1, sizeof(*rows));
+	for (i = 0; i < im->n_rows; i++) {
+		const struct row *r = &im->rows[i];
 
-		for (j = i; j < im->n_rows && im->rows[j].area == g->area &&
-		            im->rows[j].period == g->period;
-		     j++) {
-			const struct row *r = &im->rows[j];
-			double old =
-			    matrix_get(fig->mx, r->area, r->period, r->measure);
-
-			if (old == r->value) {
-				t->n_unchanged++;
-				continue;
-			}
-			changes[n_changes].measure =
-			    cat->measures[r->measure].id;
-			changes[n_changes].value = r->value;
-			changes[n_changes].is_revision = !isnan(old);
-			if (isnan(old))
-				t->n_new++;
-			else
-				t->n_revised++;
-			n_changes++;
-		}
-		if (n_changes == 0)
-			continue; /* as held: nothing to record */
-		is_held = matrix_received(fig->mx, g->area, g->period) != 0;
-		o.area = cat->areas[g->area].code;
+		rows[i].area = cat->areas[r->area].code;
+		rows[i].period = r->period;
+		rows[i].measure = cat->measures[r->measure].id;
+		rows[i].value = r->value;
 		/* A period first reported by this import counts as reported
 		 * at its end (capped at now), as v1 did: importing history
 		 * must not make every past period late for the reporting
 		 * rate. A revision of a held period happens now, so its
 		 * history says truly when the old value was replaced. */
-		o.time = now;
-		if (!is_held && period_end(g->period) < now)
-			o.time = period_end(g->period);
-		o.source = "import";
-		o.period = g->period;
-		o.n_accepted = j - i;
-		o.changes = changes;
-		o.n_changes = n_changes;
-		if (store_db_record(c->db, &o) < 0) {
-			char p[8];
+		rows[i].first_time =
+		    period_end(r->period) < now ? period_end(r->period) : now;
+	}
+	if (store_db_import_pending(c->db) == 2) {
+		struct db_import_tally prev = { 0 };
 
-			period_format(g->period, p, sizeof(p));
+		fprintf(stderr, "finishing an import that was interrupted\n");
+		if (store_db_import_apply(c->db, IMPORT_TX_MS, NULL, NULL,
+		                          &prev) < 0) {
 			fprintf(stderr,
-			        "%s %s: the figures could not be stored; "
-			        "nothing was imported\n",
-			        o.area, p);
+			        "cannot finish it; nothing of this file "
+			        "was imported\n");
 			goto out;
 		}
-		for (k = i; k < j; k++)
-			matrix_set(fig->mx, im->rows[k].area,
-			           im->rows[k].period, im->rows[k].measure,
-			           im->rows[k].value, o.time);
-		touched[g->area] = true;
 	}
-	/* a failed commit rolls back by itself */
-	if ((rc = store_db_commit(c->db)) < 0)
-		fprintf(stderr, "the database commit failed; nothing was "
+	if (store_db_import_stage(c->db, now, rows, im->n_rows, IMPORT_TX_MS,
+	                          &t->db) < 0 ||
+	    store_db_import_commit(c->db) < 0) {
+		store_db_import_abort(c->db);
+		fprintf(stderr, "the figures could not be stored; nothing was "
 		                "imported\n");
-	is_open = false;
+		goto out;
+	}
+	if (store_db_import_apply(c->db, IMPORT_TX_MS, mark_touched, &tc,
+	                          &t->db) < 0) {
+		if (t->db.n_groups == 0 && store_db_import_abort(c->db) == 0)
+			fprintf(stderr, "the figures could not be stored; "
+			                "nothing was imported\n");
+		else
+			fprintf(stderr,
+			        "the figures could not all be stored: the "
+			        "import is committed, and the rest is applied "
+			        "by the next kuntamonctl command or kuntamond "
+			        "start\n");
+		goto out;
+	}
+	rc = 0;
 out:
-	if (is_open)
-		store_db_rollback(c->db);
-	free(changes);
+	free(rows);
 	return rc;
 }
 
@@ -344,6 +344,30 @@ rebuild_files(struct ctl *c, struct ingest_figures *fig, const bool *touched,
 	}
 }
 
+/* Takes dir/import.lock, so that one import runs at a time (the staged
+ * rows are one table); the descriptor, or -1 (printed). */
+static int
+lock_imports(struct ctl *c)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/import.lock", c->cfg.storage_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "%s: %s\n", path,
+		        errno == EWOULDBLOCK ? "another import is running"
+		                             : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static double
 seconds_since(const struct timespec *t0)
 {
@@ -361,7 +385,9 @@ ctl_import(struct ctl *c, int argc, char **argv)
 	struct ingest_figures fig = { 0 };
 	struct tally t = { 0 };
 	struct timespec t0;
+	struct error err = { 0 };
 	bool *touched = NULL;
+	int lock_fd = -1;
 	const char *file;
 	time_t now;
 	int status = 1;
@@ -377,16 +403,28 @@ ctl_import(struct ctl *c, int argc, char **argv)
 		goto out;
 	if (ctl_open_stores(c) < 0)
 		goto out;
-	touched = xcalloc(c->cat->n_areas + 1, sizeof(*touched));
-	if (write_figures(c, &fig, &im, now, touched, &t) < 0)
+	if ((lock_fd = lock_imports(c)) < 0)
 		goto out;
+	touched = xcalloc(c->cat->n_areas + 1, sizeof(*touched));
+	if (write_figures(c, &im, now, touched, &t) < 0)
+		goto out;
+	if (ingest_figures_init(&fig, c->cat, c->db, &err) < 0) {
+		fprintf(stderr,
+		        "%s (the figures are imported; kuntamond "
+		        "rebuilds the files when it starts)\n",
+		        err.msg);
+		goto out;
+	}
 	rebuild_files(c, &fig, touched, &t);
 	printf("%s: %zu rows: %zu figures new, %zu revised, %zu unchanged; "
-	       "%zu RRD files rebuilt; %.2f s\n",
-	       file, im.n_rows, t.n_new, t.n_revised, t.n_unchanged, t.n_files,
-	       seconds_since(&t0));
+	       "%zu RRD files rebuilt; %.2f s; %zu transactions, the "
+	       "longest %lld ms\n",
+	       file, im.n_rows, t.db.n_new, t.db.n_revised, t.db.n_unchanged,
+	       t.n_files, seconds_since(&t0), t.db.n_tx, t.db.longest_ms);
 	status = t.n_failed > 0 ? 1 : 0;
 out:
+	if (lock_fd >= 0)
+		close(lock_fd); /* and with it the lock */
 	ingest_figures_reset(&fig);
 	free(touched);
 	free(im.rows);

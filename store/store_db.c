@@ -113,7 +113,24 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS history_area ON history(area, period);"
     "CREATE TABLE IF NOT EXISTS rrd_dirty ("
     " area TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS audit_area_time ON audit(area, time);";
+    "CREATE INDEX IF NOT EXISTS audit_area_time ON audit(area, time);"
+    /* kuntamonctl import: the checked rows, staged, then applied group by
+     * group (grp: one (area, period) each, ascending) once import_state
+     * says 'applying'; see store_db_import_stage */
+    "CREATE TABLE IF NOT EXISTS import_rows ("
+    " grp INTEGER NOT NULL,"
+    " area TEXT NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " measure TEXT NOT NULL,"
+    " value REAL NOT NULL,"
+    " first_time INTEGER NOT NULL," /* received if the period is new */
+    " time INTEGER,"                /* when applied: received */
+    " change INTEGER);"             /* 0 as held, 1 new, 2 revised */
+    "CREATE INDEX IF NOT EXISTS import_rows_grp ON import_rows(grp);"
+    "CREATE TABLE IF NOT EXISTS import_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " time INTEGER NOT NULL,"
+    " state TEXT NOT NULL);"; /* 'staging' or 'applying' */
 
 enum stmt {
 	ST_BEGIN,
@@ -404,6 +421,16 @@ store_db_open(const char *path, struct error *err)
 			goto fail;
 		}
 	pthread_mutex_init(&db->lock, NULL);
+	if (store_db_import_pending(db) == 2) {
+		/* an import was committed and then interrupted: finish it,
+		 * so that it counts whole (its files are marked) */
+		struct db_import_tally t = { 0 };
+
+		if (store_db_import_apply(db, 50, NULL, NULL, &t) == 0)
+			log_info("interrupted import finished",
+			         "groups=%zu new=%zu revised=%zu", t.n_groups,
+			         t.n_new, t.n_revised);
+	}
 	return db;
 fail:
 	for (i = 0; i < N_STMTS; i++)
@@ -1360,6 +1387,382 @@ store_db_prune(struct store_db *db, time_t before, size_t batch, size_t *out_n)
 		} while ((size_t)n == batch);
 	}
 	return 0;
+}
+
+/* ---- imports ---- */
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs sql with ?1.. bound to args, stepping through any rows; SQLITE_DONE
+ * or the error (logged). Lock held. */
+static int
+exec_args(struct store_db *db, const char *sql, const sqlite3_int64 *args,
+          int n)
+{
+	sqlite3_stmt *st = prepare_once(db, sql);
+	int rc, i;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	for (i = 0; i < n; i++)
+		sqlite3_bind_int64(st, i + 1, args[i]);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		log_db("database import failed", NULL, db);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One integer from sql (0 if no row; -1 on error). Lock held. */
+static long long
+int_of(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st = prepare_once(db, sql);
+	long long v = -1;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL
+		        ? 0
+		        : (long long)sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		v = 0;
+	else
+		log_db("database import failed", NULL, db);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Opens a transaction of an import step; its start in *t0. Lock held. */
+static int
+import_begin(struct store_db *db, long long *t0)
+{
+	if (db->in_tx) {
+		log_warn("database import inside a batch", NULL);
+		return -1;
+	}
+	if (run(db, ST_BEGIN) != SQLITE_DONE) {
+		log_db("database import failed", NULL, db);
+		return -1;
+	}
+	*t0 = mono_ms();
+	return 0;
+}
+
+/* Commits (ok) or rolls back a step's transaction, noting its length in
+ * t. Lock held. */
+static int
+import_end(struct store_db *db, bool ok, long long t0,
+           struct db_import_tally *t)
+{
+	long long ms;
+
+	if (ok && run(db, ST_COMMIT) != SQLITE_DONE) {
+		log_db("database import failed", NULL, db);
+		ok = false;
+	}
+	if (!ok)
+		run(db, ST_ROLLBACK);
+	ms = mono_ms() - t0;
+	if (t != NULL) {
+		t->n_tx++;
+		if (ms > t->longest_ms)
+			t->longest_ms = ms;
+	}
+	return ok ? 0 : -1;
+}
+
+int
+store_db_import_pending(struct store_db *db)
+{
+	long long v;
+
+	pthread_mutex_lock(&db->lock);
+	v = int_of(db, "SELECT CASE state WHEN 'staging' THEN 1"
+	               " WHEN 'applying' THEN 2 ELSE 0 END FROM import_state");
+	pthread_mutex_unlock(&db->lock);
+	return (int)v;
+}
+
+/* Deletes staged rows in transactions of at most 5,000 rows. */
+static int
+drop_staged(struct store_db *db, struct db_import_tally *t)
+{
+	long long t0, n;
+
+	do {
+		pthread_mutex_lock(&db->lock);
+		if (import_begin(db, &t0) < 0) {
+			pthread_mutex_unlock(&db->lock);
+			return -1;
+		}
+		n = exec_args(db,
+		              "DELETE FROM import_rows WHERE rowid IN (SELECT"
+		              " rowid FROM import_rows LIMIT 5000)",
+		              NULL, 0) == SQLITE_DONE
+		        ? sqlite3_changes(db->db)
+		        : -1;
+		if (import_end(db, n >= 0, t0, t) < 0)
+			n = -1;
+		pthread_mutex_unlock(&db->lock);
+		if (n < 0)
+			return -1;
+	} while (n == 5000);
+	return 0;
+}
+
+int
+store_db_import_stage(struct store_db *db, time_t now,
+                      const struct db_import_row *rows, size_t n,
+                      long long max_ms, struct db_import_tally *t)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 arg = (sqlite3_int64)now;
+	long long t0 = 0;
+	size_t i = 0;
+	int grp = 0, rc = -1;
+	bool is_open = false;
+
+	pthread_mutex_lock(&db->lock);
+	if (import_begin(db, &t0) < 0)
+		goto out;
+	if (int_of(db, "SELECT COUNT(*) FROM import_state"
+	               " WHERE state = 'applying'") != 0) {
+		log_warn("database import: another is being applied", NULL);
+		import_end(db, false, t0, t);
+		goto out;
+	}
+	if (exec_args(db,
+	              "INSERT OR REPLACE INTO import_state (id, time, state)"
+	              " VALUES (1, ?1, 'staging')",
+	              &arg, 1) != SQLITE_DONE) {
+		import_end(db, false, t0, t);
+		goto out;
+	}
+	if (import_end(db, true, t0, t) < 0)
+		goto out;
+	pthread_mutex_unlock(&db->lock);
+	if (drop_staged(db, t) < 0)
+		return -1;
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "INSERT INTO import_rows (grp, area, period,"
+	                      " measure, value, first_time)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (st == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct db_import_row *r = &rows[i];
+
+		if (!is_open) {
+			if (import_begin(db, &t0) < 0)
+				goto out;
+			is_open = true;
+		}
+		if (i > 0 && (strcmp(r->area, rows[i - 1].area) != 0 ||
+		              r->period != rows[i - 1].period))
+			grp++;
+		sqlite3_bind_int(st, 1, grp);
+		bind_text(st, 2, r->area);
+		sqlite3_bind_int(st, 3, r->period);
+		bind_text(st, 4, r->measure);
+		sqlite3_bind_double(st, 5, r->value);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)r->first_time);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			log_db("database import failed", r->area, db);
+			goto out;
+		}
+		sqlite3_reset(st);
+		if (mono_ms() - t0 >= max_ms / 2 || i + 1 == n) {
+			is_open = false;
+			if (import_end(db, true, t0, t) < 0)
+				goto out;
+			/* the daemon may write between two */
+			pthread_mutex_unlock(&db->lock);
+			pthread_mutex_lock(&db->lock);
+		}
+	}
+	rc = 0;
+out:
+	if (is_open)
+		import_end(db, false, t0, t);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_import_commit(struct store_db *db)
+{
+	long long t0;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	if (import_begin(db, &t0) == 0)
+		rc = import_end(db,
+		                exec_args(db,
+		                          "UPDATE import_state SET state ="
+		                          " 'applying' WHERE state = 'staging'",
+		                          NULL, 0) == SQLITE_DONE &&
+		                    sqlite3_changes(db->db) == 1,
+		                t0, NULL);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+/* Applies groups ?1..?2 of the staged rows, as of the import's time ?3,
+ * as store_db_record records a group with changes; in this order. */
+static const char *const apply_sql[] = {
+	/* judged against the figures held now: unchanged, new or revised;
+	 * a period held gets the import's time, a new one its own */
+	"UPDATE import_rows SET change = coalesce((SELECT CASE WHEN"
+	" f.value = import_rows.value THEN 0 ELSE 2 END FROM figures f"
+	" WHERE f.area = import_rows.area AND f.period = import_rows.period"
+	" AND f.measure = import_rows.measure), 1), time = CASE WHEN EXISTS"
+	" (SELECT 1 FROM figures f WHERE f.area = import_rows.area AND"
+	" f.period = import_rows.period) THEN ?3 ELSE first_time END"
+	" WHERE grp BETWEEN ?1 AND ?2",
+	"INSERT INTO history (area, period, measure, value, received,"
+	" source, token_id, replaced) SELECT f.area, f.period, f.measure,"
+	" f.value, f.received, f.source, f.token_id, s.time FROM import_rows s"
+	" JOIN figures f ON f.area = s.area AND f.period = s.period AND"
+	" f.measure = s.measure WHERE s.grp BETWEEN ?1 AND ?2 AND s.change = 2",
+	"INSERT INTO figures (area, period, measure, value, received, source,"
+	" token_id) SELECT area, period, measure, value, time, 'import', NULL"
+	" FROM import_rows WHERE grp BETWEEN ?1 AND ?2 AND change > 0"
+	" ORDER BY grp ON CONFLICT (area, period, measure) DO UPDATE SET"
+	" value = excluded.value, received = excluded.received,"
+	" source = excluded.source, token_id = NULL",
+	"INSERT INTO polls (area, time, source, period, accepted)"
+	" SELECT area, MIN(time), 'import', period, COUNT(*) FROM import_rows"
+	" WHERE grp BETWEEN ?1 AND ?2 GROUP BY grp HAVING MAX(change) > 0"
+	" ORDER BY grp",
+	"INSERT INTO reports (area, period, received) SELECT area, period,"
+	" MIN(time) FROM import_rows WHERE grp BETWEEN ?1 AND ?2 GROUP BY grp"
+	" HAVING MAX(change) > 0 ON CONFLICT (area, period) DO UPDATE SET"
+	" received = MIN(received, excluded.received)",
+	"INSERT INTO areas_seen (area, last_received) SELECT area, MAX(time)"
+	" FROM import_rows WHERE grp BETWEEN ?1 AND ?2 AND change > 0"
+	" GROUP BY area ON CONFLICT (area) DO UPDATE SET last_received ="
+	" MAX(last_received, excluded.last_received)",
+	"INSERT OR IGNORE INTO rrd_dirty (area) SELECT DISTINCT area"
+	" FROM import_rows WHERE grp BETWEEN ?1 AND ?2 AND change > 0",
+};
+
+/* Applies groups lo..hi in one transaction, with the tally and fn; the
+ * import is done when no row is left. Lock held. */
+static int
+apply_groups(struct store_db *db, long long lo, long long hi, time_t at,
+             store_db_area_fn fn, void *ctx, struct db_import_tally *t)
+{
+	sqlite3_int64 args[3] = { lo, hi, (sqlite3_int64)at };
+	struct db_import_tally got = { 0 };
+	sqlite3_stmt *st = NULL;
+	long long t0;
+	size_t i;
+	bool ok = false;
+
+	if (import_begin(db, &t0) < 0)
+		return -1;
+	for (i = 0; i < sizeof(apply_sql) / sizeof(apply_sql[0]); i++)
+		if (exec_args(db, apply_sql[i], args, 3) != SQLITE_DONE)
+			goto out;
+	st = prepare_once(db, "SELECT area, SUM(change = 1), SUM(change = 2),"
+	                      " SUM(change = 0), COUNT(DISTINCT grp),"
+	                      " MAX(change) FROM import_rows WHERE grp"
+	                      " BETWEEN ?1 AND ?2 GROUP BY area");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, args[0]);
+	sqlite3_bind_int64(st, 2, args[1]);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		got.n_new += (size_t)sqlite3_column_int64(st, 1);
+		got.n_revised += (size_t)sqlite3_column_int64(st, 2);
+		got.n_unchanged += (size_t)sqlite3_column_int64(st, 3);
+		got.n_groups += (size_t)sqlite3_column_int64(st, 4);
+		if (fn != NULL && sqlite3_column_int(st, 5) > 0)
+			fn(ctx, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (exec_args(db, "DELETE FROM import_rows WHERE grp BETWEEN ?1 AND ?2",
+	              args, 2) != SQLITE_DONE ||
+	    exec_args(db,
+	              "DELETE FROM import_state WHERE NOT EXISTS"
+	              " (SELECT 1 FROM import_rows)",
+	              NULL, 0) != SQLITE_DONE)
+		goto out;
+	ok = true;
+out:
+	if (import_end(db, ok, t0, t) < 0)
+		return -1;
+	t->n_new += got.n_new;
+	t->n_revised += got.n_revised;
+	t->n_unchanged += got.n_unchanged;
+	t->n_groups += got.n_groups;
+	return 0;
+}
+
+int
+store_db_import_apply(struct store_db *db, long long max_ms,
+                      store_db_area_fn fn, void *ctx, struct db_import_tally *t)
+{
+	long long k = 8, lo, at;
+	int rc = 0;
+
+	for (;;) {
+		long long t0 = mono_ms();
+
+		pthread_mutex_lock(&db->lock);
+		at = int_of(db, "SELECT time FROM import_state"
+		                " WHERE state = 'applying'");
+		lo = at > 0 ? int_of(db, "SELECT MIN(grp) FROM import_rows")
+		            : at;
+		if (at <= 0 || lo < 0) {
+			pthread_mutex_unlock(&db->lock);
+			rc = at < 0 || lo < 0 ? -1 : 0;
+			break;
+		}
+		rc = apply_groups(db, lo, lo + k - 1, (time_t)at, fn, ctx, t);
+		pthread_mutex_unlock(&db->lock);
+		if (rc < 0)
+			break;
+		/* as many groups as fit in max_ms, doubling and halving */
+		t0 = mono_ms() - t0;
+		if (t0 < max_ms / 4 && k < 1 << 20)
+			k *= 2;
+		else if (t0 > max_ms / 2 && k > 1)
+			k /= 2;
+	}
+	return rc;
+}
+
+int
+store_db_import_abort(struct store_db *db)
+{
+	long long t0;
+	int rc;
+
+	if (drop_staged(db, NULL) < 0)
+		return -1;
+	pthread_mutex_lock(&db->lock);
+	rc = import_begin(db, &t0);
+	if (rc == 0)
+		rc = import_end(db,
+		                exec_args(db, "DELETE FROM import_state", NULL,
+		                          0) == SQLITE_DONE,
+		                t0, NULL);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
 }
 
 int

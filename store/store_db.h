@@ -245,6 +245,59 @@ int store_db_clean(struct store_db *db, const char *area);
 int store_db_prune(struct store_db *db, time_t before, size_t batch,
                    size_t *out_n);
 
+/* ---- imports: staged, then applied in bounded transactions ----
+ *
+ * kuntamonctl import's figures go in three steps, none holding the
+ * database for long: store_db_import_stage writes the checked rows to a
+ * staging table, a transaction at most max_ms; store_db_import_commit
+ * marks them to be applied, in one small transaction (the commit point:
+ * before it nothing of the import counts, after it all of it will);
+ * store_db_import_apply applies them a few (area, period) groups a
+ * transaction, each group as store_db_record would record it, and
+ * deletes what it applied in the same transaction. An apply that is
+ * interrupted is finished by the next store_db_open (kuntamond's start,
+ * any kuntamonctl command). One import at a time: the caller holds a
+ * lock against other imports. */
+
+struct db_import_row {
+	const char *area;
+	int period;
+	const char *measure;
+	double value;
+	time_t first_time; /* its received if the period is not held yet */
+};
+
+struct db_import_tally {
+	size_t n_new, n_revised, n_unchanged;
+	size_t n_groups;      /* (area, period) groups applied */
+	size_t n_tx;          /* transactions */
+	long long longest_ms; /* the longest of them */
+};
+
+/* 0: no import pending, 1: one staged (not committed: its rows are
+ * garbage unless its stager still runs), 2: one committed, being
+ * applied; -1 on error. */
+int store_db_import_pending(struct store_db *db);
+/* Drops any staged rows left behind and stages n rows, sorted by area and
+ * period, for an import at time now, in transactions of at most about
+ * max_ms. -1 on error (the staged rows stay, harmless; store_db_import_
+ * abort drops them). */
+int store_db_import_stage(struct store_db *db, time_t now,
+                          const struct db_import_row *rows, size_t n,
+                          long long max_ms, struct db_import_tally *t);
+/* The commit point: the staged rows are to be applied. */
+int store_db_import_commit(struct store_db *db);
+/* Applies the committed import's rows in transactions of about max_ms,
+ * adding to *t, calling fn (may be NULL) with the store locked for each
+ * area whose figures changed: fn must not use the store. 0 when all are
+ * applied, -1 on error (what is applied stands; the rest is applied by
+ * the next call or store_db_open). */
+int store_db_import_apply(struct store_db *db, long long max_ms,
+                          store_db_area_fn fn, void *ctx,
+                          struct db_import_tally *t);
+/* Drops the staged import whole: only before anything of it is applied. */
+int store_db_import_abort(struct store_db *db);
+
 /* PRAGMA data_version: changes when another connection (kuntamonctl
  * import) commits. */
 int store_db_data_version(struct store_db *db, long long *out);

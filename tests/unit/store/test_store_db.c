@@ -756,6 +756,97 @@ test_prune(void)
 	store_db_close(db);
 }
 
+static int
+count_area(void *ctx, const char *area)
+{
+	(void)area;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* An import: staged rows count for nothing until committed; applied in
+ * transactions of a few groups, each as store_db_record records it (new,
+ * revised with the old value in the history, as held: nothing); an
+ * interrupted apply is finished by the next open; an abort drops it. */
+static void
+test_import(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_change c = { "contacts", 5, false };
+	struct db_outcome o = poll_ok("KU091", 100, 24321, 1);
+	struct db_import_row rows[40];
+	struct db_import_tally t = { 0 };
+	struct error err = { 0 };
+	char area[40][8];
+	int i, n_touched = 0;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o.changes = &c;
+	o.n_changes = 1;
+	CHECK(store_db_record(db, &o) == 0); /* KU091 24321 contacts 5 */
+	for (i = 0; i < 40; i++) {           /* 20 groups of 2, sorted */
+		snprintf(area[i], sizeof(area[i]), "KU%03d",
+		         i < 36 ? 80 + i / 4 : 91);
+		rows[i].area = area[i];
+		rows[i].period = 24320 + (i / 2) % 2;
+		rows[i].measure = i % 2 ? "staff_fte" : "contacts";
+		rows[i].value = 7;
+		rows[i].first_time = 50;
+	}
+	/* KU091 24321: contacts 5 -> 5 (as held), staff_fte new */
+	rows[38].value = 5;
+	/* KU091 24320: contacts new, staff_fte new; KU090 all new */
+	CHECK(store_db_import_pending(db) == 0);
+	CHECK(store_db_import_stage(db, 1000, rows, 40, 50, &t) == 0);
+	CHECK(store_db_import_pending(db) == 1);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 1);
+	CHECK(store_db_import_abort(db) == 0);
+	CHECK(store_db_import_pending(db) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM import_rows") == 0);
+	/* staged and committed, then "killed": the next open applies it */
+	rows[39].value = 9; /* KU091 24321 staff_fte */
+	rows[37].value = 9; /* KU091 24320 staff_fte */
+	CHECK(store_db_import_stage(db, 1000, rows, 40, 50, &t) == 0);
+	CHECK(store_db_import_commit(db) == 0);
+	CHECK(store_db_import_pending(db) == 2);
+	store_db_close(db);
+	db = store_db_open(db_path, &err);
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK(store_db_import_pending(db) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM figures") == 40);
+	CHECK(query_int("SELECT COUNT(*) FROM history") == 0); /* 5 = 5 */
+	CHECK(query_int("SELECT received FROM figures WHERE area = 'KU091'"
+	                " AND period = 24320 AND measure = 'contacts'") == 50);
+	/* a held period: the import's time */
+	CHECK(query_int("SELECT received FROM figures WHERE area = 'KU091'"
+	                " AND period = 24321 AND measure = 'staff_fte'") ==
+	      1000);
+	CHECK(query_int("SELECT COUNT(*) FROM polls WHERE source ="
+	                " 'import'") == 20);
+	CHECK(query_int("SELECT COUNT(*) FROM reports") == 20);
+	CHECK(query_int("SELECT COUNT(*) FROM rrd_dirty") == 10);
+	/* a revision, applied a group at a time by a small max_ms */
+	rows[38].value = 6;
+	memset(&t, 0, sizeof(t));
+	CHECK(store_db_import_stage(db, 2000, rows, 40, 50, &t) == 0);
+	CHECK(store_db_import_commit(db) == 0);
+	CHECK(store_db_import_apply(db, 0, count_area, &n_touched, &t) == 0);
+	CHECK(t.n_new == 0 && t.n_revised == 1 && t.n_unchanged == 39);
+	CHECK(t.n_groups == 20);
+	CHECK(n_touched == 1);
+	CHECK(query_int("SELECT value FROM history") == 5);
+	CHECK(query_int("SELECT replaced FROM history") == 2000);
+	CHECK(query_int("SELECT value FROM figures WHERE area = 'KU091'"
+	                " AND period = 24321 AND measure = 'contacts'") == 6);
+	CHECK(query_int("SELECT COUNT(*) FROM import_rows") == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM import_state") == 0);
+	store_db_close(db);
+}
+
 /* A v1 database (figures filed by arrival time) is refused, saying what
  * to do. */
 static void
@@ -793,6 +884,7 @@ main(void)
 	RUN(test_figures_and_history);
 	RUN(test_batches);
 	RUN(test_prune);
+	RUN(test_import);
 	RUN(test_v1_refused);
 	fixture_rmtree(root);
 	return check_done();
