@@ -368,7 +368,7 @@ prune_logs(struct scheduler *s)
 	s->pruned_ms = t0;
 	app_config(s->app, &cfg);
 	if (store_db_prune(s->app->db,
-	                   time(NULL) - (time_t)cfg.retention_days * 86400,
+	                   clock_now() - (time_t)cfg.retention_days * 86400,
 	                   PRUNE_BATCH, &n) < 0)
 		return; /* logged; tried again in an hour */
 	if (n > 0)

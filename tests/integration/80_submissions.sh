@@ -351,4 +351,17 @@ check_eq "audit: rate_limited" "$(db "select count(*) from audit where outcome =
 
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0
+
+# ---- retention on the test clock: 31 days on, every log row is past 30 ----
+# (the poll at start may add a figure or a history row, never take one)
+n_fig=$(db "select count(*) from figures") n_hist=$(db "select count(*) from history")
+max_hist=$(db "select max(rowid) from history")
+KUNTAMON_TEST_NOW=$(($(date +%s) + 31 * 86400)) start_daemon "$T/k.conf" || exit 1
+check "test clock: pruned at start" wait_for 20 grep -q 'msg="logs pruned"' "$T/daemon.log"
+check_eq "test clock: no poll or audit line older than 30 days is left" \
+	"$(db "select count(*) from polls where time < $(date +%s)")/$(db "select count(*) from audit where time < $(date +%s)")" 0/0
+check_eq "test clock: figures and history all kept" \
+	"$(db "select count(*) >= $n_fig from figures")/$(db "select count(*) from history where rowid <= $max_hist")" "1/$n_hist"
+stop_daemon
+check_eq "SIGTERM: exit 0" "$D_STATUS" 0
 exit 0
