@@ -56,6 +56,11 @@ struct collect_options {
 	/* A redirect may lead to a private address whatever the endpoint's
 	 * own ([collect] allow_private; the policy is in redirect.h) */
 	bool is_private_allowed;
+	/* May be NULL; else called with run_cycle's ctx every time the
+	 * cycle wakes, results or not, at least every 100 ms while it
+	 * waits: the daemon commits its batch of poll rows there, so that
+	 * a slow endpoint never keeps the database locked. */
+	void (*tick)(void *ctx);
 };
 
 struct collector {

@@ -909,6 +909,8 @@ http_json_run_cycle(struct http_json *hj, const struct collect_target *targets,
 			return -1;
 		}
 		drain_done(&c);
+		if (hj->opts.tick != NULL)
+			hj->opts.tick(ctx);
 	}
 }
 

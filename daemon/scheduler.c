@@ -199,6 +199,20 @@ keep_validator(char *out, const char *v)
 		snprintf(out, VALIDATOR_MAX, "%s", v);
 }
 
+/* The collector's tick: a batch (BEGIN IMMEDIATE: it holds the write
+ * lock) is committed and closed once it is BATCH_MS old, results or not,
+ * so that a slow endpoint never keeps other programs (an import) from
+ * the database while the cycle waits on the network; the next result
+ * opens the next batch. Only this thread opens and closes batches. */
+static void
+on_tick(void *ctx)
+{
+	struct cycle *c = ctx;
+
+	if (store_db_batch_age_ms(c->s->app->db) >= BATCH_MS)
+		store_db_commit(c->s->app->db);
+}
+
 static void
 on_result(void *ctx, const struct collect_result *res)
 {
@@ -218,6 +232,8 @@ on_result(void *ctx, const struct collect_result *res)
 
 	if (res->is_cancelled)
 		return;
+	if (store_db_batch_age_ms(s->app->db) < 0)
+		store_db_begin(s->app->db); /* on_tick closed the last */
 	if (res->is_not_modified) {
 		ingest_not_modified(&c->ingest, res->area, now, &meta);
 		is_ok = true;
@@ -284,6 +300,7 @@ collector_for(struct scheduler *s, const struct config *cfg)
 	opts.max_body_bytes = (size_t)cfg->max_body_bytes;
 	opts.cancel = &s->stop;
 	opts.is_private_allowed = cfg->is_private_allowed;
+	opts.tick = on_tick;
 	if (s->col_state != NULL &&
 	    opts.concurrency == s->col_opts.concurrency &&
 	    opts.timeout_ms == s->col_opts.timeout_ms &&
@@ -339,7 +356,8 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	atomic_store(&s->app->stats.cycle_running, 1);
 	store_db_begin(s->app->db);
 	s->col->run_cycle(state, targets, n, on_result, &c);
-	store_db_commit(s->app->db);
+	if (store_db_batch_age_ms(s->app->db) >= 0)
+		store_db_commit(s->app->db);
 	atomic_store(&s->app->stats.cycle_running, 0);
 
 	free(targets);

@@ -523,6 +523,21 @@ commit_batch(struct store_db *db, const char *area)
 	return 0;
 }
 
+long long
+store_db_batch_age_ms(struct store_db *db)
+{
+	struct timespec ts;
+	long long age = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&db->lock);
+	if (db->in_tx)
+		age = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+		      db->begun_ms;
+	pthread_mutex_unlock(&db->lock);
+	return age;
+}
+
 int
 store_db_commit_if_older(struct store_db *db, long long age_ms)
 {

@@ -32,6 +32,8 @@ int store_db_commit(struct store_db *db);
  * more: a collection cycle's poll rows in few transactions, none holding
  * the database from other programs for long. */
 int store_db_commit_if_older(struct store_db *db, long long age_ms);
+/* Milliseconds since the open batch began, -1 if none is open. */
+long long store_db_batch_age_ms(struct store_db *db);
 /* A batch that is all or nothing (an import): records with changes do not
  * commit it early; store_db_rollback drops it whole. */
 int store_db_begin_atomic(struct store_db *db);
