@@ -62,9 +62,12 @@ void app_config(struct app *app, struct config *out);
 void app_swap(struct app *app, struct catalog *cat, const struct config *cfg);
 
 /* New data landed for municipality area (index into cat; -1: any area):
- * its, its region's and the country's cached answers go stale. ingest
- * calls it as figures.landed_fn (ctx: the app) with the figures' lock
- * held for writing. */
+ * every area's cached answers go stale, not only its, its region's and
+ * the country's. What the public sees of an area depends on other areas'
+ * figures (figure.h): a municipality's on its region's members, and
+ * through the partner withheld beside a withheld region, any region's.
+ * ingest calls it as figures.landed_fn (ctx: the app) with the figures'
+ * lock held for writing. */
 void app_data_landed(void *ctx, const struct catalog *cat, int area);
 /* Reloads the figures if another program (kuntamonctl import) committed
  * some, and makes every cached answer stale then. Cheap when nothing

@@ -15,9 +15,10 @@
  * to whole months or multiples of the step, so they hit the cache until
  * the next one begins) and, where small counts could be withheld, whether
  * this reader sees them. The area's data generation (app_generation) makes
- * an entry stale once new data lands there, in its region or anywhere for
- * the country, or the catalog is swapped. The generation is read before
- * computing, so data landing meanwhile leaves the entry already stale.
+ * an entry stale once new data lands anywhere (a public figure may depend
+ * on any region's, figure.h), or the catalog is swapped. The generation
+ * is read before computing, so data landing meanwhile leaves the entry
+ * already stale.
  * The ETag is made of the same generation and key, so a cached answer and
  * a computed one carry the same tag, and a new one once data lands.
  *
