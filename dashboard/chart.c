@@ -62,11 +62,15 @@
 #define TITLE_PT 11
 #define TITLE_PT_MIN 8
 
-/* Legend notes (add_comment escapes them for librrd). */
+/* Legend notes (add_comment escapes them for librrd). A withheld month
+ * may hold a count of 5 or more: one withheld so that a difference of
+ * public figures cannot reveal a small one (figure.h). */
 static const char *const note_withheld[N_LANGS] = {
-	[LANG_FI] = "Alle viiden suuruisia lukuja ei näytetä (tietosuoja)",
-	[LANG_SV] = "Tal under 5 visas inte (dataskydd)",
-	[LANG_EN] = "Counts below 5 are not shown (privacy)",
+	[LANG_FI] =
+	    "Pieniä lukuja ja niitä paljastavia ei näytetä (tietosuoja)",
+	[LANG_SV] = "Små tal och tal som röjer dem visas inte (dataskydd)",
+	[LANG_EN] =
+	    "Small counts and figures revealing them not shown (privacy)",
 };
 static const char *const note_no_data[N_LANGS] = {
 	[LANG_FI] = "Ei tietoja",

@@ -236,8 +236,10 @@ export_jsonstat(const struct data_table *t, time_t updated, size_t *out_len)
 			}
 	buf_puts(&b, "},\"note\":[");
 	buf_put_json_string(
-	    &b, "Counts below 5 of a municipality, and every figure built "
-	        "on them, are withheld from the public: such a cell is null "
+	    &b, "Counts below 5 of a municipality, every figure built on "
+	        "them, and figures from which one could be worked out (a "
+	        "difference of public figures) are withheld from the public: "
+	        "such a cell is null "
 	        "with the status \"suppressed\". A cell nobody reported is "
 	        "null with the status \"missing\".");
 	buf_puts(&b, "],\"extension\":{\"query\":");

@@ -63,8 +63,9 @@ static const struct words words[N_LANGS] = {
 	    "ilmoittaneet kunnat / odotetut kunnat × 100",
 	    "kunnan oma luku; maakunnan ja koko maan luku on",
 	    { "summa", "keskiarvo", "pienin", "suurin" },
-	    "Kunnan alle 5:n lukumäärä ja jokainen siitä laskettu luku "
-	    "jätetään julkisesti näyttämättä: solu on tyhjä ja flag on "
+	    "Kunnan alle 5:n lukumäärä, jokainen siitä laskettu luku ja "
+	    "luvut, joista sellaisen voisi päätellä, jätetään julkisesti "
+	    "näyttämättä: solu on tyhjä ja flag on "
 	    "\"suppressed\". Solu, jota kukaan ei ilmoittanut, on tyhjä ja "
 	    "flag on \"missing\".",
 	},
@@ -75,8 +76,9 @@ static const struct words words[N_LANGS] = {
 	    "rapporterande kommuner / förväntade kommuner × 100",
 	    "kommunens egen siffra; landskapets och hela landets är",
 	    { "summan", "medelvärdet", "minimum", "maximum" },
-	    "En kommuns antal under 5, och varje tal som bygger på det, "
-	    "visas inte offentligt: cellen är tom och flag är "
+	    "En kommuns antal under 5, varje tal som bygger på det och tal "
+	    "som skulle röja ett sådant visas inte offentligt: cellen är "
+	    "tom och flag är "
 	    "\"suppressed\". En cell som ingen rapporterat är tom och flag "
 	    "är \"missing\".",
 	},
@@ -88,8 +90,9 @@ static const struct words words[N_LANGS] = {
 	    "the municipality's own figure; a region's and the country's is "
 	    "the",
 	    { "sum", "mean", "minimum", "maximum" },
-	    "A municipality's count below 5, and every figure built on it, "
-	    "is withheld from the public: the cell is empty and the flag is "
+	    "A municipality's count below 5, every figure built on it and "
+	    "figures from which one could be worked out are withheld from "
+	    "the public: the cell is empty and the flag is "
 	    "\"suppressed\". A cell nobody reported is empty and the flag is "
 	    "\"missing\".",
 	},

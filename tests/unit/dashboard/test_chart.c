@@ -549,9 +549,12 @@ test_withheld_note(void)
 		enum lang lang;
 		const char *note;
 	} cases[] = {
-		{ LANG_FI, "COMMENT:Alle viiden suuruisia lukuja ei näytetä" },
-		{ LANG_SV, "COMMENT:Tal under 5 visas inte (dataskydd)" },
-		{ LANG_EN, "COMMENT:Counts below 5 are not shown (privacy)" },
+		{ LANG_FI,
+		  "COMMENT:Pieniä lukuja ja niitä paljastavia ei näytetä" },
+		{ LANG_SV, "COMMENT:Små tal och tal som röjer dem visas inte" },
+		{ LANG_EN,
+		  "COMMENT:Small counts and figures revealing them not "
+		  "shown (privacy)" },
 	};
 	struct app *app = test_app(true);
 	const struct catalog *cat = app->cat;
