@@ -31,14 +31,16 @@ nothing(const struct request *req, struct response *resp)
 	(void)resp;
 }
 
-static const struct route open_route = { "GET", "/healthz", nothing, ROUTE_OPEN,
-	                                 false };
-static const struct route read_route = { "GET", "/api/v1/series", nothing,
-	                                 ROUTE_PUBLIC, false };
-static const struct route token_route = { "GET", "/secret", nothing,
-	                                  ROUTE_TOKEN, false };
-static const struct route write_route = { "POST", "/api/v1/submissions",
-	                                  nothing, ROUTE_TOKEN, true };
+static const struct route open_route = { "GET",      "/healthz", nothing,
+	                                 ROUTE_OPEN, false,      false };
+static const struct route read_route = { "GET",   "/api/v1/series",
+	                                 nothing, ROUTE_PUBLIC,
+	                                 false,   false };
+static const struct route token_route = { "GET",       "/secret", nothing,
+	                                  ROUTE_TOKEN, false,     false };
+static const struct route write_route = { "POST",  "/api/v1/submissions",
+	                                  nothing, ROUTE_TOKEN,
+	                                  true,    false };
 
 static void
 setup(void)

@@ -173,8 +173,9 @@ record(const char *area, const char *source, int period, const char *error)
 static void
 setup(void)
 {
-	static const struct route slow = { "GET", "/test/slow", slow_handler,
-		                           ROUTE_PUBLIC, false };
+	static const struct route slow = { "GET",        "/test/slow",
+		                           slow_handler, ROUTE_PUBLIC,
+		                           false,        false };
 	char path[512];
 	struct error err = { 0 };
 	int expected;
