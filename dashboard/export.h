@@ -14,7 +14,7 @@
 #include "error.h"
 
 #define CONTENT_TYPE_JSONSTAT "application/json; charset=utf-8"
-#define CONTENT_TYPE_XLSX \
+#define CONTENT_TYPE_XLSX                                                      \
 	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 /* JSON-stat 2.0, class "dataset": dimensions indicator, area and period

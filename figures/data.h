@@ -78,8 +78,8 @@ int data_resolve(const struct catalog *cat, const struct data_params *p,
 void data_query_reset(struct data_query *q);
 
 struct data_table {
-	struct catalog *cat; /* a reference (catalog_ref), dropped on reset */
-	struct data_query q; /* owned */
+	struct catalog *cat;  /* a reference (catalog_ref), dropped on reset */
+	struct data_query q;  /* owned */
 	struct figure *cells; /* n_cells, in the cube's order (above) */
 	size_t n_cells;
 	size_t n_periods;
