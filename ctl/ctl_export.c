@@ -148,8 +148,12 @@ emit(const char *path, const char *bytes, size_t len, bool is_json)
 		rc = 1;
 	if (rc == 0 && path == NULL && is_json && isatty(STDOUT_FILENO))
 		putc('\n', out);
-	if ((path != NULL ? fclose(out) : fflush(out)) != 0)
+	if (path != NULL) {
+		if (fclose(out) != 0)
+			rc = 1;
+	} else if (fflush(out) != 0) {
 		rc = 1;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "kuntamonctl export: cannot write %s\n",
 		        path != NULL ? path : "the output");

@@ -136,11 +136,13 @@ gate_queue_enter(struct gate_queue *q, const struct timespec *deadline)
 		rc = GATE_FULL;
 		goto out;
 	}
+	/* w lives on this stack only while linked: every way out below
+	 * unlinks it (gate_queue_leave, or the timeout) */
 	if (q->tail != NULL)
 		q->tail->next = &w;
 	else
-		q->head = &w;
-	q->tail = &w;
+		q->head = &w; /* cppcheck-suppress autoVariables */
+	q->tail = &w;         /* cppcheck-suppress autoVariables */
 	q->n_waiting++;
 	while (!w.has_turn)
 		if (pthread_cond_timedwait(&q->turn, &q->lock, deadline) ==

@@ -103,7 +103,7 @@ is_area_code(const char *s)
 		return false;
 	while (s[i] >= '0' && s[i] <= '9')
 		i++;
-	return s[i] == '\0' && i < AREA_CODE_MAX;
+	return i < AREA_CODE_MAX && s[i] == '\0';
 }
 
 /* An indicator's or measure's id: [a-z][a-z0-9_]*, under 32 bytes. */
