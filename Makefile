@@ -55,7 +55,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all check check-all unit clean format format-check lint install uninstall demo bench fuzz
+.PHONY: all check check-all check-dates unit clean format format-check lint install uninstall demo bench fuzz
 all: $(B)/kuntamond $(B)/kuntamonctl $(B)/fakemuni $(B)/hostile
 
 $(B)/obj/%.o: %.c
@@ -145,7 +145,13 @@ unit: $(UNIT_BIN) $(FUZZ_REPLAY)
 check: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/dist/kuntamond $(B)/dist/kuntamonctl
 	@sh tests/run.sh $(B)
 
-# What CI runs: check, plain and under ASan+UBSan and TSan, with a total.
+# The date-sensitive layers on the test clock, once per date (DATES: the
+# test clock's start for each run; default: tests/check-dates.sh's list).
+check-dates: all $(UNIT_BIN)
+	@sh tests/check-dates.sh $(B) $(DATES)
+
+# What CI runs: check, plain and under ASan+UBSan and TSan, and
+# check-dates, with a total.
 check-all:
 	@sh tests/check-all.sh
 

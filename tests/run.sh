@@ -1,12 +1,21 @@
 #!/bin/sh
 # tests/run.sh BUILD: runs every test layer that needs nothing beyond
 # loopback, counts "ok" / "not ok" / "skip" lines, and ends with
-# "N passed, N failed". Output of each layer goes to BUILD/test-logs/.
+# "N passed, N failed". Output of each layer goes to BUILD/test-logs/
+# (or LOGS).
+#
+# TESTS=REGEX runs only the integration scripts (and browser) it matches;
+# UNITS=REGEX only the unit tests, valgrind runs and fuzz replays whose
+# names it matches: test_NAME, valgrind_test_NAME, fuzz_NAME.
+# KUNTAMON_TEST_NOW=WHEN runs the suite on that date with the test clock
+# (lib/clock.h): each unit test binary and each integration script starts
+# at WHEN and advances with the real clock, so that one started at
+# 2026-12-31T23:59:50Z crosses into the new year as it runs.
 set -u
 B=${1:-build}
 B=$(cd "$B" && pwd)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-LOGS=$B/test-logs
+LOGS=${LOGS:-$B/test-logs}
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export B SRC
@@ -21,6 +30,20 @@ case ${B##*/} in san-*address*)
 	LSAN_OPTIONS="suppressions=$SRC/tests/lsan.supp ${LSAN_OPTIONS:-}"
 	export LSAN_OPTIONS ;;
 esac
+
+# The test clock: WHEN as Unix seconds, so that C and `date` read it alike;
+# clock_start, before each layer, sets it going from WHEN again.
+when=
+case ${KUNTAMON_TEST_NOW:-} in "" | *@*) ;; *)
+	case $KUNTAMON_TEST_NOW in *[!0-9]*) when=$KUNTAMON_TEST_NOW ;; *) when=@$KUNTAMON_TEST_NOW ;; esac
+	when=$(date -u -d "$when" +%s) || { echo "not ok KUNTAMON_TEST_NOW=$KUNTAMON_TEST_NOW"; exit 1; }
+	echo "# test clock: each layer starts at $(date -u -d "@$when" +%Y-%m-%dT%H:%M:%SZ)" ;;
+esac
+clock_start() {
+	[ -z "$when" ] || export KUNTAMON_TEST_NOW="$when@$(date +%s)"
+}
+# selected PATTERN NAME: whether NAME is one of those PATTERN asks for
+selected() { [ -z "$1" ] || echo "$2" | grep -qE "$1"; }
 
 pass=0 fail=0 skip=0
 tally() { # tally NAME STATUS LOGFILE
@@ -40,6 +63,8 @@ tally() { # tally NAME STATUS LOGFILE
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
+	selected "${UNITS:-}" "$n" || continue
+	clock_start
 	(cd "$LOGS" && "$t") >"$LOGS/$n.log" 2>&1
 	tally "unit/$n" $? "$LOGS/$n.log"
 done
@@ -54,6 +79,8 @@ case ${B##*/} in san-*) ;; *)
 		    test_document test_jsonptr test_query test_reporting \
 		    test_timespec test_cache test_token test_ratelimit test_auth; do
 			[ -x "$B/tests/$n" ] || continue
+			selected "${UNITS:-}" "valgrind_$n" || continue
+			clock_start
 			(cd "$LOGS" && valgrind -q --error-exitcode=9 --leak-check=full \
 				--errors-for-leak-kinds=definite "$B/tests/$n") \
 				>"$LOGS/valgrind_$n.log" 2>&1
@@ -73,6 +100,7 @@ esac
 for r in "$B"/fuzz/replay_fuzz_*; do
 	[ -x "$r" ] || continue
 	n=${r##*/replay_fuzz_}
+	selected "${UNITS:-}" "fuzz_$n" || continue
 	corpus=$SRC/tests/fuzz/corpus/$n
 	if [ -d "$corpus" ] && [ -n "$(ls "$corpus")" ]; then
 		"$r" "$corpus"/* >"$LOGS/fuzz_$n.log" 2>&1
@@ -86,7 +114,8 @@ done
 for s in "$SRC"/tests/integration/[0-9]*.sh; do
 	[ -f "$s" ] || continue
 	n=$(basename "$s" .sh)
-	if [ -n "${TESTS:-}" ] && ! echo "$n" | grep -qE "$TESTS"; then continue; fi
+	selected "${TESTS:-}" "$n" || continue
+	clock_start
 	timeout 600 bash "$s" >"$LOGS/$n.log" 2>&1
 	tally "integration/$n" $? "$LOGS/$n.log"
 done
@@ -97,12 +126,13 @@ done
 # bytes, and the daemon's sanitized paths are what the layers above cover.
 for s in "$SRC"/tests/browser/run.sh; do
 	[ -f "$s" ] || continue
-	if [ -n "${TESTS:-}" ] && ! echo browser | grep -qE "$TESTS"; then continue; fi
+	selected "${TESTS:-}" browser || continue
 	case ${B##*/} in san-*)
 		echo "skip browser (sanitizer build: the browser layer runs in the plain build)" >"$LOGS/browser.log"
 		tally "browser" 0 "$LOGS/browser.log"
 		continue ;;
 	esac
+	clock_start
 	timeout 900 bash "$s" >"$LOGS/browser.log" 2>&1
 	tally "browser" $? "$LOGS/browser.log"
 done

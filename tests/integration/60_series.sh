@@ -411,9 +411,11 @@ st=$(api "/api/v1/series.csv?area=KU999&indicator=contacts" "$T/bad.json" | cut 
 check_eq "CSV errors are JSON errors too" "$st $(jq -r 'has("error")' "$T/bad.json")" "404 true"
 
 # --- the cache: hits; unchanged re-polls keep it; a revision misses ---
+# (absolute ranges: a relative one is another range once the month turns,
+# which on the test clock's 31 December it does while this runs)
 h0=$(metric kuntamon_cache_hits_total) m0=$(metric kuntamon_cache_misses_total)
-api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c1.json" >/dev/null
-api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c2.json" >/dev/null
+api "/api/v1/series?area=MK02&indicator=gp_coverage&$Q" "$T/c1.json" >/dev/null
+api "/api/v1/series?area=MK02&indicator=gp_coverage&$Q" "$T/c2.json" >/dev/null
 h1=$(metric kuntamon_cache_hits_total) m1=$(metric kuntamon_cache_misses_total)
 check_eq "cache: a miss, then a hit" "$((m1 - m0)) $((h1 - h0))" "1 1"
 check "cache: the hit is the same answer" cmp -s "$T/c1.json" "$T/c2.json"
@@ -444,6 +446,7 @@ check_eq "cache: only $P's point changed, by the revision" \
 	"2300 2600 2100 / 2300 2600 2200"
 check_eq "the revision is on every day of $P in the file" \
 	"$(period_value "$T/var/rrd/KU091.rrd" contacts "$P")" 1600
+<<<<<<< Updated upstream
 # New figures anywhere make every area's cached answers stale, another
 # region's too: what the public sees of an area depends on other areas'
 # figures (figure.h: a region's municipalities, and through the partner
@@ -454,6 +457,12 @@ api "/api/v1/series?area=MK02&indicator=gp_coverage&start=-30d" "$T/c6.json" >/d
 check_eq "cache: another region's series misses too (every generation bumped)" \
 	"$(($(metric kuntamon_cache_misses_total) - m2)) $(($(metric kuntamon_cache_hits_total) - h2))" "1 0"
 check "cache: and is the same answer (nothing landed in MK02)" cmp -s "$T/c1.json" "$T/c6.json"
+=======
+h2=$(metric kuntamon_cache_hits_total)
+api "/api/v1/series?area=MK02&indicator=gp_coverage&$Q" "$T/c6.json" >/dev/null
+check_eq "cache: another region's series still hits" \
+	"$(($(metric kuntamon_cache_hits_total) - h2))" 1
+>>>>>>> Stashed changes
 
 stop_daemon
 check_eq "SIGTERM: exit 0" "$D_STATUS" 0
