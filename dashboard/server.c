@@ -251,7 +251,7 @@ struct request_ctx {
 	struct response resp;
 	atomic_bool is_ready;
 	struct request_ctx *next_job;
-	struct timespec queued_at; /* CLOCK_MONOTONIC */
+	long long queued_ms; /* monotonic_ms() when queued */
 };
 
 static size_t
@@ -1087,16 +1087,6 @@ prepare_request(struct MHD_Connection *conn, struct request_ctx *ctx,
 
 /* A slow route's handler, on a worker: the connection is suspended, so
  * nothing else touches it or ctx until the resume. */
-static long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 static void
 run_slow(struct request_ctx *ctx)
 {
@@ -1104,7 +1094,7 @@ run_slow(struct request_ctx *ctx)
 
 	/* its client was told nothing yet: a turn come too late is a 503 it
 	 * may retry, not work done for a client likely gone */
-	if (ms_since(&ctx->queued_at) > SLOW_WAIT_MS)
+	if (monotonic_ms() - ctx->queued_ms > SLOW_WAIT_MS)
 		gate_respond_busy(&ctx->resp, SLOW_RETRY_AFTER_S,
 		                  "the queue of slow requests");
 	else
@@ -1157,7 +1147,7 @@ queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
 	    srv->n_jobs >= server_slow_queue_max(srv)) {
 		rc = QUEUE_FULL;
 	} else if (!srv->is_job_stopping) {
-		clock_gettime(CLOCK_MONOTONIC, &ctx->queued_at);
+		ctx->queued_ms = monotonic_ms();
 		ctx->conn = conn;
 		ctx->state = CTX_SLOW;
 		ctx->next_job = NULL;
