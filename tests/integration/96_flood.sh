@@ -29,8 +29,6 @@ RSS_LIMIT_KB=$((256 * 1024))
 FLOOD_S=${FLOOD_S:-20}
 # Sanitizer builds hold far more per allocation: the bound is for the
 # real build.
-is_sanitized=0
-grep -qa -e __asan_init -e __tsan_init "$B/kuntamond" && is_sanitized=1
 
 P=$(expected_period)
 first=$(period_add "$P" -23)
@@ -105,7 +103,7 @@ check_eq "memory flood: nothing but 200 and 503" "$n_other" 0
 check "memory flood: the daemon alive" kill -0 "$D_PID"
 check_eq "memory flood: /healthz answered throughout" "$n_bad" 0
 hwm=$(hwm_kb)
-if [ "$is_sanitized" = 1 ]; then
+if [ "$SANITIZED" = 1 ]; then
 	skip "memory flood: peak RSS under 256 MiB ($((hwm / 1024)) MiB; a sanitizer build)"
 else
 	check "memory flood: peak RSS $((hwm / 1024)) MiB, under 256 MiB" test "$hwm" -lt "$RSS_LIMIT_KB"

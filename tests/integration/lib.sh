@@ -11,6 +11,10 @@ set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/kuntamon-it.XXXXXX")
 PIDS=""
 N_FAILED=0
+# 1 in a sanitizer build (ASan or TSan make everything 2-15x slower and
+# bigger: bounds on wall time and memory are for the plain build)
+SANITIZED=0
+grep -qa -e __asan_init -e __tsan_init "$B/kuntamond" 2>/dev/null && SANITIZED=1
 
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
