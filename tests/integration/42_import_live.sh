@@ -2,9 +2,9 @@
 # kuntamonctl import in bounded transactions (SPEC §1, §5):
 # - the demo's history (308 municipalities x 24 months, ~118,000 rows)
 #   imported while submissions are posted to the running daemon: every
-#   submission answers 202 within 1 s (5 s in a
-#   sanitizer build), the import's longest transaction is
-#   at most 100 ms (it says so), and the import lands whole;
+#   submission answers 202 (none gave up on the database's lock), the
+#   import's longest transaction is at most 100 ms (it says so), and the
+#   import lands whole;
 # - kill -9 while it stages its rows: nothing of it counts, and the next
 #   import lands whole;
 # - kill -9 while it applies them (past its commit point): the next
@@ -52,13 +52,13 @@ n_posts=$(wc -l <"$T/posts")
 check "submissions were posted while it ran ($n_posts)" test "$n_posts" -ge 3
 check_eq "every one answered 202" "$(awk '$1 != 202' "$T/posts" | wc -l)" 0
 slowest=$(sort -k2 -g "$T/posts" | tail -n 1 | cut -d' ' -f2)
-# The daemon waits up to 5 s for the database lock (busy_timeout): a
-# submission that took longer than 1 s waited on the import. A sanitizer
-# build is several times slower in everything, so there only the lock's
-# own bound is asserted.
-bound=1
-[ "$SANITIZED" = 1 ] && bound=5
-check "every one within $bound s (slowest $slowest s)" awk "BEGIN { exit !($slowest < $bound) }"
+# How long they took is a figure, not a check: it is mostly the machine's
+# load (a TSan build on a busy machine took 6 s with every transaction of
+# the import under 50 ms). That none waited on the import's lock is what
+# the two checks around it say: the daemon gives up on a lock after 5 s
+# (busy_timeout) and answers 503, so every one answered 202; and the
+# import says how long it held the lock at most.
+echo "# $n_posts submissions during the import, the slowest answered in $slowest s"
 longest=$(sed -n 's/.*the longest \([0-9]*\) ms.*/\1/p' "$T/import.out")
 check "the import's longest transaction at most 100 ms (${longest:-?} ms)" test "${longest:-999}" -le 100
 check_eq "the import landed whole" "$(db "SELECT COUNT(*) FROM figures WHERE source = 'import'")" "$N"
