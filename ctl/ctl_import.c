@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +33,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "csv.h"
 #include "ctl.h"
+#include "import_csv.h"
 #include "ingest.h"
 #include "timespec.h"
 #include "xmalloc.h"
@@ -44,17 +43,11 @@
  * municipality are 3 MB), small enough to hold in memory. */
 #define IMPORT_MAX_BYTES (1024L * 1024 * 1024)
 
-struct row {
-	int area, period, measure, line;
-	double value;
-};
-
 struct import {
 	const struct catalog *cat;
 	int last_period; /* the current month: later ones are the future */
-	struct row *rows;
-	size_t n_rows, cap;
-	bool is_header_seen;
+	struct import_row *rows; /* sorted by area, period and measure */
+	size_t n_rows;
 };
 
 static int
@@ -64,77 +57,6 @@ usage(void)
 	      "(area,period,measure,value)\n",
 	      stderr);
 	return 2;
-}
-
-/* One record of the file: the header first, then a row to check. */
-static int
-take_row(void *ctx, int line, char **f, size_t n, struct error *err)
-{
-	struct import *im = ctx;
-	const struct catalog *cat = im->cat;
-	const struct measure *m;
-	struct row r;
-	char *end;
-
-	if (!im->is_header_seen) {
-		im->is_header_seen = true;
-		if (n != 4 || strcmp(f[0], "area") != 0 ||
-		    strcmp(f[1], "period") != 0 ||
-		    strcmp(f[2], "measure") != 0 || strcmp(f[3], "value") != 0)
-			return error_set(
-			    err, line,
-			    "header must be area,period,measure,value");
-		return 0;
-	}
-	if (n != 4)
-		return error_set(err, line, "expected 4 fields, got %zu", n);
-	r.line = line;
-	r.area = catalog_find_area(cat, f[0]);
-	if (r.area < 0 || cat->areas[r.area].level != AREA_MUNICIPALITY)
-		return error_set(err, line, "unknown municipality \"%.16s\"",
-		                 f[0]);
-	if (period_parse(f[1], &r.period) < 0)
-		return error_set(err, line, "period \"%.16s\" is not YYYY-MM",
-		                 f[1]);
-	if (r.period > im->last_period)
-		return error_set(err, line, "period %s is in the future", f[1]);
-	r.measure = catalog_find_measure(cat, f[2]);
-	if (r.measure < 0)
-		return error_set(err, line, "unknown measure \"%.32s\"", f[2]);
-	m = &cat->measures[r.measure];
-	/* strtod alone would take " 12", "0x1p3", "nan" and "inf" */
-	errno = 0;
-	r.value = strtod(f[3], &end);
-	if (f[3][0] == '\0' || f[3][0] == ' ' || f[3][0] == '\t' ||
-	    *end != '\0' || errno != 0 || !isfinite(r.value) ||
-	    strpbrk(f[3], "xX") != NULL)
-		return error_set(err, line, "value \"%.32s\" is not a number",
-		                 f[3]);
-	if (r.value < m->min || r.value > m->max)
-		return error_set(err, line, "%s = %g is outside [%g, %g]",
-		                 m->id, r.value, m->min, m->max);
-	if (im->n_rows == im->cap) {
-		im->cap = im->cap ? im->cap * 2 : 4096;
-		im->rows = xreallocarray(im->rows, im->cap, sizeof(*im->rows));
-	}
-	im->rows[im->n_rows++] = r;
-	return 0;
-}
-
-/* By area, period and measure: a group of one (area, period) is then a
- * run, and a duplicate sits next to its first (the earlier line). */
-static int
-row_cmp(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-
-	if (x->area != y->area)
-		return x->area < y->area ? -1 : 1;
-	if (x->period != y->period)
-		return x->period < y->period ? -1 : 1;
-	if (x->measure != y->measure)
-		return x->measure < y->measure ? -1 : 1;
-	return (x->line > y->line) - (x->line < y->line);
 }
 
 /* The whole file, at most IMPORT_MAX_BYTES; NULL with errno. */
@@ -184,34 +106,17 @@ parse_file(struct import *im, const char *file)
 {
 	struct error err = { 0 };
 	char *data;
-	size_t len = 0, i;
+	size_t len = 0;
 	int rc = -1;
 
 	if ((data = read_whole(file, &len)) == NULL) {
 		fprintf(stderr, "%s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	if (csv_parse(data, len, take_row, im, &err) < 0) {
+	if (import_csv_parse(im->cat, im->last_period, data, len, &im->rows,
+	                     &im->n_rows, &err) < 0) {
 		fprintf(stderr, "%s:%d: %s\n", file, err.line, err.msg);
 		goto out;
-	}
-	if (!im->is_header_seen) {
-		fprintf(stderr,
-		        "%s:1: empty file; the header must be "
-		        "area,period,measure,value\n",
-		        file);
-		goto out;
-	}
-	qsort(im->rows, im->n_rows, sizeof(*im->rows), row_cmp);
-	for (i = 1; i < im->n_rows; i++) {
-		const struct row *a = &im->rows[i - 1], *b = &im->rows[i];
-
-		if (a->area == b->area && a->period == b->period &&
-		    a->measure == b->measure) {
-			fprintf(stderr, "%s:%d: duplicate of line %d\n", file,
-			        b->line, a->line);
-			goto out;
-		}
 	}
 	rc = 0;
 out:
@@ -261,7 +166,7 @@ write_figures(struct ctl *c, const struct import *im, time_t now, bool *touched,
 
 	rows = xcalloc(im->n_rows + 1, sizeof(*rows));
 	for (i = 0; i < im->n_rows; i++) {
-		const struct row *r = &im->rows[i];
+		const struct import_row *r = &im->rows[i];
 
 		rows[i].area = cat->areas[r->area].code;
 		rows[i].period = r->period;
