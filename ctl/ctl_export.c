@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "api_flags.h"
 #include "clock.h"
 #include "ctl.h"
 #include "data.h"
@@ -270,6 +271,12 @@ export_data(struct ctl *c, const struct flags *f)
 	}
 	data_compute(c->cat, mx, &q, &ministry, &t);
 	matrix_free(mx);
+	/* the flag column as /api/v1/data gives it */
+	if (api_flags_mark_data(c->db, &t) < 0) {
+		fprintf(stderr, "kuntamonctl export: cannot read the flags\n");
+		data_table_reset(&t);
+		return 1;
+	}
 	switch (fmt) {
 	case FMT_JSON:
 		bytes = data_format_json(&t, &len);

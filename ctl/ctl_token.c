@@ -6,7 +6,8 @@
  * create KU091)` captures it; what it is goes to stderr. It is never
  * shown again: the database keeps only its hash (token.c). Revocation is
  * a row in the database, which the daemon reads on every request, so it
- * counts at once without a restart or signal.
+ * counts at once without a restart or signal; it deletes the token's
+ * browser sessions too (session.c), which end at once as well.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,7 +157,7 @@ cmd_revoke(struct ctl *c, const char *arg)
 		return 1;
 	}
 	if (rc == 1) {
-		printf("token %lld revoked\n", id);
+		printf("token %lld revoked; its browser sessions ended\n", id);
 		return 0;
 	}
 	f.id = id;

@@ -20,6 +20,7 @@
 
 #include "ingest.h"
 #include "log.h"
+#include "outlier.h"
 #include "timespec.h"
 #include "xmalloc.h"
 
@@ -42,47 +43,86 @@ note_bit(size_t m)
 	return m < 63 ? (uint64_t)1 << m : 0;
 }
 
-/* Records the outcome of area's document (doc NULL: none taken), with the
- * rejections not yet noted (all when noted is 0) and the changes. */
-static int
-record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
-       const struct ingest_meta *meta, size_t len, const struct document *doc,
-       uint64_t noted, bool with_violations, const struct db_change *changes,
-       size_t n_changes, const char *error)
+/* Whether doc's measure i counts as rejected: with rows (is_sparse), a
+ * measure not given is just not there. */
+static bool
+is_rejected(const struct document *doc, size_t i, bool is_sparse)
+{
+	return doc->status[i] != REJECT_NONE &&
+	       !(is_sparse && doc->status[i] == REJECT_MISSING);
+}
+
+/* v as text that reads back as v: 15 digits where they do ("1.1", not
+ * "1.1000000000000001"), else 17. */
+static void
+format_given(double v, char *out, size_t size)
+{
+	snprintf(out, size, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		snprintf(out, size, "%.17g", v);
+}
+
+/* An outcome and the arrays it points to (outcome_free). */
+struct outcome {
+	struct db_outcome o;
+	struct db_rejection *rej;
+	const char **viol;
+	char (*given)[32]; /* a rejected number as given: rej[].detail */
+};
+
+/* Fills out with the outcome of area's document (doc NULL: none taken),
+ * with the rejections not yet noted (all when noted is 0) and the
+ * changes. */
+static void
+outcome_fill(const struct ingest_ctx *ctx, const struct area *a, time_t now,
+             const struct ingest_meta *meta, size_t len,
+             const struct document *doc, uint64_t noted, bool with_violations,
+             const struct db_change *changes, size_t n_changes,
+             const char *error, struct outcome *out)
 {
 	const struct catalog *cat = ctx->cat;
+	struct db_outcome *o = &out->o;
 	struct db_rejection *rej = NULL;
 	const char **viol = NULL;
-	struct db_outcome o = { 0 };
 	size_t i, n = 0;
-	int rc;
 
-	o.area = a->code;
-	o.time = now;
-	o.source = meta->source;
-	o.http_status = meta->http_status;
-	o.latency_ms = meta->latency_ms;
-	o.token_id = meta->token_id;
+	memset(out, 0, sizeof(*out));
+	o->area = a->code;
+	o->time = now;
+	o->source = meta->source;
+	o->http_status = meta->http_status;
+	o->latency_ms = meta->latency_ms;
+	o->token_id = meta->token_id;
 	/* someone is answered after a submission: what it says is on disk */
-	o.is_durable = strcmp(meta->source, "poll") != 0;
-	o.n_bytes = len;
-	o.period = doc != NULL ? doc->period : -1;
-	o.error = error;
-	o.changes = changes;
-	o.n_changes = n_changes;
+	o->is_durable = strcmp(meta->source, "poll") != 0;
+	o->n_bytes = len;
+	o->period = doc != NULL ? doc->period : -1;
+	o->error = error;
+	o->changes = changes;
+	o->n_changes = n_changes;
 	if (doc != NULL) {
 		/* one per measure at most, plus the unknown keys kept */
 		rej = xcalloc(doc->n_measures + DOCUMENT_MAX_UNKNOWN,
 		              sizeof(*rej));
 		viol = xcalloc(doc->n_violations + 1, sizeof(*viol));
-		o.n_accepted = doc->n_accepted;
-		o.n_rejected = doc->n_rejected;
+		out->given = xcalloc(doc->n_measures + 1, sizeof(*out->given));
+		o->n_accepted = doc->n_accepted;
+		o->n_rejected = doc->n_unknown;
 		for (i = 0; i < doc->n_measures; i++) {
-			if (doc->status[i] == REJECT_NONE ||
-			    (noted & note_bit(i)) != 0)
+			if (!is_rejected(doc, i, meta->is_sparse))
+				continue;
+			o->n_rejected++;
+			if ((noted & note_bit(i)) != 0)
 				continue;
 			rej[n].measure = cat->measures[i].id;
 			rej[n].reason = document_reason_name(doc->status[i]);
+			/* what was given, for the municipality's record
+			 * (/api/v1/activity) */
+			if (doc->given != NULL && isfinite(doc->given[i])) {
+				format_given(doc->given[i], out->given[n],
+				             sizeof(out->given[n]));
+				rej[n].detail = out->given[n];
+			}
 			n++;
 		}
 		for (i = 0; i < doc->n_unknown && i < DOCUMENT_MAX_UNKNOWN &&
@@ -93,27 +133,50 @@ record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
 			n++;
 		}
 		for (i = 0; with_violations && i < doc->n_violations; i++)
-			viol[o.n_violations++] =
+			viol[o->n_violations++] =
 			    cat->rules[doc->violations[i]].text;
 	}
-	o.rejections = rej;
-	o.n_rejections = n;
-	o.violations = viol;
-	rc = store_db_record(ctx->db, &o);
-	free(viol);
-	free(rej);
+	o->rejections = rej;
+	o->n_rejections = n;
+	o->violations = viol;
+	out->rej = rej;
+	out->viol = viol;
+}
+
+static void
+outcome_free(struct outcome *out)
+{
+	free(out->given);
+	free(out->viol);
+	free(out->rej);
+}
+
+/* Records the outcome of area's document, as outcome_fill. */
+static int
+record(const struct ingest_ctx *ctx, const struct area *a, time_t now,
+       const struct ingest_meta *meta, size_t len, const struct document *doc,
+       uint64_t noted, bool with_violations, const struct db_change *changes,
+       size_t n_changes, const char *error)
+{
+	struct outcome out;
+	int rc;
+
+	outcome_fill(ctx, a, now, meta, len, doc, noted, with_violations,
+	             changes, n_changes, error, &out);
+	rc = store_db_record(ctx->db, &out.o);
+	outcome_free(&out);
 	return rc;
 }
 
 /* The bits of doc's rejections. */
 static uint64_t
-rejection_bits(const struct document *doc)
+rejection_bits(const struct document *doc, bool is_sparse)
 {
 	uint64_t bits = doc->n_unknown > 0 ? NOTE_UNKNOWN : 0;
 	size_t i;
 
 	for (i = 0; i < doc->n_measures; i++)
-		if (doc->status[i] != REJECT_NONE)
+		if (is_rejected(doc, i, is_sparse))
 			bits |= note_bit(i);
 	return bits;
 }
@@ -253,36 +316,173 @@ ingest_sync(const struct ingest_ctx *ctx, int area, struct error *err)
 	return rc;
 }
 
-int
-ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
-                size_t len, time_t now, const struct ingest_meta *meta,
-                struct document *out_doc, enum ingest_kind *out_kind,
-                struct error *err)
+/* One document being taken: what it changes, its kind, its record. */
+struct taking {
+	struct db_change *changes;
+	int *fm; /* ctx->cat's measure i in the figures' catalog, or -1 */
+	size_t n_changes;
+	enum ingest_kind kind;
+	uint64_t bits, noted;
+	struct outcome out;
+	struct db_flag *flags; /* outliers among the changes (evaluate) */
+	size_t n_flags;
+};
+
+/* Classifies doc against area fa's figures (fig->write held), whose
+ * latest period is latest: t's changes and kind (SPEC §4). */
+static void
+classify(const struct ingest_ctx *ctx, const struct catalog *fcat, int fa,
+         int latest, const struct document *doc, const struct ingest_meta *meta,
+         struct taking *t)
+{
+	const struct catalog *cat = ctx->cat;
+	const struct matrix *mx = ctx->fig->mx;
+	int period = doc->period;
+	size_t i;
+
+	t->changes = xcalloc(cat->n_measures + 1, sizeof(*t->changes));
+	t->fm = xcalloc(cat->n_measures + 1, sizeof(*t->fm));
+	for (i = 0; i < cat->n_measures; i++) {
+		double old, v = doc->values[i];
+
+		t->fm[i] = fig_measure(ctx, fcat, i);
+		if (doc->status[i] != REJECT_NONE || t->fm[i] < 0)
+			continue;
+		old = matrix_get(mx, fa, period, t->fm[i]);
+		if (old == v)
+			continue;
+		t->changes[t->n_changes].measure = cat->measures[i].id;
+		t->changes[t->n_changes].value = v;
+		t->changes[t->n_changes].is_revision = !isnan(old);
+		t->n_changes++;
+	}
+	if (t->n_changes == 0)
+		t->kind = INGEST_UNCHANGED;
+	else if (period < latest)
+		t->kind = INGEST_LATE;
+	else if (matrix_received(mx, fa, period) != 0)
+		t->kind = INGEST_REVISION;
+	else
+		t->kind = INGEST_NEW;
+	t->bits = rejection_bits(doc, meta->is_sparse);
+	/* an unchanged document records only rejections not yet noted in
+	 * this period, and no violations (its figures were checked when they
+	 * came) */
+	t->noted =
+	    t->kind == INGEST_UNCHANGED ? matrix_noted(mx, fa, period) : 0;
+}
+
+/* Puts what doc set into the matrix (fig->write held). */
+static void
+apply(const struct ingest_ctx *ctx, int fa, const struct document *doc,
+      const struct taking *t, time_t now)
+{
+	struct ingest_figures *fig = ctx->fig;
+	size_t i;
+
+	if (t->n_changes == 0 && (t->bits & ~t->noted) == 0)
+		return;
+	pthread_rwlock_wrlock(&fig->lock);
+	snprintf(fig->written[fig->n_writes++ % INGEST_WRITTEN],
+	         AREA_CODE_BYTES, "%s", fig->cat->areas[fa].code);
+	for (i = 0; i < ctx->cat->n_measures; i++)
+		if (doc->status[i] == REJECT_NONE && t->fm[i] >= 0)
+			matrix_set(fig->mx, fa, doc->period, t->fm[i],
+			           doc->values[i], now);
+	matrix_note(fig->mx, fa, doc->period, t->bits);
+	if (t->n_changes > 0)
+		landed(fig, fa);
+	pthread_rwlock_unlock(&fig->lock);
+}
+
+/* A figure's value as it will stand once docs[0 .. k) are recorded: the
+ * earlier periods of a CSV upload are history for its later ones. */
+struct held {
+	const struct matrix *mx;
+	const struct document *docs;
+	size_t k, i; /* measure i of ctx->cat */
+	int fa, fm;  /* the area and measure in the figures' catalog */
+};
+
+static double
+held_value(void *ctx, int period)
+{
+	const struct held *h = ctx;
+	size_t j;
+
+	for (j = 0; j < h->k; j++)
+		if (h->docs[j].period == period &&
+		    h->docs[j].status[h->i] == REJECT_NONE)
+			return h->docs[j].values[h->i];
+	return matrix_get(h->mx, h->fa, period, h->fm);
+}
+
+/* A measure that is 0 or 1 (a point open, remote guidance offered): its
+ * history has no spread, so any change would be flagged; a service
+ * opening or closing is news, not an outlier. */
+static bool
+is_yes_no(const struct measure *m)
+{
+	return m->min == 0 && m->max == 1;
+}
+
+/* Judges each figure docs[k] changes against the area's earlier periods
+ * (figures/outlier.h): t[k].flags. The caller holds fig->write. */
+static void
+evaluate(const struct ingest_ctx *ctx, int fa, const struct document *docs,
+         size_t k, struct taking *t)
+{
+	const struct document *doc = &docs[k];
+	struct taking *tk = &t[k];
+	struct held h = { ctx->fig->mx, docs, k, 0, fa, -1 };
+	double history[OUTLIER_MAX_HISTORY];
+	struct outlier o;
+	size_t i, n;
+	int first = docs[0].period;
+
+	if (matrix_area(h.mx, fa, &first, &n) == NULL || n == 0 ||
+	    docs[0].period < first)
+		first = docs[0].period;
+	tk->flags = xcalloc(tk->n_changes + 1, sizeof(*tk->flags));
+	for (i = 0; i < ctx->cat->n_measures; i++) {
+		double v = doc->values[i];
+
+		if (doc->status[i] != REJECT_NONE || tk->fm[i] < 0 ||
+		    matrix_get(h.mx, fa, doc->period, tk->fm[i]) == v ||
+		    is_yes_no(&ctx->cat->measures[i]))
+			continue;
+		h.i = i;
+		h.fm = tk->fm[i];
+		n = outlier_history(held_value, &h, first, doc->period,
+		                    history);
+		if (!outlier_test(v, history, n, &o))
+			continue;
+		tk->flags[tk->n_flags].measure = ctx->cat->measures[i].id;
+		tk->flags[tk->n_flags].value = v;
+		tk->flags[tk->n_flags].z = o.z;
+		tk->flags[tk->n_flags].median = o.median;
+		tk->n_flags++;
+	}
+}
+
+/* Takes docs[0 .. n) of area (see ingest_documents; one for
+ * ingest_document), recording each with len bytes. *out_is_store_down
+ * when the record itself failed (no second try to record that). */
+static int
+take(const struct ingest_ctx *ctx, int area, const struct document *docs,
+     size_t n, size_t len, time_t now, const struct ingest_meta *meta,
+     enum ingest_kind *out_kinds, bool *out_is_store_down, struct error *err)
 {
 	const struct catalog *cat = ctx->cat, *fcat;
 	const struct area *a = &cat->areas[area];
 	struct ingest_figures *fig = ctx->fig;
-	struct db_change *changes = NULL;
-	int *fm = NULL;
-	size_t i, n_changes = 0;
-	int profile = -1, rc, fa, latest, period;
-	uint64_t noted, bits;
-	bool is_held, is_store_down = false;
+	struct taking *t = xcalloc(n + 1, sizeof(*t));
+	struct db_outcome *o = xcalloc(n + 1, sizeof(*o));
+	size_t k, n_changes = 0;
+	int rc, fa, latest;
 	long long version;
-	enum ingest_kind kind;
 
-	/* A submission is always in the layout of SPEC §4; a profile
-	 * describes one endpoint's document only. */
-	if (a->endpoint >= 0 && strcmp(meta->source, "poll") == 0)
-		profile = cat->endpoints[a->endpoint].profile;
-	if ((rc = document_parse(cat, area, profile, body, len, now, out_doc,
-	                         err)) < 0) {
-		record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
-		       err->msg);
-		return rc == DOCUMENT_OTHER_AREA ? INGEST_OTHER_AREA
-		                                 : INGEST_REJECTED;
-	}
-	period = out_doc->period;
+	*out_is_store_down = false;
 	pthread_mutex_lock(&fig->write);
 	fcat = fig->cat;
 	fa = catalog_find_area(fcat, a->code);
@@ -302,77 +502,107 @@ ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
 		rc = INGEST_STORE_FAILED;
 		goto out;
 	}
-	changes = xcalloc(cat->n_measures + 1, sizeof(*changes));
-	fm = xcalloc(cat->n_measures + 1, sizeof(*fm));
-	for (i = 0; i < cat->n_measures; i++) {
-		double old, v = out_doc->values[i];
-
-		fm[i] = fig_measure(ctx, fcat, i);
-		if (out_doc->status[i] != REJECT_NONE || fm[i] < 0)
-			continue;
-		old = matrix_get(fig->mx, fa, period, fm[i]);
-		if (old == v)
-			continue;
-		changes[n_changes].measure = cat->measures[i].id;
-		changes[n_changes].value = v;
-		changes[n_changes].is_revision = !isnan(old);
-		n_changes++;
-	}
+	/* periods ascend: a later document of docs is never late for an
+	 * earlier one, so each is classified against the figures held */
 	latest = matrix_latest(fig->mx, fa);
-	is_held = matrix_received(fig->mx, fa, period) != 0;
-	if (n_changes == 0)
-		kind = INGEST_UNCHANGED;
-	else if (period < latest)
-		kind = INGEST_LATE;
-	else if (is_held)
-		kind = INGEST_REVISION;
-	else
-		kind = INGEST_NEW;
-	bits = rejection_bits(out_doc);
-	/* an unchanged document records only rejections not yet noted in
-	 * this period, and no violations (its figures were checked when they
-	 * came) */
-	noted =
-	    kind == INGEST_UNCHANGED ? matrix_noted(fig->mx, fa, period) : 0;
-	if (record(ctx, a, now, meta, len, out_doc, noted,
-	           kind != INGEST_UNCHANGED, changes, n_changes, NULL) < 0) {
+	for (k = 0; k < n; k++) {
+		classify(ctx, fcat, fa, latest, &docs[k], meta, &t[k]);
+		n_changes += t[k].n_changes;
+		out_kinds[k] = t[k].kind;
+	}
+	if (meta->is_dry_run) {
+		rc = INGEST_TAKEN;
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		evaluate(ctx, fa, docs, k, t);
+		outcome_fill(ctx, a, now, meta, len, &docs[k], t[k].noted,
+		             t[k].kind != INGEST_UNCHANGED, t[k].changes,
+		             t[k].n_changes, NULL, &t[k].out);
+		t[k].out.o.flags = t[k].flags;
+		t[k].out.o.n_flags = t[k].n_flags;
+		o[k] = t[k].out.o;
+	}
+	if ((n == 1 ? store_db_record(ctx->db, &o[0])
+	            : store_db_record_all(ctx->db, o, n)) < 0) {
 		/* rolled back whole: no figure, no history, nothing in
 		 * memory or in the file; and no second try to record the
 		 * failure, which would wait for the same lock again */
 		error_set(err, 0, "the figures could not be stored");
 		rc = INGEST_STORE_FAILED;
-		is_store_down = true;
+		*out_is_store_down = true;
 		goto out;
 	}
-	if (n_changes > 0 || (bits & ~noted) != 0) {
-		pthread_rwlock_wrlock(&fig->lock);
-		snprintf(fig->written[fig->n_writes++ % INGEST_WRITTEN],
-		         AREA_CODE_BYTES, "%s", fcat->areas[fa].code);
-		for (i = 0; i < cat->n_measures; i++)
-			if (out_doc->status[i] == REJECT_NONE && fm[i] >= 0)
-				matrix_set(fig->mx, fa, period, fm[i],
-				           out_doc->values[i], now);
-		matrix_note(fig->mx, fa, period, bits);
-		if (n_changes > 0)
-			landed(fig, fa);
-		pthread_rwlock_unlock(&fig->lock);
-	}
+	for (k = 0; k < n; k++)
+		apply(ctx, fa, &docs[k], &t[k], now);
+	/* one document of a period after the latest appends to the file;
+	 * anything else rebuilds it */
 	if (n_changes > 0)
-		write_file(ctx, fa, period,
-		           kind == INGEST_NEW && period > latest);
-	*out_kind = kind;
+		write_file(ctx, fa, docs[n - 1].period,
+		           n == 1 && t[0].kind == INGEST_NEW &&
+		               docs[0].period > latest);
 	rc = INGEST_TAKEN;
 out:
 	pthread_mutex_unlock(&fig->write);
-	free(fm);
-	free(changes);
+	for (k = 0; k < n; k++) {
+		outcome_free(&t[k].out);
+		free(t[k].flags);
+		free(t[k].fm);
+		free(t[k].changes);
+	}
+	free(o);
+	free(t);
+	return rc;
+}
+
+int
+ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
+                size_t len, time_t now, const struct ingest_meta *meta,
+                struct document *out_doc, enum ingest_kind *out_kind,
+                struct error *err)
+{
+	const struct catalog *cat = ctx->cat;
+	const struct area *a = &cat->areas[area];
+	int profile = -1, rc;
+	bool is_store_down;
+
+	/* A submission is always in the layout of SPEC §4; a profile
+	 * describes one endpoint's document only. */
+	if (a->endpoint >= 0 && strcmp(meta->source, "poll") == 0)
+		profile = cat->endpoints[a->endpoint].profile;
+	if ((rc = document_parse(cat, area, profile, body, len, now, out_doc,
+	                         err)) < 0) {
+		if (!meta->is_dry_run)
+			record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
+			       err->msg);
+		return rc == DOCUMENT_OTHER_AREA ? INGEST_OTHER_AREA
+		                                 : INGEST_REJECTED;
+	}
+	rc = take(ctx, area, out_doc, 1, len, now, meta, out_kind,
+	          &is_store_down, err);
 	if (rc != INGEST_TAKEN) {
-		if (rc == INGEST_STORE_FAILED && !is_store_down)
+		if (!is_store_down && !meta->is_dry_run)
 			record(ctx, a, now, meta, len, NULL, 0, false, NULL, 0,
 			       err->msg);
 		document_reset(out_doc);
 	}
 	return rc;
+}
+
+int
+ingest_documents(const struct ingest_ctx *ctx, int area,
+                 const struct document *docs, size_t n, time_t now,
+                 const struct ingest_meta *meta, enum ingest_kind *out_kinds,
+                 struct error *err)
+{
+	bool is_store_down;
+
+	if (n == 0)
+		return INGEST_TAKEN;
+	/* the upload's outcome is the caller's to record (an audit line):
+	 * a failed one leaves no poll row per period */
+	return take(ctx, area, docs, n, 0, now, meta, out_kinds, &is_store_down,
+	            err);
 }
 
 int

@@ -58,6 +58,12 @@ struct ingest_meta {
 	int http_status;
 	double latency_ms;
 	long long token_id; /* a submission's token; 0: none */
+	/* Classify only (?dry_run=1): the document is judged against the
+	 * figures held and nothing is stored, not even its outcome. */
+	bool is_dry_run;
+	/* Rows (a CSV upload), not a whole document: a measure it does not
+	 * give is no rejection (its figure keeps what it was). */
+	bool is_sparse;
 };
 
 /* What a taken document did to the figures (SPEC §4). */
@@ -86,11 +92,24 @@ enum ingest_result {
  * returns, and the area's RRD file written after (a failure there is
  * logged and repaired on the next start). Else a negative enum
  * ingest_result with err->msg (the outcome is recorded when it can be).
+ * With meta->is_dry_run the same, but nothing is stored: *out_kind says
+ * what the document would have done.
  * Thread-safe: documents are taken one at a time. */
 int ingest_document(const struct ingest_ctx *ctx, int area, const char *body,
                     size_t len, time_t now, const struct ingest_meta *meta,
                     struct document *out_doc, enum ingest_kind *out_kind,
                     struct error *err);
+
+/* Takes docs[0 .. n), area's documents parsed by document_parse with
+ * periods ascending and distinct (a CSV upload's), as one: each classified
+ * against the figures held as ingest_document would, then all recorded in
+ * one transaction or none, and the area's RRD file rebuilt once.
+ * out_kinds[n] gets each one's kind. The caller keeps and resets docs.
+ * INGEST_TAKEN, or INGEST_STORE_FAILED with err (nothing stored). */
+int ingest_documents(const struct ingest_ctx *ctx, int area,
+                     const struct document *docs, size_t n, time_t now,
+                     const struct ingest_meta *meta,
+                     enum ingest_kind *out_kinds, struct error *err);
 
 /* Records a poll answered 304 Not Modified: a success, nothing changed. */
 int ingest_not_modified(const struct ingest_ctx *ctx, int area, time_t now,

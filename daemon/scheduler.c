@@ -221,8 +221,9 @@ on_result(void *ctx, const struct collect_result *res)
 	struct app_stats *stats = &s->app->stats;
 	struct ep_state *e = &s->state[res->area];
 	const char *code = c->ingest.cat->areas[res->area].code;
-	struct ingest_meta meta = { "poll", res->http_status, res->latency_ms,
-		                    0 };
+	struct ingest_meta meta = { .source = "poll",
+		                    .http_status = res->http_status,
+		                    .latency_ms = res->latency_ms };
 	struct document doc;
 	struct error err = { 0 };
 	enum ingest_kind kind;
@@ -372,8 +373,8 @@ run_cycle(struct scheduler *s, struct catalog *cat, const struct config *cfg)
 	         c.n_failed - c.n_rejected, c.n_rejected, now_ms() - t0);
 }
 
-/* Prunes the logs older than retention_days, if the last prune is an hour
- * old (or there was none). */
+/* Prunes the logs older than retention_days, and the expired sessions, if
+ * the last prune is an hour old (or there was none). */
 static void
 prune_logs(struct scheduler *s)
 {
@@ -387,7 +388,8 @@ prune_logs(struct scheduler *s)
 	app_config(s->app, &cfg);
 	if (store_db_prune(s->app->db,
 	                   clock_now() - (time_t)cfg.retention_days * 86400,
-	                   PRUNE_BATCH, &n) < 0)
+	                   PRUNE_BATCH, &n) < 0 ||
+	    store_db_session_prune(s->app->db, clock_now(), &n) < 0)
 		return; /* logged; tried again in an hour */
 	if (n > 0)
 		log_info("logs pruned", "rows=%zu retention_days=%d ms=%lld", n,

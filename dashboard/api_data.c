@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "api_flags.h"
 #include "app.h"
 #include "clock.h"
 #include "data.h"
@@ -152,6 +153,11 @@ serve(const struct request *req, struct response *resp, enum format format)
 	view_of(cat, &q, &req->who, view, sizeof(view));
 	data_compute(cat, mx, &q, &req->who, &t);
 	ingest_done(&app->figures);
+	if (api_flags_mark_data(app->db, &t) < 0) {
+		gate_leave(&gate_expensive);
+		respond_error(resp, 503, "the database is not available");
+		goto out;
+	}
 
 	switch (format) {
 	case FORMAT_JSON:

@@ -10,7 +10,8 @@
  *    "violations": [{"area", "time", "period", "rule"}],
  *    "rejections": [{"area", "time", "period", "source", "measure",
  *                    "reason", "detail"}],
- *    "counts": {"ok", "late", "failing", "never"}}
+ *    "counts": {"ok", "late", "failing", "never"},
+ *    "outliers": [...]}   (a ministry reader only: GET /api/v1/flags's rows)
  *
  * - endpoints: every municipality the catalog gives an endpoint, sorted by
  *   area code, polled yet or not. Times are Unix seconds, null for never
@@ -39,6 +40,7 @@
 #include <cjson/cJSON.h>
 
 #include "access.h"
+#include "api_flags.h"
 #include "app.h"
 #include "catalog.h"
 #include "clock.h"
@@ -52,6 +54,7 @@
 
 #define HEALTH_RECENT 100
 #define HEALTH_DOCUMENTS 5
+#define HEALTH_OUTLIERS 1000
 
 /* What the database knows, by area index. */
 struct health {
@@ -379,7 +382,7 @@ api_health_get(const struct request *req, struct response *resp)
 	struct config cfg;
 	enum lang lang;
 	cJSON *root;
-	int a;
+	int a = -1;
 
 	app_config(app, &cfg);
 	if (!access_may_read(&req->who, cfg.is_public)) {
@@ -399,6 +402,15 @@ api_health_get(const struct request *req, struct response *resp)
 		goto out;
 	}
 	root = health_json(app, cat, &cfg, lang, area, clock_now());
+	/* the open outlier flags (of area, if given) are the ministry's to
+	 * follow up: absent for anyone else */
+	if (root != NULL && req->who.role == ROLE_MINISTRY &&
+	    api_flags_add(app, a >= 0 ? cat->areas[a].code : NULL, false, lang,
+	                  HEALTH_OUTLIERS,
+	                  must(cJSON_AddArrayToObject(root, "outliers"))) < 0) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
 	if (root == NULL) {
 		respond_error(resp, 503, "the database is not available");
 		goto out;

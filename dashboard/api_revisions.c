@@ -47,6 +47,15 @@ add_revision(void *ctx, const struct db_revision *r)
 	return 0;
 }
 
+int
+api_revisions_add(struct app *app, const char *area, int period,
+                  const char *measure, size_t limit, cJSON *array)
+{
+	return store_db_each_revision(
+	    app->db, area, period, measure,
+	    limit < REVISIONS_MAX ? limit : REVISIONS_MAX, add_revision, array);
+}
+
 void
 api_revisions_get(const struct request *req, struct response *resp)
 {
@@ -88,8 +97,8 @@ api_revisions_get(const struct request *req, struct response *resp)
 	}
 	generation = app_generation(app, cat->areas[a].code);
 	arr = cJSON_CreateArray();
-	if (store_db_each_revision(app->db, cat->areas[a].code, p, measure,
-	                           REVISIONS_MAX, add_revision, arr) < 0) {
+	if (api_revisions_add(app, cat->areas[a].code, p, measure,
+	                      REVISIONS_MAX, arr) < 0) {
 		cJSON_Delete(arr);
 		respond_error(resp, 503, "the database is not available");
 		goto out;

@@ -228,10 +228,10 @@ export_jsonstat(const struct data_table *t, time_t updated, size_t *out_len)
 			for (p = 0; p < n_periods; p++, n++) {
 				const struct figure *f = data_cell(t, a, i, p);
 
-				if (f->flag == FIGURE_OK)
+				if (data_row_flag(f)[0] == '\0')
 					continue;
 				buf_printf(&b, "%s\"%zu\":\"%s\"", sep, n,
-				           data_flag_text(f->flag));
+				           data_row_flag(f));
 				sep = ",";
 			}
 	buf_puts(&b, "},\"note\":[");

@@ -196,8 +196,8 @@ write_data(struct sink *s, lxw_workbook *wb, const struct data_table *t,
 				}
 				put_number(s, ws, row, 8, f->reporting);
 				put_number(s, ws, row, 9, f->expected);
-				put_text(s, ws, row, 10,
-				         data_flag_text(f->flag), NULL);
+				put_text(s, ws, row, 10, data_row_flag(f),
+				         NULL);
 			}
 		}
 	}

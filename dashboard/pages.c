@@ -1,7 +1,7 @@
 /*
  * pages.c: the dashboard's HTML pages (/, /region/MK01,
- * /municipality/KU091, /health) and the embedded assets they load
- * (/assets/NAME.js|.css|.json|.svg).
+ * /municipality/KU091, /health, /signin) and the embedded assets they
+ * load (/assets/NAME.js|.css|.json|.svg).
  *
  * A page is the embedded template page.html with its {{...}} placeholders
  * filled: the language, title and heading, which page and area it is, the
@@ -10,6 +10,11 @@
  * never formats a figure. The language comes from ?lang=, else the best
  * of fi, sv, en in Accept-Language, else fi; the script may switch it
  * again from the visitor's remembered choice.
+ *
+ * Every page is served without a session, also with public = no: the
+ * script asks GET /api/v1/session and, where the visitor may not read,
+ * draws the sign-in form in place of the figures (SPEC §8). /signin is
+ * the same template with that form only.
  *
  * Invariants: every value put into a page is HTML-escaped; a page names an
  * area only after the catalog knows it at the right level (else 404); no
@@ -159,7 +164,8 @@ asset_url(const char *name, char *out, size_t size)
 
 struct page {
 	enum lang lang;
-	const char *kind; /* "overview", "region", "municipality", "health" */
+	const char *kind; /* "overview", "region", "municipality", "health",
+	                     "signin" */
 	const char *area; /* code, "" for none */
 	const char *heading;
 	char title[2 * NAME_MAX_BYTES + 64];
@@ -267,6 +273,9 @@ pages_get(const struct request *req, struct response *resp)
 	} else if (strcmp(req->path, "/health") == 0) {
 		pg.kind = "health";
 		pg.heading = text_of(pg.lang, "health_title");
+	} else if (strcmp(req->path, "/signin") == 0) {
+		pg.kind = "signin";
+		pg.heading = text_of(pg.lang, "signin_title");
 	} else {
 		pg.kind = "overview";
 		pg.heading = text_of(pg.lang, "overview_title");

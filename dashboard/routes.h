@@ -25,6 +25,7 @@
 #include "respond.h"
 
 struct app;
+struct auth;
 struct catalog;
 struct server;
 
@@ -44,13 +45,23 @@ struct request {
 	size_t n_captures;
 	/* Headers; NULL if absent. */
 	const char *authorization;
+	const char *cookie; /* the session cookie is read from it */
+	const char *csrf;   /* X-CSRF-Token */
+	/* Sec-Fetch-Site: what a browser says of the page that sent it
+	 * ("same-origin", "cross-site", ...) */
+	const char *fetch_site;
 	const char *accept_language;
 	const char *content_type;
 	const char *if_none_match; /* server.c answers it after the handler */
 	const char *origin;        /* server.c adds the CORS headers */
 	const char *remote_addr;   /* "127.0.0.1", "::1" */
-	/* Who is asking: ROLE_PUBLIC unless a valid token came with it. */
+	/* Who is asking: ROLE_PUBLIC unless a valid token or session came
+	 * with it; session_id > 0 when a session cookie authenticated it
+	 * (and, on a write, its CSRF value came along). */
 	struct principal who;
+	long long session_id;
+	bool is_tls;       /* the server speaks HTTPS: cookies are Secure */
+	struct auth *auth; /* the server's (auth.h); NULL in tests */
 	/* A slow route's first call, on libmicrohttpd's thread: a handler
 	 * whose answer is not at hand (not cached) calls respond_defer and
 	 * returns; server.c calls it again on a worker, may_defer false. */
@@ -69,11 +80,15 @@ typedef void (*route_handler_fn)(const struct request *req,
 enum route_access {
 	ROUTE_OPEN,   /* anyone, even with public = no (/healthz) */
 	ROUTE_PUBLIC, /* anyone when public = yes, else a token */
-	ROUTE_TOKEN,  /* always a token */
+	ROUTE_TOKEN,  /* always a token (or a session standing for one) */
+	/* as ROUTE_PUBLIC, but also served with public = no to anyone: the
+	 * pages, which hold no figures (their script asks the API, and
+	 * shows the sign-in form where it must), and their assets */
+	ROUTE_PAGE,
 };
 
 struct route {
-	const char *method; /* "GET" (also serves HEAD) or "POST" */
+	const char *method; /* "GET" (also serves HEAD), "POST", "DELETE" */
 	const char *pattern;
 	route_handler_fn handler;
 	enum route_access access;
@@ -130,6 +145,16 @@ void api_data_csv_get(const struct request *req, struct response *resp);
 void api_data_xlsx_get(const struct request *req, struct response *resp);
 void api_data_jsonstat_get(const struct request *req, struct response *resp);
 void api_revisions_get(const struct request *req, struct response *resp);
+/* Adds to array the rows of /api/v1/revisions for area (a checked code;
+ * period -1 and measure NULL: any), at most limit: what /api/v1/activity
+ * shows of them. -1 if the database fails. */
+int api_revisions_add(struct app *app, const char *area, int period,
+                      const char *measure, size_t limit, cJSON *array);
+/* api_activity.c */
+void api_activity_get(const struct request *req, struct response *resp);
+/* api_flags.c: outliers, read and confirmed (api_flags.h) */
+void api_flags_get(const struct request *req, struct response *resp);
+void api_flags_post(const struct request *req, struct response *resp);
 /* api_health.c */
 void api_health_get(const struct request *req, struct response *resp);
 /* How many municipalities of cat are in each reporting status at now,
@@ -145,6 +170,17 @@ void pages_get(const struct request *req, struct response *resp);
 void pages_asset_get(const struct request *req, struct response *resp);
 /* api_submit.c */
 void api_submissions_post(const struct request *req, struct response *resp);
+/* api_session.c: sign-in, who is signed in, sign-out (SPEC §8) */
+void api_session_post(const struct request *req, struct response *resp);
+void api_session_get(const struct request *req, struct response *resp);
+void api_session_delete(const struct request *req, struct response *resp);
+/* The token text of a sign-in body (len bytes) of type content_type:
+ * JSON {"token": "km_..."} or a form "token=km_...". Pure: 0 with the
+ * text in out (out_size bytes, at least TOKEN_TEXT_SIZE), or the status
+ * to answer (400, 415) with err. */
+int api_session_parse_signin(const char *content_type, const char *body,
+                             size_t len, char *out, size_t out_size,
+                             struct error *err);
 /* api_openapi.c: the OpenAPI document, the embedded file API_OPENAPI_ASSET
  * (which pages.c does not serve under /assets/) */
 #define API_OPENAPI_ASSET "openapi.json"

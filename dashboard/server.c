@@ -64,6 +64,7 @@
 #include <microhttpd.h>
 
 #include "app.h"
+#include "api_submit.h"
 #include "auth.h"
 #include "buf.h"
 #include "gate.h"
@@ -72,6 +73,7 @@
 #include "respond.h"
 #include "routes.h"
 #include "server.h"
+#include "session.h"
 #include "xmalloc.h"
 
 /* Headers and request line share this; 64 KiB refuses oversized ones. */
@@ -237,7 +239,9 @@ struct request_ctx {
 	int error_status; /* 0, or the answer decided before any handler */
 	char error_msg[256];
 	bool accepts_body;
-	struct principal who; /* from the Authorization header (auth.c) */
+	struct principal who; /* from the Authorization header or the
+	                       * session cookie (auth.c) */
+	long long session_id; /* > 0: the session cookie's (auth.c) */
 	bool is_read;         /* GET or HEAD */
 	bool is_preflight;    /* OPTIONS on an API read path: CORS */
 	struct buf body;
@@ -1008,17 +1012,27 @@ static void
 authorize(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
 	struct server *srv = ctx->srv;
+	struct auth_input in;
 	int status;
 
 	if (ctx->error_status != 0 || ctx->slot >= srv->n_routes ||
 	    ctx->is_preflight)
 		return;
+	in.authorization = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	/* browsers send one Cookie line (RFC 6265 §5.4) */
+	in.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                        MHD_HTTP_HEADER_COOKIE);
+	in.csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                      SESSION_CSRF_HEADER);
+	in.remote = ctx->remote_addr;
+	/* only the submissions route knows a dry run */
+	in.is_check =
+	    srv->routes[ctx->match.index].handler == api_submissions_post &&
+	    api_submit_dry_run(query_get(&ctx->query, "dry_run")) == 1;
 	status = auth_request(
-	    srv->auth, srv->app, &srv->routes[ctx->match.index],
-	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	                                MHD_HTTP_HEADER_AUTHORIZATION),
-	    ctx->remote_addr, &ctx->who, ctx->error_msg,
-	    sizeof(ctx->error_msg));
+	    srv->auth, srv->app, &srv->routes[ctx->match.index], &in, &ctx->who,
+	    &ctx->session_id, ctx->error_msg, sizeof(ctx->error_msg));
 	if (status != 0)
 		ctx->error_status = status;
 }
@@ -1070,6 +1084,12 @@ prepare_request(struct MHD_Connection *conn, struct request_ctx *ctx,
 	req.n_captures = ctx->match.n_captures;
 	req.authorization = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                         MHD_HTTP_HEADER_COOKIE);
+	req.csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                       SESSION_CSRF_HEADER);
+	req.fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                             "Sec-Fetch-Site");
 	req.accept_language = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	req.content_type = MHD_lookup_connection_value(
@@ -1080,6 +1100,9 @@ prepare_request(struct MHD_Connection *conn, struct request_ctx *ctx,
 	                                         MHD_HTTP_HEADER_ORIGIN);
 	req.remote_addr = ctx->remote_addr;
 	req.who = ctx->who;
+	req.session_id = ctx->session_id;
+	req.is_tls = srv->tls.key != NULL;
+	req.auth = srv->auth;
 	req.body = ctx->body.data != NULL ? ctx->body.data : "";
 	req.body_len = ctx->body.len;
 	*out = req;

@@ -60,6 +60,14 @@ data_flag_text(enum figure_flag flag)
 	return "";
 }
 
+const char *
+data_row_flag(const struct figure *f)
+{
+	if (f->flag == FIGURE_OK && f->is_outlier)
+		return "outlier";
+	return data_flag_text(f->flag);
+}
+
 /* --- resolving --- */
 
 static int
@@ -571,6 +579,45 @@ data_table_reset(struct data_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Whether item is built on measure m. reporting_rate is built on none. */
+static bool
+is_built_on(const struct catalog *cat, const struct data_item *item, int m)
+{
+	const struct indicator *ind;
+
+	if (item->indicator < 0)
+		return item->measure == m;
+	ind = &cat->indicators[item->indicator];
+	return ind->kind == IND_RATIO &&
+	       (ind->num.measure == m || ind->den.measure == m);
+}
+
+void
+data_mark_outliers(struct data_table *t, const struct data_outlier *o, size_t n)
+{
+	const struct data_query *q = &t->q;
+	size_t k, a, i, p;
+
+	for (k = 0; k < n; k++) {
+		if (o[k].period < q->first_period ||
+		    o[k].period > q->last_period)
+			continue;
+		p = (size_t)(o[k].period - q->first_period);
+		/* the question names a few areas; flags are few */
+		for (a = 0; a < q->n_areas; a++) {
+			if (q->areas[a] != o[k].area)
+				continue;
+			for (i = 0; i < q->n_items; i++)
+				if (is_built_on(t->cat, &q->items[i],
+				                o[k].measure))
+					t->cells[(a * q->n_items + i) *
+					             t->n_periods +
+					         p]
+					    .is_outlier = true;
+		}
+	}
+}
+
 const struct figure *
 data_cell(const struct data_table *t, size_t a, size_t i, size_t p)
 {
@@ -938,9 +985,9 @@ format_numbers(char *out, const struct figure *f, char sep, bool is_comma)
 	out[n++] = s;
 	n += put_integer(out + n, f->expected);
 	out[n++] = s;
-	flag = data_flag_text(f->flag);
+	flag = data_row_flag(f);
 	len = strlen(flag);
-	if (is_json && f->flag == FIGURE_OK) {
+	if (is_json && flag[0] == '\0') {
 		memcpy(out + n, "null]", 5);
 		n += 5;
 	} else if (is_json) {
@@ -1049,8 +1096,8 @@ text_max(const struct data_table *t, const struct pieces *pc)
 /*
  * JSON: numbers are JSON numbers, period and codes strings; an empty
  * field (the country's region, a value, numerator or denominator not
- * known or withheld, the flag of a known value) is null, where the CSV
- * has an empty field.
+ * known or withheld, the flag of a known value not an outlier) is null,
+ * where the CSV has an empty field.
  */
 char *
 data_format_json(const struct data_table *t, size_t *out_len)

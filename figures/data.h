@@ -104,6 +104,22 @@ extern const size_t data_n_columns;
 
 /* "" (a value), "suppressed", "missing" (the row's flag column). */
 const char *data_flag_text(enum figure_flag flag);
+/* The flag column of a row: data_flag_text's, or "outlier" for a known
+ * value marked by data_mark_outliers (suppressed and missing win). */
+const char *data_row_flag(const struct figure *f);
+
+/* An open outlier flag: catalog indices of the figures' catalog. */
+struct data_outlier {
+	int area;
+	int measure;
+	int period;
+};
+
+/* Marks the cells of t built on a flagged figure - the measure itself,
+ * or an indicator with it in its numerator or denominator, of that
+ * municipality and period - as outliers. */
+void data_mark_outliers(struct data_table *t, const struct data_outlier *o,
+                        size_t n);
 
 /* {"columns": [...], "rows": [[...], ...], "query": ..., "areas": {code:
  * name}, "indicators": {id: {name, unit}}}; malloc'd, *out_len bytes. */

@@ -566,6 +566,7 @@ figure_compute(const struct catalog *cat, const struct matrix *mx,
 	out->value = out->numerator = out->denominator = NAN;
 	out->reporting = out->expected = 0;
 	out->flag = FIGURE_MISSING;
+	out->is_outlier = false;
 	if (ind == NULL)
 		measure_figure(cat, mx, key, period, out);
 	else if (ind->kind == IND_REPORTING)

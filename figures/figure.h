@@ -100,6 +100,9 @@ struct figure {
 	int reporting;      /* municipalities behind the value */
 	int expected;       /* municipalities of the area */
 	enum figure_flag flag;
+	/* a municipality's value built on a figure flagged as an outlier
+	 * (figures/outlier.h): set by data_mark_outliers, never here */
+	bool is_outlier;
 };
 
 /* The figure of key in period, for a reader who sees small counts

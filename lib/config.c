@@ -76,6 +76,8 @@ static const struct key keys[] = {
 	{ "server", "public", KEY_BOOL, FIELD(is_public), "yes", 0, 0 },
 	{ "server", "submit_rate", KEY_INT, FIELD(submit_rate), "60", 1,
 	  100000 },
+	{ "server", "session_hours", KEY_INT, FIELD(session_hours), "12", 1,
+	  720 },
 	{ "server", "tls_cert", KEY_FILE, FIELD(tls_cert_path), "", 0, 0 },
 	{ "server", "tls_key", KEY_FILE, FIELD(tls_key_path), "", 0, 0 },
 	{ "server", "cors_origins", KEY_ORIGINS, FIELD(cors_origins), "", 0,

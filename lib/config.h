@@ -28,7 +28,8 @@ struct config {
 	 * opening or the previous answer, however they trickle */
 	int header_timeout_s;
 	bool is_public;
-	int submit_rate; /* submissions per token per minute */
+	int submit_rate;   /* submissions per token per minute */
+	int session_hours; /* a browser session's life from its sign-in */
 	/* PEM files; both "" (plain HTTP) or both set (HTTPS only) */
 	char tls_cert_path[CONFIG_PATH_MAX];
 	char tls_key_path[CONFIG_PATH_MAX];

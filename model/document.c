@@ -193,11 +193,12 @@ check_period(const cJSON *root, const char *ptr, time_t now, int *out_period,
 }
 
 static enum reject_reason
-judge(const cJSON *item, const struct measure *m, double *out_value)
+judge(const cJSON *item, const struct measure *m, double *out_value,
+      double *out_given)
 {
 	double v;
 
-	*out_value = NAN;
+	*out_value = *out_given = NAN;
 	if (item == NULL)
 		return REJECT_MISSING;
 	if (cJSON_IsNull(item))
@@ -206,6 +207,7 @@ judge(const cJSON *item, const struct measure *m, double *out_value)
 	if (!cJSON_IsNumber(item))
 		return REJECT_NOT_NUMBER;
 	v = item->valuedouble;
+	*out_given = v + 0.0;
 	if (!isfinite(v) || v < m->min || v > m->max)
 		return REJECT_OUT_OF_RANGE;
 	*out_value = v + 0.0; /* -0 is stored as 0 */
@@ -295,8 +297,8 @@ read_measures(const struct catalog *cat, const struct profile *prof,
 		else /* "/measures/<id>"; an id needs no escaping */
 			item = cJSON_GetObjectItemCaseSensitive(
 			    measures, cat->measures[i].id);
-		doc->status[i] =
-		    judge(item, &cat->measures[i], &doc->values[i]);
+		doc->status[i] = judge(item, &cat->measures[i], &doc->values[i],
+		                       &doc->given[i]);
 		if (doc->status[i] == REJECT_NONE)
 			doc->n_accepted++;
 		else
@@ -382,6 +384,7 @@ document_parse(const struct catalog *cat, int expected_area, int profile,
 	out->period = period;
 	out->n_measures = cat->n_measures;
 	out->values = xcalloc(cat->n_measures, sizeof(out->values[0]));
+	out->given = xcalloc(cat->n_measures, sizeof(out->given[0]));
 	out->status = xcalloc(cat->n_measures, sizeof(out->status[0]));
 	read_measures(cat, prof, root, out);
 	check_rules(cat, out);
@@ -397,6 +400,7 @@ document_reset(struct document *doc)
 	if (doc == NULL)
 		return;
 	free(doc->values);
+	free(doc->given);
 	free(doc->status);
 	free(doc->violations);
 	memset(doc, 0, sizeof(*doc));

@@ -44,6 +44,9 @@ struct document {
 	int *violations;  /* rule indices violated */
 	size_t n_violations;
 	size_t n_accepted, n_rejected; /* n_rejected includes unknown keys */
+	/* [n_measures] the number given, kept where it was rejected (out of
+	 * range) too, for the record; NaN where none was */
+	double *given;
 };
 
 /* document_parse's answer for a document naming another municipality than

@@ -12,10 +12,13 @@
  *   latest document of any period. endpoint_state has one row per polled
  *   area, changed only by polls.
  * - tokens holds hashes only, never a token's text; a token is revoked,
- *   never deleted, so the audit log's token ids always resolve.
+ *   never deleted, so the audit log's token ids always resolve. sessions
+ *   likewise holds the hash of a cookie's secret; a revocation deletes
+ *   the token's sessions, and the lookup joins the token anyway.
  * - The schema version is PRAGMA user_version; a newer database than this
  *   program knows is refused rather than guessed at.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,6 +86,17 @@ static const char schema[] =
     " created INTEGER NOT NULL,"
     " last_used INTEGER,"
     " revoked INTEGER);"
+    /* browser sessions (daemon/session.c): the hash of the cookie's
+     * secret; valid while unexpired and its token unrevoked */
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " token_id INTEGER NOT NULL REFERENCES tokens(id),"
+    " csrf BLOB NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sessions_token ON sessions(token_id);"
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);"
     "CREATE TABLE IF NOT EXISTS audit ("
     " id INTEGER PRIMARY KEY,"
     " time INTEGER NOT NULL,"
@@ -111,6 +125,23 @@ static const char schema[] =
     " token_id INTEGER,"
     " replaced INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS history_area ON history(area, period);"
+    /* outliers (figures/outlier.h) raised on a figure, one row per
+     * figure: cleared when a revision replaces it, confirmed with a
+     * comment by its municipality; never pruned. z NULL: infinite. */
+    "CREATE TABLE IF NOT EXISTS flags ("
+    " area TEXT NOT NULL,"
+    " measure TEXT NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " value REAL NOT NULL,"
+    " z REAL,"
+    " median REAL NOT NULL,"
+    " raised INTEGER NOT NULL,"
+    " comment TEXT,"
+    " confirmed INTEGER,"
+    " confirmed_by INTEGER,"
+    " cleared INTEGER,"
+    " PRIMARY KEY (area, measure, period)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS flags_raised ON flags(raised);"
     "CREATE TABLE IF NOT EXISTS rrd_dirty ("
     " area TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS audit_area_time ON audit(area, time);"
@@ -154,6 +185,12 @@ enum stmt {
 	ST_TOKEN_TOUCH,
 	ST_TOKEN_REVOKE,
 	ST_TOKENS,
+	ST_SESSION_INSERT,
+	ST_SESSION_TRIM,
+	ST_SESSION_FIND,
+	ST_SESSION_DELETE,
+	ST_SESSION_END_TOKEN,
+	ST_SESSION_PRUNE,
 	ST_AUDIT,
 	ST_FIG_HISTORY,
 	ST_FIG_PUT,
@@ -224,6 +261,21 @@ static const char *const stmt_sql[N_STMTS] = {
 	                    " WHERE id = ?1 AND revoked IS NULL",
 	[ST_TOKENS] = "SELECT id, role, area, hash, created, last_used,"
 	              " revoked FROM tokens ORDER BY id",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (hash, token_id, csrf,"
+	                      " created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* a token's expired sessions, and all but its newest ?2 */
+	[ST_SESSION_TRIM] = "DELETE FROM sessions WHERE token_id = ?1 AND"
+	                    " (expires <= ?3 OR id NOT IN (SELECT id FROM"
+	                    " sessions WHERE token_id = ?1 ORDER BY id DESC"
+	                    " LIMIT ?2))",
+	/* with its token, read afresh on every request (see tokens) */
+	[ST_SESSION_FIND] = "SELECT s.id, s.hash, s.token_id, s.csrf,"
+	                    " s.created, s.expires, t.role, t.area, t.revoked"
+	                    " FROM sessions s JOIN tokens t ON t.id ="
+	                    " s.token_id WHERE s.hash = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[ST_SESSION_END_TOKEN] = "DELETE FROM sessions WHERE token_id = ?1",
+	[ST_SESSION_PRUNE] = "DELETE FROM sessions WHERE expires <= ?1",
 	[ST_AUDIT] = "INSERT INTO audit (time, token_id, remote, area,"
 	             " outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_FIG_HISTORY] = "INSERT INTO history (area, period, measure,"
@@ -609,6 +661,66 @@ put_figure(struct store_db *db, const struct db_outcome *o,
 	return run(db, ST_FIG_PUT) == SQLITE_DONE ? 0 : -1;
 }
 
+static sqlite3_stmt *prepare_once(struct store_db *db, const char *sql);
+
+/* o's outliers: a revised figure's open flag is cleared, then the flags
+ * o raises replace any row of their figure. Prepared per call: revisions
+ * and outliers are rare beside the polls' plain writes. */
+static int
+put_flags(struct store_db *db, const struct db_outcome *o)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < o->n_changes; i++) {
+		if (!o->changes[i].is_revision)
+			continue;
+		if (st == NULL &&
+		    (st = prepare_once(db, "UPDATE flags SET cleared = ?4"
+		                           " WHERE area = ?1 AND measure = ?2"
+		                           " AND period = ?3 AND cleared IS"
+		                           " NULL")) == NULL)
+			goto out;
+		bind_text(st, 1, o->area);
+		bind_text(st, 2, o->changes[i].measure);
+		sqlite3_bind_int(st, 3, o->period);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)o->time);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < o->n_flags; i++) {
+		const struct db_flag *f = &o->flags[i];
+
+		if (st == NULL &&
+		    (st = prepare_once(db, "INSERT OR REPLACE INTO flags (area,"
+		                           " measure, period, value, z, median,"
+		                           " raised) VALUES (?1, ?2, ?3, ?4,"
+		                           " ?5, ?6, ?7)")) == NULL)
+			goto out;
+		bind_text(st, 1, o->area);
+		bind_text(st, 2, f->measure);
+		sqlite3_bind_int(st, 3, o->period);
+		sqlite3_bind_double(st, 4, f->value);
+		if (isfinite(f->z))
+			sqlite3_bind_double(st, 5, f->z);
+		else
+			sqlite3_bind_null(st, 5);
+		sqlite3_bind_double(st, 6, f->median);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)o->time);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(st);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* The rows of one outcome; the caller holds the lock and a transaction. */
 static int
 write_outcome(struct store_db *db, const struct db_outcome *o)
@@ -668,6 +780,8 @@ write_outcome(struct store_db *db, const struct db_outcome *o)
 	for (i = 0; i < o->n_changes; i++)
 		if (put_figure(db, o, &o->changes[i]) < 0)
 			return -1;
+	if (put_flags(db, o) < 0)
+		return -1;
 	if (o->n_changes > 0) {
 		st = db->stmts[ST_DIRTY];
 		bind_text(st, 1, o->area);
@@ -743,6 +857,60 @@ store_db_record(struct store_db *db, const struct db_outcome *o)
 	 * them and goes on in a new transaction. */
 	if (!own_tx && (o->n_changes > 0 || o->is_durable) &&
 	    commit_batch(db, o->area) < 0)
+		goto out;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_record_all(struct store_db *db, const struct db_outcome *o, size_t n)
+{
+	bool own_tx;
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (o[i].area == NULL || o[i].area[0] == '\0') {
+			log_warn("database write failed",
+			         "area=- err=\"no area\"");
+			return -1;
+		}
+	pthread_mutex_lock(&db->lock);
+	own_tx = !db->in_tx;
+	/* in a collection cycle's batch, a savepoint of their own: the
+	 * batch is committed with them, as store_db_record does */
+	if (run(db, own_tx ? ST_BEGIN : ST_SAVEPOINT) != SQLITE_DONE) {
+		log_db("database write failed", o[0].area, db);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (write_outcome(db, &o[i]) < 0)
+			break;
+	if (i < n) {
+		log_db("database write failed", o[0].area, db);
+		if (own_tx) {
+			run(db, ST_ROLLBACK);
+		} else if (sqlite3_get_autocommit(db->db)) {
+			log_warn("database transaction rolled back", "area=%s",
+			         o[0].area);
+			db->in_tx = false;
+		} else {
+			run(db, ST_ROLLBACK_TO);
+			run(db, ST_RELEASE);
+		}
+		goto out;
+	}
+	if (run(db, own_tx ? ST_COMMIT : ST_RELEASE) != SQLITE_DONE) {
+		log_db("database write failed", o[0].area, db);
+		if (own_tx)
+			run(db, ST_ROLLBACK);
+		goto out;
+	}
+	if (!own_tx && commit_batch(db, o[0].area) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1004,6 +1172,54 @@ store_db_each_rejection(struct store_db *db, const char *area, size_t limit,
 	return rc;
 }
 
+static void
+copy_poll(void *row, sqlite3_stmt *st)
+{
+	struct db_poll_row *p = row;
+
+	p->time = (time_t)sqlite3_column_int64(st, 0);
+	copy_text(p->source, sizeof(p->source), st, 1);
+	p->http_status = sqlite3_column_int(st, 2);
+	p->latency_ms = sqlite3_column_double(st, 3);
+	p->period = column_period(st, 4);
+	p->n_accepted = (size_t)sqlite3_column_int64(st, 5);
+	p->n_rejected = (size_t)sqlite3_column_int64(st, 6);
+	copy_text(p->error, sizeof(p->error), st, 7);
+}
+
+int
+store_db_each_poll(struct store_db *db, const char *area, const char *source,
+                   size_t limit, store_db_poll_fn fn, void *ctx)
+{
+	struct db_poll_row *rows;
+	sqlite3_stmt *st;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "SELECT time, source, http_status, latency_ms,"
+	                      " period, accepted, rejected, error FROM polls"
+	                      " WHERE area = ?1 AND (?2 IS NULL OR source = ?2)"
+	                      " ORDER BY time DESC, id DESC LIMIT ?3");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	bind_text(st, 1, area);
+	bind_text(st, 2, source);
+	sqlite3_bind_int64(st, 3,
+	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
+	rc = read_rows(db, st, sizeof(*rows), copy_poll, &raw, &n);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_poll_row *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
+	return rc;
+}
+
 /* ---- tokens and audit ---- */
 
 int
@@ -1104,6 +1320,16 @@ store_db_token_revoke(struct store_db *db, long long id, time_t now)
 		rc = sqlite3_changes(db->db) > 0 ? 1 : 0;
 	else
 		log_db("token revoke failed", NULL, db);
+	/* Its sessions go too (already revoked or not: a leftover from a
+	 * failed delete goes now). The lookup checks revoked anyway, so a
+	 * failure here ends no session later than the revocation. */
+	if (rc >= 0) {
+		st = db->stmts[ST_SESSION_END_TOKEN];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		if (run(db, ST_SESSION_END_TOKEN) != SQLITE_DONE)
+			log_db("revoked token's sessions not deleted", NULL,
+			       db);
+	}
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 }
@@ -1134,6 +1360,120 @@ store_db_each_token(struct store_db *db, store_db_token_fn fn, void *ctx)
 	return rc;
 }
 
+/* ---- sessions ---- */
+
+int
+store_db_session_insert(struct store_db *db, const struct db_session *s,
+                        size_t keep, long long *out_id)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_SESSION_INSERT];
+	sqlite3_bind_blob(st, 1, s->hash, DB_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->token_id);
+	sqlite3_bind_blob(st, 3, s->csrf, DB_SESSION_CSRF_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->created);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->expires);
+	if (run(db, ST_SESSION_INSERT) != SQLITE_DONE) {
+		log_db("session insert failed", NULL, db);
+		goto out;
+	}
+	*out_id = (long long)sqlite3_last_insert_rowid(db->db);
+	/* Bounded however often a token signs in; best effort. */
+	st = db->stmts[ST_SESSION_TRIM];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->token_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(keep > 0 ? keep : 1));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->created);
+	if (run(db, ST_SESSION_TRIM) != SQLITE_DONE)
+		log_db("old sessions not deleted", NULL, db);
+	/* the cookie is about to be handed out: the row is on disk */
+	rc = commit_batch(db, NULL) < 0 ? -1 : 0;
+out:
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_session_find(struct store_db *db, const unsigned char *hash,
+                      struct db_session *out)
+{
+	const void *blob;
+	sqlite3_stmt *st;
+	int step, rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_SESSION_FIND];
+	sqlite3_bind_blob(st, 1, hash, DB_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = (long long)sqlite3_column_int64(st, 0);
+		blob = sqlite3_column_blob(st, 1);
+		if (blob != NULL &&
+		    sqlite3_column_bytes(st, 1) == DB_TOKEN_HASH_BYTES)
+			memcpy(out->hash, blob, DB_TOKEN_HASH_BYTES);
+		out->token_id = (long long)sqlite3_column_int64(st, 2);
+		blob = sqlite3_column_blob(st, 3);
+		if (blob != NULL &&
+		    sqlite3_column_bytes(st, 3) == DB_SESSION_CSRF_BYTES)
+			memcpy(out->csrf, blob, DB_SESSION_CSRF_BYTES);
+		out->created = (time_t)sqlite3_column_int64(st, 4);
+		out->expires = (time_t)sqlite3_column_int64(st, 5);
+		copy_text(out->role, sizeof(out->role), st, 6);
+		copy_text(out->area, sizeof(out->area), st, 7);
+		out->revoked = (time_t)sqlite3_column_int64(st, 8);
+		rc = 1;
+	} else if (step == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		log_db("session lookup failed", NULL, db);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_session_delete(struct store_db *db, long long id)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_SESSION_DELETE];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	if (run(db, ST_SESSION_DELETE) == SQLITE_DONE)
+		rc = sqlite3_changes(db->db) > 0 ? 1 : 0;
+	else
+		log_db("session delete failed", NULL, db);
+	if (rc >= 0 && commit_batch(db, NULL) < 0)
+		rc = -1;
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int
+store_db_session_prune(struct store_db *db, time_t now, size_t *out_n)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->stmts[ST_SESSION_PRUNE];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	if (run(db, ST_SESSION_PRUNE) == SQLITE_DONE) {
+		*out_n += (size_t)sqlite3_changes(db->db);
+		rc = 0;
+	} else {
+		log_db("database prune failed", NULL, db);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
 int
 store_db_audit(struct store_db *db, const struct db_audit *a)
 {
@@ -1160,6 +1500,48 @@ store_db_audit(struct store_db *db, const struct db_audit *a)
 		rc = -1;
 	}
 	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+static void
+copy_audit(void *row, sqlite3_stmt *st)
+{
+	struct db_audit_row *a = row;
+
+	a->time = (time_t)sqlite3_column_int64(st, 0);
+	a->token_id = sqlite3_column_int64(st, 1);
+	copy_text(a->outcome, sizeof(a->outcome), st, 2);
+	copy_text(a->detail, sizeof(a->detail), st, 3);
+}
+
+int
+store_db_each_audit(struct store_db *db, const char *area, size_t limit,
+                    store_db_audit_fn fn, void *ctx)
+{
+	struct db_audit_row *rows;
+	sqlite3_stmt *st;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "SELECT time, token_id, outcome, detail"
+	                      " FROM audit WHERE area = ?1"
+	                      " ORDER BY time DESC, id DESC LIMIT ?2");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	bind_text(st, 1, area);
+	sqlite3_bind_int64(st, 2,
+	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
+	rc = read_rows(db, st, sizeof(*rows), copy_audit, &raw, &n);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_audit_row *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
 	return rc;
 }
 
@@ -1295,6 +1677,152 @@ store_db_each_revision(struct store_db *db, const char *area, int period,
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
 	free(raw);
+	return rc;
+}
+
+/* ---- outlier flags ---- */
+
+#define FLAG_COLUMNS                                                           \
+	"area, measure, period, value, z, median, raised, comment,"            \
+	" confirmed, confirmed_by, cleared"
+
+static void
+copy_flag(void *row, sqlite3_stmt *st)
+{
+	struct db_flag_row *f = row;
+
+	copy_text(f->area, sizeof(f->area), st, 0);
+	copy_text(f->measure, sizeof(f->measure), st, 1);
+	f->period = sqlite3_column_int(st, 2);
+	f->value = sqlite3_column_double(st, 3);
+	f->z = sqlite3_column_type(st, 4) == SQLITE_NULL
+	           ? NAN
+	           : sqlite3_column_double(st, 4);
+	f->median = sqlite3_column_double(st, 5);
+	f->raised = (time_t)sqlite3_column_int64(st, 6);
+	copy_text(f->comment, sizeof(f->comment), st, 7);
+	f->confirmed = (time_t)sqlite3_column_int64(st, 8);
+	f->confirmed_by = (long long)sqlite3_column_int64(st, 9);
+	f->cleared = (time_t)sqlite3_column_int64(st, 10);
+}
+
+int
+store_db_each_flag(struct store_db *db, const char *area, bool with_cleared,
+                   size_t limit, store_db_flag_fn fn, void *ctx)
+{
+	struct db_flag_row *rows;
+	sqlite3_stmt *st;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "SELECT " FLAG_COLUMNS " FROM flags"
+	                      " WHERE (?1 IS NULL OR area = ?1)"
+	                      " AND (?2 OR cleared IS NULL)"
+	                      " ORDER BY raised DESC, area, measure, period"
+	                      " LIMIT ?3");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	bind_text(st, 1, area);
+	sqlite3_bind_int(st, 2, with_cleared);
+	sqlite3_bind_int64(st, 3,
+	                   (sqlite3_int64)(limit < 100000 ? limit : 100000));
+	rc = read_rows(db, st, sizeof(*rows), copy_flag, &raw, &n);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_flag_row *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
+	return rc;
+}
+
+static void
+copy_flag_key(void *row, sqlite3_stmt *st)
+{
+	struct db_flag_key *k = row;
+
+	copy_text(k->area, sizeof(k->area), st, 0);
+	copy_text(k->measure, sizeof(k->measure), st, 1);
+	k->period = sqlite3_column_int(st, 2);
+}
+
+int
+store_db_each_open_flag(struct store_db *db, int first, int last,
+                        store_db_flag_key_fn fn, void *ctx)
+{
+	struct db_flag_key *rows;
+	sqlite3_stmt *st;
+	char *raw = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "SELECT area, measure, period FROM flags"
+	                      " WHERE cleared IS NULL AND period BETWEEN ?1"
+	                      " AND ?2");
+	if (st == NULL) {
+		pthread_mutex_unlock(&db->lock);
+		return -1;
+	}
+	sqlite3_bind_int(st, 1, first);
+	sqlite3_bind_int(st, 2, last);
+	rc = read_rows(db, st, sizeof(*rows), copy_flag_key, &raw, &n);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	rows = (struct db_flag_key *)(void *)raw;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(ctx, &rows[i]);
+	free(raw);
+	return rc;
+}
+
+int
+store_db_flag_confirm(struct store_db *db, const char *area,
+                      const char *measure, int period, const char *comment,
+                      long long token_id, time_t now, struct db_flag_row *out)
+{
+	sqlite3_stmt *st;
+	int rc = -1, step;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, "UPDATE flags SET comment = ?4, confirmed = ?5,"
+	                      " confirmed_by = ?6 WHERE area = ?1 AND"
+	                      " measure = ?2 AND period = ?3 AND cleared IS"
+	                      " NULL RETURNING " FLAG_COLUMNS);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, area);
+	bind_text(st, 2, measure);
+	sqlite3_bind_int(st, 3, period);
+	bind_text(st, 4, comment);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	if (token_id > 0)
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)token_id);
+	else
+		sqlite3_bind_null(st, 6);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		copy_flag(out, st);
+		step = sqlite3_step(st);
+		rc = 1;
+	} else if (step == SQLITE_DONE) {
+		rc = 0;
+	}
+	if (step != SQLITE_DONE) {
+		log_db("flag confirmation failed", area, db);
+		rc = -1;
+	}
+	sqlite3_finalize(st);
+	/* the answer says it is confirmed: the row is on disk */
+	if (rc == 1 && commit_batch(db, area) < 0)
+		rc = -1;
+out:
+	pthread_mutex_unlock(&db->lock);
 	return rc;
 }
 
@@ -1652,6 +2180,12 @@ static const char *const apply_sql[] = {
 	" f.value, f.received, f.source, f.token_id, s.time FROM import_rows s"
 	" JOIN figures f ON f.area = s.area AND f.period = s.period AND"
 	" f.measure = s.measure WHERE s.grp BETWEEN ?1 AND ?2 AND s.change = 2",
+	/* a revised figure's outlier flag is cleared, as ingest's are (an
+	 * import brings history: it raises none) */
+	"UPDATE flags SET cleared = ?3 WHERE cleared IS NULL AND EXISTS"
+	" (SELECT 1 FROM import_rows s WHERE s.grp BETWEEN ?1 AND ?2 AND"
+	" s.change = 2 AND s.area = flags.area AND s.period = flags.period"
+	" AND s.measure = flags.measure)",
 	"INSERT INTO figures (area, period, measure, value, received, source,"
 	" token_id) SELECT area, period, measure, value, time, 'import', NULL"
 	" FROM import_rows WHERE grp BETWEEN ?1 AND ?2 AND change > 0"

@@ -4,7 +4,7 @@
  * they replaced (the history); every poll's and submission's outcome,
  * rejected measures, rule violations, which period each municipality
  * reported and when, per-endpoint collection state, hashed tokens and the
- * audit log of submissions.
+ * audit log of submissions, and browser sessions.
  *
  * One connection per store, serialised by a mutex: any thread may call.
  */
@@ -49,6 +49,14 @@ struct db_change {
 	bool is_revision;
 };
 
+/* An outlier a document's figure raises (figures/outlier.h). */
+struct db_flag {
+	const char *measure;
+	double value;
+	double z; /* +-INFINITY: stored as NULL */
+	double median;
+};
+
 struct db_rejection {
 	const char *measure;
 	const char *reason; /* document_reason_name() */
@@ -74,6 +82,11 @@ struct db_outcome {
 	bool is_durable;    /* committed before return, even in a batch */
 	const struct db_change *changes; /* figures of o->period it sets */
 	size_t n_changes;
+	/* outliers among the changes: a revised figure's open flag is
+	 * cleared (at o->time), then these are raised, in the same
+	 * transaction as the figures */
+	const struct db_flag *flags;
+	size_t n_flags;
 };
 
 /* Records o: a poll row, its rejections and violations; if the document was
@@ -146,6 +159,29 @@ typedef int (*store_db_rejection_fn)(void *ctx,
 int store_db_each_rejection(struct store_db *db, const char *area, size_t limit,
                             store_db_rejection_fn fn, void *ctx);
 
+/* Records o[0..n) (one area's documents of one request: a CSV upload) as
+ * store_db_record would each, all of them or none, committed when this
+ * returns 0. */
+int store_db_record_all(struct store_db *db, const struct db_outcome *o,
+                        size_t n);
+
+struct db_poll_row {
+	time_t time;
+	char source[16];
+	int http_status;
+	double latency_ms;
+	int period; /* -1 if the document named none */
+	size_t n_accepted, n_rejected;
+	char error[256]; /* "": the document was taken */
+};
+
+typedef int (*store_db_poll_fn)(void *ctx, const struct db_poll_row *p);
+/* Calls fn for area's latest `limit` outcomes of source (NULL: any),
+ * newest first. */
+int store_db_each_poll(struct store_db *db, const char *area,
+                       const char *source, size_t limit, store_db_poll_fn fn,
+                       void *ctx);
+
 /* ---- tokens (token.c holds the rules; this only stores them) ---- */
 
 #define DB_TOKEN_HASH_BYTES 32
@@ -167,9 +203,40 @@ int store_db_token_find(struct store_db *db, const unsigned char *hash,
                         struct db_token *out);
 /* Sets a token's last use. */
 int store_db_token_touch(struct store_db *db, long long id, time_t now);
-/* Revokes token id as of now: 1 if it was live, 0 if there is no such
- * token or it was revoked already, -1 on error. */
+/* Revokes token id as of now and deletes its sessions: 1 if it was live,
+ * 0 if there is no such token or it was revoked already, -1 on error. */
 int store_db_token_revoke(struct store_db *db, long long id, time_t now);
+
+/* ---- browser sessions (session.c holds the rules) ---- */
+
+#define DB_SESSION_CSRF_BYTES 32
+
+struct db_session {
+	long long id;
+	unsigned char hash[DB_TOKEN_HASH_BYTES]; /* of the cookie's secret */
+	long long token_id;
+	unsigned char csrf[DB_SESSION_CSRF_BYTES];
+	time_t created, expires;
+	/* the token's, read with the session */
+	char role[16];
+	char area[8];
+	time_t revoked; /* 0: live */
+};
+
+/* Stores session s (id ignored; its id in *out_id), then deletes its
+ * token's expired sessions and all but its newest keep. Committed when
+ * this returns 0, inside a store_db_begin batch too. */
+int store_db_session_insert(struct store_db *db, const struct db_session *s,
+                            size_t keep, long long *out_id);
+/* The session with this hash and its token: 1 with *out filled, 0 if
+ * none, -1 on error. Expiry and revocation are the caller's to judge. */
+int store_db_session_find(struct store_db *db, const unsigned char *hash,
+                          struct db_session *out);
+/* Deletes session id: 1 if it existed, 0 if not, -1 on error. */
+int store_db_session_delete(struct store_db *db, long long id);
+/* Deletes the sessions expired by now (retention), adding them to
+ * *out_n. */
+int store_db_session_prune(struct store_db *db, time_t now, size_t *out_n);
 
 typedef int (*store_db_token_fn)(void *ctx, const struct db_token *t);
 /* Calls fn for every token, revoked ones too, in id order. */
@@ -187,6 +254,19 @@ struct db_audit {
 
 /* Appends a to the audit log; a->token_id must name a stored token. */
 int store_db_audit(struct store_db *db, const struct db_audit *a);
+
+struct db_audit_row {
+	time_t time;
+	long long token_id;
+	char outcome[24];
+	char detail[320];
+};
+
+typedef int (*store_db_audit_fn)(void *ctx, const struct db_audit_row *a);
+/* Calls fn for the latest `limit` audit lines of area's tokens, newest
+ * first. */
+int store_db_each_audit(struct store_db *db, const char *area, size_t limit,
+                        store_db_audit_fn fn, void *ctx);
 
 typedef int (*store_db_period_fn)(void *ctx, const char *area, int period);
 /* Calls fn for each (area, period) reported with first <= period <= last,
@@ -229,6 +309,50 @@ typedef int (*store_db_revision_fn)(void *ctx, const struct db_revision *r);
 int store_db_each_revision(struct store_db *db, const char *area, int period,
                            const char *measure, size_t limit,
                            store_db_revision_fn fn, void *ctx);
+
+/* ---- outlier flags (figures/outlier.h) ---- */
+
+#define DB_FLAG_COMMENT_BYTES 2048 /* 500 characters of UTF-8, and NUL */
+
+struct db_flag_row {
+	char area[AREA_CODE_BYTES];
+	char measure[24];
+	int period;
+	double value;
+	double z; /* NAN: infinite (no spread in the history) */
+	double median;
+	time_t raised;
+	char comment[DB_FLAG_COMMENT_BYTES]; /* "" unless confirmed */
+	time_t confirmed;                    /* 0: not */
+	long long confirmed_by;              /* the token; 0: none */
+	time_t cleared; /* 0: open; else when a revision replaced it */
+};
+
+typedef int (*store_db_flag_fn)(void *ctx, const struct db_flag_row *f);
+/* Calls fn for the flags of area (NULL: any), open ones only unless
+ * with_cleared, newest first, at most limit. */
+int store_db_each_flag(struct store_db *db, const char *area, bool with_cleared,
+                       size_t limit, store_db_flag_fn fn, void *ctx);
+/* The figure of an open flag. */
+struct db_flag_key {
+	char area[AREA_CODE_BYTES];
+	char measure[24];
+	int period;
+};
+
+typedef int (*store_db_flag_key_fn)(void *ctx, const struct db_flag_key *k);
+/* Calls fn for every open flag of a period first .. last (inclusive),
+ * in no particular order: what /api/v1/data marks. */
+int store_db_each_open_flag(struct store_db *db, int first, int last,
+                            store_db_flag_key_fn fn, void *ctx);
+
+/* Confirms the open flag of (area, measure, period) with comment by
+ * token_id at now, and reads it back into *out: 1, or 0 if there is no
+ * such open flag, -1 on error. Committed when this returns 1. */
+int store_db_flag_confirm(struct store_db *db, const char *area,
+                          const char *measure, int period, const char *comment,
+                          long long token_id, time_t now,
+                          struct db_flag_row *out);
 
 typedef int (*store_db_area_fn)(void *ctx, const char *area);
 /* Calls fn for each area whose figures changed since its RRD file was

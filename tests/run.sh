@@ -77,7 +77,7 @@ case ${B##*/} in san-*) ;; *)
 	if command -v valgrind >/dev/null; then
 		for n in test_catalog test_config test_csv test_figure test_matrix test_series \
 		    test_document test_jsonptr test_query test_reporting \
-		    test_timespec test_cache test_token test_ratelimit test_auth; do
+		    test_timespec test_cache test_token test_session test_ratelimit test_auth; do
 			[ -x "$B/tests/$n" ] || continue
 			selected "${UNITS:-}" "valgrind_$n" || continue
 			clock_start

@@ -7,7 +7,8 @@
 # documented content type and a body matching its schema; without its
 # required parameters a documented 400, without a token where one is
 # needed a documented 401. With public = no, the document is still open
-# and every other read placeholder-free path it marks public needs a token.
+# and every other read placeholder-free path it marks public needs a token
+# (those it marks open or page, such as the pages, need none).
 #
 # Without node or the npm packages (tests/clients: npm ci) the swagger-
 # parser part prints "skip" with the reason; under CI it must run.
@@ -118,7 +119,7 @@ for p in $(jq -r '.paths | to_entries[] | select(.value.get) | .key | select(tes
 	access=$(jq -r --arg p "$p" '.paths[$p].get["x-kuntamon-access"]' "$T/openapi.json")
 	get GET "$p"
 	case $access in
-	open) check "public = no: GET $p (open) answers without a token" \
+	open | page) check "public = no: GET $p ($access) answers without a token" \
 		test "$(status)" != 401 -a "$(status)" != 404 ;;
 	*) check_eq "public = no: GET $p ($access) needs a token" "$(status)" 401 ;;
 	esac

@@ -86,7 +86,7 @@ teardown(void)
 static int
 take(int period, const char *measures, time_t now, enum ingest_kind *out_kind)
 {
-	struct ingest_meta meta = { "submission", 0, 0, 0 };
+	struct ingest_meta meta = { .source = "submission" };
 	struct document doc;
 	struct error err = { 0 };
 	char body[512], p[16];
@@ -280,6 +280,76 @@ test_rejected_whole(void)
 	CHECK(isnan(held(P_SEP + 4, "contacts")));
 }
 
+/* KU049's document of period with contacts = v, parsed. */
+static int
+parse49(int period, double v, struct document *out)
+{
+	struct error err = { 0 };
+	char body[256], p[16];
+
+	period_format(period, p, sizeof(p));
+	snprintf(body, sizeof(body),
+	         "{\"municipality\": \"KU049\", \"period\": \"%s\", "
+	         "\"measures\": {\"contacts\": %g, \"staff_fte\": 1}}",
+	         p, v);
+	return document_parse(cat, catalog_find_area(cat, "KU049"), -1, body,
+	                      strlen(body), NOW, out, &err);
+}
+
+/* Outliers are judged in the figures' transaction (figures/outlier.h):
+ * a CSV upload's earlier periods are history for its later ones; a dry
+ * run raises nothing; a revision clears and judges anew. KU049, 2025. */
+static void
+test_outliers(void)
+{
+	const int p0 = 2025 * 12;
+	const double v[7] = { 10, 11, 12, 13, 14, 15, 21 };
+	struct ingest_meta meta = { .source = "submission", .is_sparse = true };
+	struct document docs[7], doc;
+	enum ingest_kind kinds[7], kind;
+	struct error err = { 0 };
+	char sql[160];
+	size_t i;
+	int k49 = catalog_find_area(cat, "KU049");
+
+	for (i = 0; i < 7; i++)
+		CHECK(parse49(p0 + (int)i, v[i], &docs[i]) == 0);
+	/* history 10..15: median 12.5, MAD 1.5; 21: z = 0.6745 * 8.5 / 1.5
+	 * (staff_fte: 1 throughout, no spread and no other value) */
+	CHECK(ingest_documents(&ctx, k49, docs, 7, NOW, &meta, kinds, &err) ==
+	      INGEST_TAKEN);
+	for (i = 0; i < 7; i++)
+		document_reset(&docs[i]);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE area = 'KU049'") ==
+	      1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT CAST(round(z * 1e6) AS INTEGER) FROM flags WHERE "
+	         "area = 'KU049' AND measure = 'contacts' AND period = %d",
+	         p0 + 6);
+	CHECK(query_int(sql) == 3822167);
+	/* a dry run of a far value stores no flag */
+	meta.is_sparse = false;
+	meta.is_dry_run = true;
+	CHECK(parse49(p0 + 7, 1000, &doc) == 0);
+	CHECK(ingest_documents(&ctx, k49, &doc, 1, NOW, &meta, &kind, &err) ==
+	      INGEST_TAKEN);
+	document_reset(&doc);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE area = 'KU049'") ==
+	      1);
+	/* the flagged figure revised to an ordinary value: cleared */
+	meta.is_dry_run = false;
+	CHECK(parse49(p0 + 6, 12, &doc) == 0);
+	CHECK(ingest_documents(&ctx, k49, &doc, 1, NOW, &meta, &kind, &err) ==
+	      INGEST_TAKEN);
+	document_reset(&doc);
+	CHECK(kind == INGEST_REVISION);
+	snprintf(sql, sizeof(sql),
+	         "SELECT COUNT(*) FROM flags WHERE area = 'KU049' AND "
+	         "cleared = %lld",
+	         (long long)NOW);
+	CHECK(query_int(sql) == 1);
+}
+
 int
 main(void)
 {
@@ -288,6 +358,7 @@ main(void)
 	RUN(test_rejections_once);
 	RUN(test_landed);
 	RUN(test_rejected_whole);
+	RUN(test_outliers);
 	teardown();
 	return check_done();
 }

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "clock.h"
 #include "routes.h"
+#include "session.h"
 #include "token.h"
 #include "fixture.h"
 
@@ -41,6 +42,12 @@ static const struct route token_route = { "GET",       "/secret", nothing,
 static const struct route write_route = { "POST",  "/api/v1/submissions",
 	                                  nothing, ROUTE_TOKEN,
 	                                  true,    false };
+static const struct route page_route = { "GET",   "/municipality/{area}",
+	                                 nothing, ROUTE_PAGE,
+	                                 false,   false };
+static const struct route delete_route = { "DELETE", "/api/v1/session",
+	                                   nothing,  ROUTE_TOKEN,
+	                                   false,    false };
 
 static void
 setup(void)
@@ -81,12 +88,15 @@ static int
 ask(struct auth *a, const struct route *r, const char *token,
     const char *remote, struct principal *who)
 {
+	struct auth_input in = { NULL, NULL, NULL, remote, false };
 	char header[128], msg[256];
+	long long session_id;
 
 	if (token != NULL)
 		snprintf(header, sizeof(header), "Bearer %s", token);
-	return auth_request(a, &app, r, token != NULL ? header : NULL, remote,
-	                    who, msg, sizeof(msg));
+	in.authorization = token != NULL ? header : NULL;
+	return auth_request(a, &app, r, &in, who, &session_id, msg,
+	                    sizeof(msg));
 }
 
 static void
@@ -215,6 +225,37 @@ test_write_rate(void)
 	auth_free(a);
 }
 
+/* Dry runs (the report form checks fields as they are typed) count
+ * apart, against ten times submit_rate: checking never uses up the
+ * submission, and has a bound of its own. */
+static void
+test_check_rate(void)
+{
+	struct auth *a = auth_new();
+	struct auth_input in = { NULL, NULL, NULL, "10.0.0.5", true };
+	struct principal who;
+	char header[128], msg[256];
+	long long session_id;
+	int i, n_ok = 0;
+
+	app.cfg.submit_rate = 2;
+	snprintf(header, sizeof(header), "Bearer %s", municipal);
+	in.authorization = header;
+	for (i = 0; i < 25; i++)
+		n_ok += auth_request(a, &app, &write_route, &in, &who,
+		                     &session_id, msg, sizeof(msg)) == 0;
+	CHECK(n_ok == 2 * AUTH_CHECKS_PER_WRITE);
+	CHECK(auth_request(a, &app, &write_route, &in, &who, &session_id, msg,
+	                   sizeof(msg)) == 429);
+	CHECK(strstr(msg, "dry runs") != NULL);
+	/* the submissions are all still there */
+	CHECK(ask(a, &write_route, municipal, "10.0.0.5", &who) == 0);
+	CHECK(ask(a, &write_route, municipal, "10.0.0.5", &who) == 0);
+	CHECK(ask(a, &write_route, municipal, "10.0.0.5", &who) == 429);
+	app.cfg.submit_rate = 60;
+	auth_free(a);
+}
+
 /* [server] submit_rate: default 60, 1..100000. */
 static void
 test_submit_rate_key(void)
@@ -245,6 +286,266 @@ test_submit_rate_key(void)
 	}
 }
 
+/* auth_request with the headers given (NULL: absent). */
+static int
+ask_with(struct auth *a, const struct route *r, const char *authorization,
+         const char *cookie, const char *csrf, const char *remote,
+         struct principal *who, long long *session_id)
+{
+	struct auth_input in = { authorization, cookie, csrf, remote, false };
+	char msg[256];
+
+	return auth_request(a, &app, r, &in, who, session_id, msg, sizeof(msg));
+}
+
+/* A session of the municipal token: its Cookie header and CSRF value. */
+static long long
+sign_in(char *cookie_header, size_t size, char *csrf)
+{
+	unsigned char secret[TOKEN_SECRET_BYTES];
+	char cookie[SESSION_TEXT_SIZE];
+	struct error err = { 0 };
+	struct principal who;
+	struct session s;
+
+	if (token_parse(municipal, strlen(municipal), secret, &err) < 0 ||
+	    token_authenticate(app.db, secret, clock_now(), &who) !=
+	        TOKEN_VALID ||
+	    session_create(app.db, &who, clock_now(), 12, &s, cookie, &err) < 0)
+		return -1;
+	snprintf(cookie_header, size, "theme=dark; kuntamon_session=%s",
+	         cookie);
+	memcpy(csrf, s.csrf, SESSION_TEXT_SIZE);
+	return s.id;
+}
+
+static void
+test_session_cookie(void)
+{
+	struct auth *a = auth_new();
+	char cookie[128], csrf[SESSION_TEXT_SIZE], bearer[128];
+	const char *gone = "kuntamon_session="
+	                   "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+	struct principal who;
+	long long id, sid;
+
+	app.cfg.is_public = true;
+	id = sign_in(cookie, sizeof(cookie), csrf);
+	CHECK(id > 0);
+	snprintf(bearer, sizeof(bearer), "Bearer %s", ministry);
+	/* a read with the cookie acts as its token */
+	CHECK(ask_with(a, &read_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_MUNICIPALITY && who.token_id == municipal_id);
+	CHECK_STR(who.area, "KU091");
+	CHECK(sid == id);
+	CHECK(ask_with(a, &token_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 0);
+	/* a write needs its CSRF value too, and only it */
+	CHECK(ask_with(a, &write_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 403);
+	/* refused, but audited as the token's */
+	CHECK(who.token_id == municipal_id && sid == 0);
+	CHECK(ask_with(a, &write_route, NULL, cookie,
+	               "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+	               "10.1.0.1", &who, &sid) == 403);
+	CHECK(ask_with(a, &write_route, NULL, cookie, "junk", "10.1.0.1", &who,
+	               &sid) == 403);
+	CHECK(ask_with(a, &write_route, NULL, cookie, csrf, "10.1.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.token_id == municipal_id && sid == id);
+	CHECK(ask_with(a, &delete_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 403);
+	/* a bearer token needs none, and wins over the cookie */
+	CHECK(ask_with(a, &write_route, bearer, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_MINISTRY && sid == 0);
+	/* a cookie naming no session: the public on a read, 401 on a
+	 * write, and no failed attempt counted */
+	CHECK(ask_with(a, &read_route, NULL, gone, NULL, "10.1.0.2", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_PUBLIC && who.token_id == 0 && sid == 0);
+	CHECK(ask_with(a, &read_route, NULL, "kuntamon_session=bad", NULL,
+	               "10.1.0.2", &who, &sid) == 0);
+	CHECK(ask_with(a, &write_route, NULL, gone, csrf, "10.1.0.2", &who,
+	               &sid) == 401);
+	CHECK(ask_with(a, &write_route, NULL, "kuntamon_session=bad", csrf,
+	               "10.1.0.2", &who, &sid) == 401);
+	CHECK(ask_with(a, &token_route, NULL, gone, NULL, "10.1.0.2", &who,
+	               &sid) == 401);
+	/* other cookies alone are none of ours */
+	CHECK(ask_with(a, &write_route, NULL, "theme=dark", NULL, "10.1.0.2",
+	               &who, &sid) == 401);
+	CHECK(ask_with(a, &read_route, NULL, "theme=dark", NULL, "10.1.0.2",
+	               &who, &sid) == 0);
+	/* the open route ignores it */
+	CHECK(ask_with(a, &open_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_PUBLIC && sid == 0);
+	/* signed out: gone at once */
+	CHECK(session_end(app.db, id) == 0);
+	CHECK(ask_with(a, &read_route, NULL, cookie, NULL, "10.1.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_PUBLIC);
+	CHECK(ask_with(a, &write_route, NULL, cookie, csrf, "10.1.0.1", &who,
+	               &sid) == 401);
+	auth_free(a);
+}
+
+/* public = no: reads need a token or a session; pages need neither. */
+static void
+test_public_no(void)
+{
+	struct auth *a = auth_new();
+	char cookie[128], csrf[SESSION_TEXT_SIZE], bearer[128];
+	struct principal who;
+	long long sid;
+
+	CHECK(sign_in(cookie, sizeof(cookie), csrf) > 0);
+	snprintf(bearer, sizeof(bearer), "Bearer %s", revoked);
+	app.cfg.is_public = false;
+	CHECK(ask_with(a, &read_route, NULL, NULL, NULL, "10.2.0.1", &who,
+	               &sid) == 401);
+	CHECK(ask_with(a, &read_route, NULL, cookie, NULL, "10.2.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_MUNICIPALITY);
+	CHECK(ask_with(a, &page_route, NULL, NULL, NULL, "10.2.0.1", &who,
+	               &sid) == 0);
+	CHECK(who.role == ROLE_PUBLIC);
+	CHECK(ask_with(a, &page_route, NULL, "kuntamon_session=x", NULL,
+	               "10.2.0.1", &who, &sid) == 0);
+	/* a bad token is refused on a page as anywhere */
+	CHECK(ask_with(a, &page_route, bearer, NULL, NULL, "10.2.0.1", &who,
+	               &sid) == 401);
+	app.cfg.is_public = true;
+	auth_free(a);
+}
+
+static void
+test_sign_in(void)
+{
+	struct auth *a = auth_new();
+	unsigned char secret[TOKEN_SECRET_BYTES] = { 0 };
+	char guess[TOKEN_TEXT_SIZE], msg[256];
+	struct principal who;
+	int i, n_401 = 0, n_429 = 0, rc;
+
+	CHECK(auth_sign_in(a, &app, municipal, strlen(municipal), "10.3.0.1",
+	                   &who, msg, sizeof(msg)) == 0);
+	CHECK(who.role == ROLE_MUNICIPALITY && who.token_id == municipal_id);
+	CHECK(auth_sign_in(a, &app, revoked, strlen(revoked), "10.3.0.1", &who,
+	                   msg, sizeof(msg)) == 401);
+	CHECK(who.role == ROLE_PUBLIC);
+	/* bad tokens count as bearer guesses do, for the same address */
+	for (i = 0; i < 15; i++) {
+		secret[1] = (unsigned char)i;
+		token_format(secret, guess);
+		rc = auth_sign_in(a, &app, guess, strlen(guess), "10.3.0.2",
+		                  &who, msg, sizeof(msg));
+		n_401 += rc == 401;
+		n_429 += rc == 429;
+	}
+	CHECK(n_401 == AUTH_FAIL_BURST && n_429 == 15 - AUTH_FAIL_BURST);
+	CHECK(auth_sign_in(a, &app, municipal, strlen(municipal), "10.3.0.2",
+	                   &who, msg, sizeof(msg)) == 429);
+	CHECK(strstr(msg, "too many failed") != NULL);
+	/* ... and a bearer token from that address waits too */
+	CHECK(ask(a, &read_route, municipal, "10.3.0.2", &who) == 429);
+	CHECK(auth_sign_in(a, &app, "km_x", 4, "10.3.0.3", &who, msg,
+	                   sizeof(msg)) == 401);
+	/* sign-ins are writes of their token */
+	app.cfg.submit_rate = 3;
+	for (i = 0, rc = 0; i < 5; i++)
+		rc += auth_sign_in(a, &app, ministry, strlen(ministry),
+		                   "10.3.0.4", &who, msg, sizeof(msg)) == 0;
+	CHECK(rc == 3);
+	app.cfg.submit_rate = 60;
+	auth_free(a);
+}
+
+static void
+test_signin_body(void)
+{
+	static const struct {
+		const char *type, *body;
+		int want;
+		const char *text;
+	} cases[] = {
+		{ "application/json", "{\"token\": \"km_abc\"}", 0, "km_abc" },
+		{ "Application/JSON; charset=utf-8", "{\"token\":\"km_a\"}", 0,
+		  "km_a" },
+		{ "application/x-www-form-urlencoded", "token=km_a%2Db", 0,
+		  "km_a-b" },
+		{ "application/x-www-form-urlencoded; charset=UTF-8",
+		  "next=%2F&token=km_z", 0, "km_z" },
+		{ "application/json", "{\"token\": 5}", 400, NULL },
+		{ "application/json", "{}", 400, NULL },
+		{ "application/json", "[\"km_a\"]", 400, NULL },
+		{ "application/json", "{\"token\": \"km_", 400, NULL },
+		{ "application/json", "", 400, NULL },
+		{ "application/x-www-form-urlencoded", "tok=km_a", 400, NULL },
+		{ "application/x-www-form-urlencoded", "token=%zz", 400, NULL },
+		{ "text/plain", "token=km_a", 415, NULL },
+		{ NULL, "{\"token\": \"km_a\"}", 415, NULL },
+		{ "application/jsonx", "{\"token\": \"km_a\"}", 415, NULL },
+		/* too long for any token: refused before it is looked at */
+		{ "application/json",
+		  "{\"token\": "
+		  "\"km_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		  400, NULL },
+	};
+	char out[TOKEN_TEXT_SIZE + 16];
+	struct error err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		rc = api_session_parse_signin(cases[i].type, cases[i].body,
+		                              strlen(cases[i].body), out,
+		                              sizeof(out), &err);
+		if (rc != cases[i].want)
+			fprintf(stderr, "case %zu: %d, want %d (%s)\n", i, rc,
+			        cases[i].want, err.msg);
+		CHECK(rc == cases[i].want);
+		if (rc == 0 && cases[i].text != NULL)
+			CHECK_STR(out, cases[i].text);
+		if (rc != 0)
+			CHECK(err.msg[0] != '\0');
+	}
+}
+
+/* [server] session_hours: default 12, 1..720. */
+static void
+test_session_hours_key(void)
+{
+	static const struct {
+		const char *text;
+		int rc, want;
+	} cases[] = {
+		{ "", 0, 12 },
+		{ "[server]\nsession_hours = 1\n", 0, 1 },
+		{ "[server]\nsession_hours = 720\n", 0, 720 },
+		{ "[server]\nsession_hours = 0\n", -1, 12 },
+		{ "[server]\nsession_hours = 721\n", -1, 12 },
+		{ "[server]\nsession_hours = 1.5\n", -1, 12 },
+	};
+	struct config cfg;
+	struct error err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		config_init(&cfg);
+		CHECK(config_parse(cases[i].text, strlen(cases[i].text), &cfg,
+		                   &err) == cases[i].rc);
+		CHECK(cfg.session_hours == cases[i].want);
+		if (cases[i].rc < 0)
+			CHECK(strstr(err.msg, "session_hours") != NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -254,7 +555,13 @@ main(void)
 	RUN(test_who);
 	RUN(test_brute_force);
 	RUN(test_write_rate);
+	RUN(test_check_rate);
 	RUN(test_submit_rate_key);
+	RUN(test_session_cookie);
+	RUN(test_public_no);
+	RUN(test_sign_in);
+	RUN(test_signin_body);
+	RUN(test_session_hours_key);
 	teardown();
 	return check_done();
 }

@@ -77,6 +77,8 @@ access_name(enum route_access access)
 		return "public";
 	case ROUTE_TOKEN:
 		return "token";
+	case ROUTE_PAGE:
+		return "page";
 	}
 	return "?";
 }
@@ -93,13 +95,15 @@ lower(const char *s, char *out, size_t size)
 }
 
 /* Whether a security requirement list says what access does: open, none
- * ([]); public, anonymous ({}) or the bearer token; token, the bearer
- * token only. */
+ * ([]); public and page, anonymous ({}) or the bearer token; token, the
+ * bearer token or the session cookie (sessionCookie, which stands for a
+ * token: where a route says it, it names what a browser sends), not
+ * anonymous. */
 static bool
 security_matches(const cJSON *security, enum route_access access)
 {
 	const cJSON *req;
-	bool has_anonymous = false, has_bearer = false;
+	bool has_anonymous = false, has_bearer = false, has_cookie = false;
 	int n = 0;
 
 	if (!cJSON_IsArray(security))
@@ -115,14 +119,19 @@ security_matches(const cJSON *security, enum route_access access)
 		             NULL &&
 		         cJSON_GetArraySize(req) == 1)
 			has_bearer = true;
+		else if (cJSON_GetObjectItemCaseSensitive(
+		             req, "sessionCookie") != NULL &&
+		         cJSON_GetArraySize(req) == 1)
+			has_cookie = true;
 	}
 	switch (access) {
 	case ROUTE_OPEN:
 		return n == 0;
 	case ROUTE_PUBLIC:
+	case ROUTE_PAGE:
 		return n == 2 && has_anonymous && has_bearer;
 	case ROUTE_TOKEN:
-		return n == 1 && has_bearer;
+		return n == (int)has_bearer + (int)has_cookie && n > 0;
 	}
 	return false;
 }

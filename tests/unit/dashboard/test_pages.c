@@ -157,6 +157,10 @@ test_pages(void)
 		  { "data-page=\"health\"",
 		    "<h1 id=\"heading\">Data collection",
 		    "aria-label=\"Main\"" } },
+		{ "/signin",
+		  "sv",
+		  { "data-page=\"signin\"", "<h1 id=\"heading\">Logga in",
+		    "href=\"/signin\" id=\"signin-link\"" } },
 	};
 	struct response resp;
 	const char *csp;

@@ -1061,6 +1061,66 @@ test_empty_table(void)
 	data_table_reset(&t);
 }
 
+/* data_mark_outliers: the measure and the indicators built on it, of
+ * that municipality and period only; suppressed and missing win. */
+static void
+test_outliers(void)
+{
+	const struct params c = {
+		"contacts,contacts_per_1000,reporting_rate,staff_fte",
+		"KU091,KU853",
+		NULL,
+		NULL,
+		"2026-01..2026-02",
+		NULL
+	};
+	int k91 = catalog_find_area(cat, "KU091"),
+	    k853 = catalog_find_area(cat, "KU853"),
+	    k49 = catalog_find_area(cat, "KU049"),
+	    contacts = catalog_find_measure(cat, "contacts"),
+	    staff = catalog_find_measure(cat, "staff_fte");
+	const struct data_outlier o[] = {
+		{ k91, contacts, P0 }, { k91, contacts, P0 + 1 },
+		{ k853, staff, P0 },   { k91, contacts, P0 + 5 },
+		{ k49, contacts, P0 },
+	};
+	struct data_table t;
+	size_t len;
+	char *text;
+
+	if (!table(&c, &ministry, &t))
+		return;
+	data_mark_outliers(&t, o, sizeof(o) / sizeof(o[0]));
+	/* KU091: contacts and contacts_per_1000 in both months */
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 0, 0)), "outlier");
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 0, 1)), "outlier");
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 1, 0)), "outlier");
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 1, 1)), "outlier");
+	/* reporting_rate is built on no measure; staff_fte not flagged */
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 2, 0)), "");
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 3, 0)), "");
+	/* KU853: staff_fte flagged but missing; contacts not flagged */
+	CHECK_STR(data_row_flag(data_cell(&t, 1, 3, 0)), "missing");
+	CHECK_STR(data_row_flag(data_cell(&t, 1, 0, 0)), "");
+	CHECK(data_cell(&t, 0, 0, 0)->value == 100);
+	text = data_format_csv(&t, false, &len);
+	CHECK(strstr(text, "KU091,Helsinki,MK01,contacts,2026-01,100,100,,1,1,"
+	                   "outlier\r\n") != NULL);
+	free(text);
+	text = data_format_json(&t, &len);
+	CHECK(strstr(text, "\"2026-01\",100,100,null,1,1,\"outlier\"]") !=
+	      NULL);
+	free(text);
+	data_table_reset(&t);
+	/* the public: Helsinki's February is withheld, which wins */
+	if (!table(&c, &public_reader, &t))
+		return;
+	data_mark_outliers(&t, o, sizeof(o) / sizeof(o[0]));
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 0, 0)), "outlier");
+	CHECK_STR(data_row_flag(data_cell(&t, 0, 0, 1)), "suppressed");
+	data_table_reset(&t);
+}
+
 int
 main(void)
 {
@@ -1076,6 +1136,7 @@ main(void)
 	RUN(test_csv_bytes);
 	RUN(test_json_shape);
 	RUN(test_empty_table);
+	RUN(test_outliers);
 	matrix_free(mx);
 	catalog_unref(cat);
 	return check_done();

@@ -621,6 +621,119 @@ test_figures_and_history(void)
 	store_db_close(db);
 }
 
+struct flag_rows {
+	struct db_flag_row f[4];
+	size_t n;
+};
+
+static int
+collect_flag(void *ctx, const struct db_flag_row *f)
+{
+	struct flag_rows *r = ctx;
+
+	if (r->n < 4)
+		r->f[r->n++] = *f;
+	return 0;
+}
+
+static int
+count_key(void *ctx, const struct db_flag_key *k)
+{
+	(void)k;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Outlier flags: raised with their figures, an infinite z kept as NULL,
+ * confirmed with a comment, cleared by a revision of their figure (and
+ * raised anew in the same record), never by another figure's. */
+static void
+test_flags(void)
+{
+	struct store_db *db = fresh_db();
+	struct db_change c[2] = { { "contacts", 400, false },
+		                  { "staff_fte", 40, false } };
+	struct db_flag fl[2] = { { "contacts", 400, 134.9, 100 },
+		                 { "staff_fte", 40, INFINITY, 4 } };
+	struct db_outcome o = poll_ok("KU091", 100, 24321, 2);
+	struct db_flag_row row;
+	struct flag_rows r;
+	char text[64];
+	int n = 0;
+
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	o.changes = c;
+	o.n_changes = 2;
+	o.flags = fl;
+	o.n_flags = 2;
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE raised = 100 AND "
+	                "cleared IS NULL AND period = 24321") == 2);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE z IS NULL AND "
+	                "measure = 'staff_fte'") == 1);
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_flag(db, "KU091", false, 10, collect_flag, &r) ==
+	      0);
+	CHECK(r.n == 2);
+	CHECK_STR(r.f[0].measure, "contacts");
+	CHECK(r.n == 2 && r.f[0].z == 134.9 && r.f[0].median == 100 &&
+	      r.f[0].value == 400 && r.f[0].confirmed == 0);
+	CHECK(r.n == 2 && isnan(r.f[1].z));
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_flag(db, "KU049", true, 10, collect_flag, &r) == 0);
+	CHECK(r.n == 0);
+	/* confirmed: 1 and the row; no such flag: 0 */
+	CHECK(store_db_flag_confirm(db, "KU091", "contacts", 24321, "right", 7,
+	                            150, &row) == 1);
+	CHECK_STR(row.comment, "right");
+	CHECK(row.confirmed == 150 && row.confirmed_by == 7);
+	CHECK(store_db_flag_confirm(db, "KU091", "contacts", 24320, "x", 7, 150,
+	                            &row) == 0);
+	CHECK_STR(query_text("SELECT comment FROM flags WHERE measure = "
+	                     "'contacts'",
+	                     text, sizeof(text)),
+	          "right");
+	/* a revision of contacts: its flag cleared; staff_fte's stays */
+	c[0].value = 101;
+	c[0].is_revision = true;
+	o = poll_ok("KU091", 200, 24321, 1);
+	o.changes = c;
+	o.n_changes = 1;
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT cleared FROM flags WHERE measure = "
+	                "'contacts'") == 200);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE cleared IS NULL") ==
+	      1);
+	CHECK(store_db_flag_confirm(db, "KU091", "contacts", 24321, "late", 7,
+	                            250, &row) == 0);
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_flag(db, NULL, false, 10, collect_flag, &r) == 0);
+	CHECK(r.n == 1);
+	memset(&r, 0, sizeof(r));
+	CHECK(store_db_each_flag(db, NULL, true, 10, collect_flag, &r) == 0);
+	CHECK(r.n == 2);
+	CHECK(store_db_each_open_flag(db, 24321, 24321, count_key, &n) == 0);
+	CHECK(n == 1);
+	n = 0;
+	CHECK(store_db_each_open_flag(db, 24300, 24320, count_key, &n) == 0);
+	CHECK(n == 0);
+	/* revised to another far value: cleared and raised anew, open */
+	c[0].value = 900;
+	fl[0].value = 900;
+	o = poll_ok("KU091", 300, 24321, 1);
+	o.changes = c;
+	o.n_changes = 1;
+	o.flags = fl;
+	o.n_flags = 1;
+	CHECK(store_db_record(db, &o) == 0);
+	CHECK(query_int("SELECT COUNT(*) FROM flags WHERE measure = "
+	                "'contacts' AND value = 900 AND raised = 300 AND "
+	                "cleared IS NULL AND confirmed IS NULL") == 1);
+	store_db_close(db);
+}
+
 /* Changes inside a batch are committed when recorded; an atomic batch
  * (an import) is all or nothing. */
 static void
@@ -882,6 +995,7 @@ main(void)
 	RUN(test_threads);
 	RUN(test_reopen_keeps_data);
 	RUN(test_figures_and_history);
+	RUN(test_flags);
 	RUN(test_batches);
 	RUN(test_prune);
 	RUN(test_import);

@@ -1,0 +1,414 @@
+/*
+ * api_flags.c: GET and POST /api/v1/flags, the outliers ingest flagged
+ * (figures/outlier.h, SPEC §8), and the rows /api/v1/health and
+ * /api/v1/activity show of them.
+ *
+ * - GET ?area=KU091[&all=1][&lang=]: a municipality reads its own flags
+ *   (area required), the ministry any area's, or without area every open
+ *   flag. Open: not cleared by a revision; confirmed flags stay open and
+ *   listed with their comment. all=1 adds the cleared ones.
+ * - POST {"area","measure","period","comment"}: the municipality itself
+ *   confirms a flagged figure as right, with a comment; the ministry
+ *   reads but does not confirm (403). A figure that is wrong is corrected
+ *   by a revision instead, which clears its flag.
+ *
+ * Flags are read from the database (the only place they are kept), so
+ * the ETag is made of the bytes, as for revisions.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "access.h"
+#include "api_flags.h"
+#include "api_submit.h"
+#include "app.h"
+#include "clock.h"
+#include "respond.h"
+#include "routes.h"
+#include "timespec.h"
+#include "xmalloc.h"
+
+/* At most this many flags in one answer. */
+#define FLAGS_MAX 2000
+
+/* The number of UTF-8 characters of s (n bytes), or -1 when it is not
+ * UTF-8 (overlong forms and surrogates included) or holds a control
+ * character other than tab and line ends: a comment is shown on pages. */
+static long
+utf8_chars(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	long chars = 0;
+	unsigned long cp;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+			    c == 0x7f)
+				return -1;
+			i++;
+			chars++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return -1;
+		}
+		if (n - i < len)
+			return -1;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return -1;
+		i += len;
+		chars++;
+	}
+	return chars;
+}
+
+/* Copies member name of obj, a string of 1..size-1 bytes, into out. */
+static int
+get_string(const cJSON *obj, const char *name, char *out, size_t size,
+           struct error *err)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	size_t len;
+
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return error_set(err, 0, "\"%s\": a string is required", name);
+	len = strlen(item->valuestring);
+	if (len == 0 || len >= size)
+		return error_set(err, 0, "\"%s\": must be 1 to %zu bytes", name,
+		                 size - 1);
+	memcpy(out, item->valuestring, len + 1);
+	return 0;
+}
+
+int
+api_flags_parse_confirm(const char *body, size_t len,
+                        struct flags_confirm *out, struct error *err)
+{
+	cJSON *root;
+	char period[16];
+	long chars;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(root)) {
+		error_set(err, 0, "the body must be a JSON object {\"area\", "
+		                  "\"measure\", \"period\", \"comment\"}");
+		goto out;
+	}
+	if (get_string(root, "area", out->area, sizeof(out->area), err) < 0 ||
+	    get_string(root, "measure", out->measure, sizeof(out->measure),
+	               err) < 0 ||
+	    get_string(root, "period", period, sizeof(period), err) < 0)
+		goto out;
+	if (period_parse(period, &out->period) < 0) {
+		error_set(err, 0, "\"period\": not YYYY-MM");
+		goto out;
+	}
+	if (get_string(root, "comment", out->comment, sizeof(out->comment),
+	               err) < 0)
+		goto out;
+	chars = utf8_chars((const unsigned char *)out->comment,
+	                   strlen(out->comment));
+	if (chars < 0) {
+		error_set(err, 0, "\"comment\": must be UTF-8 text without "
+		                  "control characters");
+		goto out;
+	}
+	if (chars > FLAGS_COMMENT_MAX_CHARS) {
+		error_set(err, 0, "\"comment\": at most %d characters",
+		          FLAGS_COMMENT_MAX_CHARS);
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
+static void *
+must(void *p)
+{
+	if (p == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static void
+add_time(cJSON *o, const char *key, time_t t)
+{
+	if (t > 0)
+		must(cJSON_AddNumberToObject(o, key, (double)t));
+	else
+		must(cJSON_AddNullToObject(o, key));
+}
+
+/* One flag as the answers show it. */
+static cJSON *
+flag_json(const struct catalog *cat, enum lang lang,
+          const struct db_flag_row *f)
+{
+	cJSON *o = must(cJSON_CreateObject());
+	int a = catalog_find_area(cat, f->area);
+	char period[16];
+
+	period_format(f->period, period, sizeof(period));
+	must(cJSON_AddStringToObject(o, "area", f->area));
+	if (a >= 0)
+		must(cJSON_AddStringToObject(o, "area_name",
+		                             cat->areas[a].name[lang]));
+	else
+		must(cJSON_AddNullToObject(o, "area_name"));
+	must(cJSON_AddStringToObject(o, "measure", f->measure));
+	must(cJSON_AddStringToObject(o, "period", period));
+	must(cJSON_AddNumberToObject(o, "value", f->value));
+	/* an infinite z (no spread in the history) is null */
+	if (isfinite(f->z))
+		must(cJSON_AddNumberToObject(o, "z", f->z));
+	else
+		must(cJSON_AddNullToObject(o, "z"));
+	must(cJSON_AddNumberToObject(o, "median", f->median));
+	add_time(o, "raised", f->raised);
+	if (f->confirmed > 0)
+		must(cJSON_AddStringToObject(o, "comment", f->comment));
+	else
+		must(cJSON_AddNullToObject(o, "comment"));
+	add_time(o, "confirmed", f->confirmed);
+	add_time(o, "cleared", f->cleared);
+	return o;
+}
+
+struct adding {
+	const struct catalog *cat;
+	enum lang lang;
+	cJSON *array;
+};
+
+static int
+add_flag(void *ctx, const struct db_flag_row *f)
+{
+	struct adding *ad = ctx;
+
+	cJSON_AddItemToArray(ad->array, flag_json(ad->cat, ad->lang, f));
+	return 0;
+}
+
+int
+api_flags_add(struct app *app, const char *area, bool with_cleared,
+              enum lang lang, size_t limit, cJSON *array)
+{
+	struct adding ad = { app_catalog(app), lang, array };
+	int rc;
+
+	rc = store_db_each_flag(app->db, area, with_cleared,
+	                        limit < FLAGS_MAX ? limit : FLAGS_MAX, add_flag,
+	                        &ad);
+	catalog_unref((struct catalog *)ad.cat);
+	return rc;
+}
+
+struct marks {
+	const struct catalog *cat;
+	struct data_outlier *o;
+	size_t n, cap;
+};
+
+static int
+add_mark(void *ctx, const struct db_flag_key *k)
+{
+	struct marks *m = ctx;
+	int a = catalog_find_area(m->cat, k->area);
+	int measure = catalog_find_measure(m->cat, k->measure);
+
+	if (a < 0 || measure < 0)
+		return 0;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		m->o = xreallocarray(m->o, m->cap, sizeof(*m->o));
+	}
+	m->o[m->n].area = a;
+	m->o[m->n].measure = measure;
+	m->o[m->n].period = k->period;
+	m->n++;
+	return 0;
+}
+
+/* Flags change only with figures, so the data generation that makes
+ * /api/v1/data's ETag covers them. */
+int
+api_flags_mark_data(struct store_db *db, struct data_table *t)
+{
+	struct marks m = { t->cat, NULL, 0, 0 };
+	int rc;
+
+	if (t->n_cells == 0)
+		return 0;
+	rc = store_db_each_open_flag(db, t->q.first_period,
+	                             t->q.last_period, add_mark, &m);
+	if (rc == 0)
+		data_mark_outliers(t, m.o, m.n);
+	free(m.o);
+	return rc;
+}
+
+void
+api_flags_get(const struct request *req, struct response *resp)
+{
+	struct app *app = req->app;
+	struct catalog *cat = app_catalog(app);
+	const char *area = query_get(req->query, "area");
+	const char *all = query_get(req->query, "all");
+	struct error err = { 0 };
+	unsigned long generation;
+	enum lang lang;
+	cJSON *arr;
+	char *text;
+	int a = -1;
+
+	if (req->who.role == ROLE_PUBLIC) {
+		respond_error(resp, 401, "a token or a session is needed");
+		goto out;
+	}
+	if (lang_negotiate(query_get(req->query, "lang"), req->accept_language,
+	                   &lang, &err) < 0) {
+		respond_error(resp, 400, "%s", err.msg);
+		goto out;
+	}
+	if (all != NULL && strcmp(all, "0") != 0 && strcmp(all, "1") != 0) {
+		respond_error(resp, 400, "parameter all: must be 0 or 1");
+		goto out;
+	}
+	if (area != NULL && area[0] != '\0') {
+		a = catalog_find_area(cat, area);
+		if (a < 0 || cat->areas[a].level != AREA_MUNICIPALITY) {
+			respond_error(resp, 404,
+			              "unknown municipality \"%.40s\"", area);
+			goto out;
+		}
+		if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
+			respond_error(resp, 403,
+			              "only %s's own token or a ministry token "
+			              "may read its flags",
+			              cat->areas[a].code);
+			goto out;
+		}
+	} else if (req->who.role != ROLE_MINISTRY) {
+		respond_error(resp, 400, "parameter area: required");
+		goto out;
+	}
+	generation = app_generation(app, a >= 0 ? cat->areas[a].code : "SSS");
+	arr = must(cJSON_CreateArray());
+	if (api_flags_add(app, a >= 0 ? cat->areas[a].code : NULL,
+	                  all != NULL && strcmp(all, "1") == 0, lang,
+	                  FLAGS_MAX, arr) < 0) {
+		cJSON_Delete(arr);
+		respond_error(resp, 503, "the database is not available");
+		goto out;
+	}
+	text = must(cJSON_PrintUnformatted(arr));
+	cJSON_Delete(arr);
+	respond_json_text(resp, 200, text, strlen(text));
+	respond_etag(resp, generation, text);
+	cJSON_free(text);
+	/* a token's read: server.c keeps it private */
+	respond_header(resp, "Cache-Control", "private, no-cache");
+out:
+	catalog_unref(cat);
+}
+
+void
+api_flags_post(const struct request *req, struct response *resp)
+{
+	struct app *app = req->app;
+	struct catalog *cat = app_catalog(app);
+	struct flags_confirm *c = must(calloc(1, sizeof(*c)));
+	struct db_flag_row *row = must(calloc(1, sizeof(*row)));
+	struct error err = { 0 };
+	enum lang lang;
+	cJSON *json;
+	char period[16];
+	int a, rc;
+
+	if (req->who.role == ROLE_PUBLIC) {
+		respond_error(resp, 401, "a token or a session is needed");
+		goto out;
+	}
+	if (req->who.role != ROLE_MUNICIPALITY) {
+		respond_error(resp, 403,
+		              "a flagged figure is confirmed by its own "
+		              "municipality");
+		goto out;
+	}
+	if (!api_submit_is_json(req->content_type)) {
+		respond_error(resp, 415, "the body must be application/json");
+		goto out;
+	}
+	if (api_flags_parse_confirm(req->body, req->body_len, c, &err) < 0) {
+		respond_error(resp, 400, "%s", err.msg);
+		goto out;
+	}
+	a = catalog_find_area(cat, c->area);
+	if (a < 0 || strcmp(cat->areas[a].code, req->who.area) != 0) {
+		respond_error(resp, 403,
+		              "a token of %s may confirm only %s's figures",
+		              req->who.area, req->who.area);
+		goto out;
+	}
+	period_format(c->period, period, sizeof(period));
+	if (catalog_find_measure(cat, c->measure) < 0) {
+		respond_error(resp, 404, "no open flag on %s %s %.40s",
+		              cat->areas[a].code, period, c->measure);
+		goto out;
+	}
+	rc = store_db_flag_confirm(app->db, cat->areas[a].code, c->measure,
+	                           c->period, c->comment, req->who.token_id,
+	                           clock_now(), row);
+	if (rc < 0) {
+		respond_error(resp, 503, "the database is not available");
+		goto out;
+	}
+	if (rc == 0) {
+		respond_error(resp, 404, "no open flag on %s %s %.40s",
+		              cat->areas[a].code, period, c->measure);
+		goto out;
+	}
+	if (lang_negotiate(query_get(req->query, "lang"), req->accept_language,
+	                   &lang, &err) < 0)
+		lang = LANG_FI;
+	json = flag_json(cat, lang, row);
+	respond_json(resp, 200, json);
+	cJSON_Delete(json);
+	respond_header(resp, "Cache-Control", "no-store");
+out:
+	free(row);
+	free(c);
+	catalog_unref(cat);
+}
