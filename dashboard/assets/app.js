@@ -7,6 +7,15 @@
  * collection. Charts are SVG images rendered by the server
  * (/chart/AREA/ID.svg) from the same monthly figures.
  *
+ * Signed in (SPEC §8; /api/v1/session, an HttpOnly cookie the browser
+ * sends with every same-origin fetch) the same pages read unsuppressed,
+ * the header says who is signed in, a municipality's own page has its
+ * report form (checked as it is typed by ?dry_run=1), CSV upload and
+ * record (/api/v1/activity, flags to confirm), and the ministry's health
+ * page lists the open outlier flags. Every request that changes state
+ * carries the session's CSRF value (X-CSRF-Token). With public = no and
+ * nobody signed in, every page is the sign-in form.
+ *
  * Invariants: every figure shown names the period (month) it describes,
  * and is the API's number for that (area, indicator, period), never
  * recomputed here: a region's or the country's figure also says how many
@@ -1005,8 +1014,32 @@ async function renderMunicipality(code) {
 	const indCharts = chartGrid(code, indIds);
 	const mCharts = chartGrid(code, mIds);
 	const update = () => Promise.all([indCharts.update(), mCharts.update()]);
+	/* Signed in as this municipality: its form and upload; as it or the
+	 * ministry: its record (SPEC §8). */
+	const s = S.session || {};
+	const own = signedIn() && s.role === 'municipality' && s.area === code;
+	const mayRead = own || (signedIn() && s.role === 'ministry');
+	const healthLoaded = api('/api/v1/health', { lang: S.lang, area: code });
+	const activity = mayRead ? activityBlock(code, own) : null;
+	const extra = [];
+	let reportReady = null;
+	if (own) {
+		const report = h('div');
+		const onSubmitted = () => (activity ? activity.reload() : null);
+		reportReady = healthLoaded.then((hl) => {
+			const f = reportForm(code, hl.expected_period, onSubmitted);
+			report.replaceChildren(f.el);
+			return f.ready;
+		});
+		extra.push(
+			section('report_title', h('p', { class: 'section-lead' }, t('report_lead')), report),
+			section('upload_title', uploadForm(code, onSubmitted)));
+	}
+	if (activity)
+		extra.push(section('activity_title', activity.el));
 	content.replaceChildren(
 		section('facts_title', factsBox),
+		...extra,
 		section('problems_title', problemsBox),
 		h('div', { class: 'controls' }, rangePicker(update)),
 		section('indicators_title', indCharts.grid),
@@ -1014,8 +1047,10 @@ async function renderMunicipality(code) {
 
 	const [status, health] = await Promise.all([
 		latest('gp_coverage', 'municipality', m.region),
-		api('/api/v1/health', { lang: S.lang, area: code }),
+		healthLoaded,
 		update(),
+		reportReady,
+		activity ? activity.reload() : null,
 	]);
 	const st = status.find((r) => r.area === code) || {};
 	const ep = (health.endpoints || []).find((e) => e.area === code);
@@ -1144,11 +1179,924 @@ async function renderHealth() {
 			rows: viol,
 		})
 		: h('p', { class: 'muted' }, t('no_violations'));
+	/* the open outlier flags, for the ministry only (absent for others) */
+	const outliers = Array.isArray(hl.outliers)
+		? [section('outliers_title', h('p', { class: 'section-lead' }, t('outliers_lead')), outliersTable(hl.outliers))]
+		: [];
 	content.replaceChildren(
 		section('health_counts_title', countCards),
+		...outliers,
 		section('cycle_title', cycleList),
 		section('attention_title', badTable, allTable),
 		section('violations_title', violTable));
+}
+
+/* ---- signed in: the session (SPEC §8) ----------------------------------- */
+
+/*
+ * GET /api/v1/session says who is signed in (the cookie is HttpOnly: the
+ * script never sees it, the browser sends it with every same-origin
+ * fetch) and whether the public may read at all. Every request that
+ * changes something carries the CSRF value the session gave
+ * (X-CSRF-Token); reads need none. A daemon that cannot answer is taken
+ * as public with nobody signed in.
+ */
+async function loadSession() {
+	try {
+		const r = await fetch('/api/v1/session', {
+			headers: { Accept: 'application/json' }, cache: 'no-store',
+		});
+		if (r.ok)
+			return await r.json();
+	} catch (e) {
+		/* as below */
+	}
+	return { signed_in: false, public: true };
+}
+
+function signedIn() {
+	return Boolean(S.session && S.session.signed_in);
+}
+
+/* A request that may change state: JSON or text in, {status, ok, data}
+ * out (data: the JSON answer, null if there is none). Never throws for
+ * an HTTP status; a network failure is status 0. */
+async function send(method, path, opts) {
+	const o = opts || {};
+	const u = new URL(path, location.origin);
+	for (const [k, v] of Object.entries(o.query || {}))
+		u.searchParams.set(k, v);
+	const headers = { Accept: 'application/json' };
+	if (S.session && S.session.csrf)
+		headers['X-CSRF-Token'] = S.session.csrf;
+	let body;
+	if (o.json !== undefined) {
+		headers['Content-Type'] = 'application/json';
+		body = JSON.stringify(o.json);
+	} else if (o.text !== undefined) {
+		headers['Content-Type'] = o.type;
+		body = o.text;
+	}
+	let r;
+	try {
+		r = await fetch(u, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+	} catch (e) {
+		return { status: 0, ok: false, data: { error: String(e && e.message ? e.message : e) } };
+	}
+	let data = null;
+	try {
+		data = await r.json();
+	} catch (e) {
+		data = null;
+	}
+	return { status: r.status, ok: r.ok, data };
+}
+
+/* The server's reason in words, for a refusal shown to the user. */
+function refusalText(r) {
+	const why = r.data && r.data.error ? r.data.error : '';
+	if (r.status === 0)
+		return t('error_network');
+	return why ? t('error_http_why', { status: r.status, why }) : t('error_http', { status: r.status });
+}
+
+function tOr(key, fallback) {
+	return typeof S.T[key] === 'string' ? S.T[key] : fallback;
+}
+
+function areaNameOf(s) {
+	if (s.area_name)
+		return s.area_name[S.lang] || s.area_name.fi || s.area || '';
+	const a = s.area ? S.areas.get(s.area) : null;
+	return a ? nameOf(a) : s.area || '';
+}
+
+/* Where to go after signing in: ?next= when it is a path on this site
+ * (never another origin: "//host" and "/\host" are refused), else the
+ * municipality's own page or the national overview. */
+function afterSignIn(s, next) {
+	if (typeof next === 'string' && /^\/(?![/\\])/.test(next) && !/[\\\s]/.test(next) &&
+		!next.startsWith('/signin'))
+		return next;
+	return s.role === 'municipality' && s.area ? link(`/municipality/${s.area}`) : link('/');
+}
+
+/* The header: who is signed in and "Sign out", or "Sign in". */
+function renderAccount() {
+	const box = document.getElementById('account');
+	if (!box)
+		return;
+	const s = S.session;
+	if (signedIn()) {
+		const who = s.role === 'ministry' ? t('who_ministry')
+			: t('who_municipality', { name: areaNameOf(s) });
+		box.replaceChildren(
+			h('span', { class: 'who' },
+				/* "Hamina (municipality)" beside "Sign out" says it to
+				 * the eye; a screen reader hears what it is */
+				h('span', { class: 'sr-only' }, t('signed_in_as')), ' ',
+				s.role === 'municipality' && s.area
+					? h('a', { href: link(`/municipality/${s.area}`) }, who)
+					: h('strong', null, who)),
+			h('button', { type: 'button', class: 'signout', onclick: signOut }, t('signout_button')));
+	} else if (PAGE === 'signin' || s.public === false) {
+		/* the page itself is the sign-in form */
+		box.replaceChildren();
+	} else {
+		const q = new URLSearchParams({ lang: S.lang, next: location.pathname + location.search });
+		box.replaceChildren(h('a', { class: 'signin-link', href: `/signin?${q}` }, t('signin_link')));
+	}
+}
+
+async function signOut(e) {
+	const button = e.currentTarget;
+	button.disabled = true;
+	const r = await send('DELETE', '/api/v1/session');
+	/* 401: the session had already ended; the page is public again */
+	if (r.ok || r.status === 401) {
+		location.reload();
+		return;
+	}
+	button.disabled = false;
+	setStatus(`${t('signout_failed')} ${refusalText(r)}`);
+}
+
+/*
+ * The sign-in form: one labelled password field for the token. It posts
+ * to /api/v1/session itself (a form the browser could send without the
+ * script); the script sends it as JSON, says what went wrong in a live
+ * region next to the field and moves focus back to the field, and on
+ * success goes to next.
+ */
+function signinForm(next) {
+	const msg = h('p', { class: 'form-msg', id: 'signin-msg', 'aria-live': 'assertive' });
+	const input = h('input', {
+		id: 'signin-token', name: 'token', type: 'password', required: true,
+		autocomplete: 'current-password', spellcheck: 'false', autocapitalize: 'off',
+		'aria-describedby': 'signin-token-hint',
+	});
+	const button = h('button', { type: 'submit', class: 'button' }, t('signin_button'));
+	function fail(text) {
+		input.setAttribute('aria-invalid', 'true');
+		input.setAttribute('aria-describedby', 'signin-token-hint signin-msg');
+		msg.textContent = text;
+		msg.classList.add('is-error');
+		button.disabled = false;
+		input.focus();
+	}
+	async function onsubmit(e) {
+		e.preventDefault();
+		const token = input.value.trim();
+		if (token === '') {
+			fail(t('signin_empty'));
+			return;
+		}
+		button.disabled = true;
+		msg.classList.remove('is-error');
+		msg.textContent = t('signin_busy');
+		const r = await send('POST', '/api/v1/session', { json: { token } });
+		if (r.ok && r.data && r.data.signed_in) {
+			msg.textContent = t('signin_done');
+			location.assign(afterSignIn(r.data, next));
+			return;
+		}
+		fail(r.status === 401 ? t('signin_refused')
+			: r.status === 429 ? t('signin_too_many') : refusalText(r));
+	}
+	return h('form', {
+		class: 'card form signin', action: '/api/v1/session', method: 'post',
+		novalidate: true, onsubmit,
+	},
+	h('div', { class: 'field' },
+		h('label', { for: 'signin-token' }, t('signin_token_label')),
+		h('p', { class: 'hint', id: 'signin-token-hint' }, t('signin_token_hint')),
+		input),
+	msg,
+	h('div', { class: 'form-actions' }, button));
+}
+
+/* /signin, or any page while the public may not read and nobody is
+ * signed in (the page's own figures would all be refused). */
+function renderSignin() {
+	const gate = PAGE !== 'signin';
+	applyFrame(t('signin_title'), t(gate ? 'signin_lead_private' : 'signin_lead'));
+	crumbs([
+		{ text: t('crumb_finland'), href: link('/') },
+		{ text: t('signin_title') },
+	]);
+	const content = document.getElementById('content');
+	if (signedIn()) {
+		content.replaceChildren(h('div', { class: 'card' },
+			h('p', null, t('signin_already', {
+				who: S.session.role === 'ministry' ? t('who_ministry')
+					: t('who_municipality', { name: areaNameOf(S.session) }),
+			})),
+			h('p', null, h('a', { href: afterSignIn(S.session, params.get('next')) }, t('signin_continue')))));
+		return;
+	}
+	content.replaceChildren(signinForm(gate ? location.pathname + location.search : params.get('next')));
+}
+
+/* ---- reporting: the municipality's form, CSV upload --------------------- */
+
+/* A pause in typing before the figures are checked: each check is a POST
+ * that counts against the token's submit_rate, like a submission. */
+const CHECK_DELAY_MS = 600;
+const PERIODS_OFFERED = 24;
+const CSV_EXAMPLE = 'area,period,measure,value\n{area},{period},contacts,120\n{area},{period},staff_fte,2.5';
+
+function periodAdd(p, n) {
+	const [y, m] = p.split('-').map(Number);
+	const k = y * 12 + m - 1 + n;
+	return `${Math.floor(k / 12)}-${String((k % 12) + 1).padStart(2, '0')}`;
+}
+
+function decimalSep() {
+	return S.lang === 'en' ? '.' : ',';
+}
+
+/* A typed figure as the document's number: "12,5" and "12.5" in Finnish
+ * and Swedish, "1,234.5" in English, spaces as thousands separators.
+ * What is no number goes as typed, so that the server's check names it
+ * (not_number) as it would for a program's document; "" is no value. */
+function parseFigure(text) {
+	let s = text.trim().replace(/[\s\u00a0\u202f]/g, '').replace(/^[\u2212\u2013]/, '-');
+	if (s === '')
+		return undefined;
+	if (S.lang === 'en')
+		s = s.replace(/,(?=\d{3}(\D|$))/g, '');
+	else
+		s = s.replace(',', '.');
+	return /^-?(\d+\.?\d*|\.\d+)$/.test(s) ? Number(s) : text.trim();
+}
+
+/* A number as one would type it in the page's language. */
+function figureText(v) {
+	return String(v).replace('.', decimalSep());
+}
+
+function boundText(v) {
+	return formatNumber(v, Number.isInteger(v) ? 0 : 2);
+}
+
+/* The current values of a period, {measure -> value}, from the
+ * figures' history (/api/v1/revisions: the municipality's own). */
+async function heldValues(area, period) {
+	const out = new Map();
+	const list = await api('/api/v1/revisions', { area, period });
+	for (const r of list)
+		if (r.replaced === null && r.period === period && r.value !== null)
+			out.set(r.measure, r.value);
+	return out;
+}
+
+function reasonText(reason, m) {
+	if (reason === 'out_of_range' && m)
+		return t('field_out_of_range', { min: boundText(m.min), max: boundText(m.max) });
+	return tOr(`reason_${reason}`, reason);
+}
+
+/* "contacts_remote <= contacts" with the figures' names. */
+function ruleNode(rule) {
+	const named = rule.replace(/[a-z_]+/g, (id) => (S.measures.has(id) ? nameOf(S.measures.get(id)) : id))
+		.replace('<=', '≤').replace('>=', '≥');
+	return h('span', null, named, ' ', h('code', { class: 'rule' }, rule));
+}
+
+function listOf(items) {
+	return h('ul', { class: 'plain-list' }, items.map((x) => h('li', null, x)));
+}
+
+/* What a receipt or a check says about one document: {accepted,
+ * rejected, violations} against the values sent. */
+function outcomeTables(a, measures, captionOf) {
+	const out = [];
+	const acc = (a.accepted || []).filter((id) => S.measures.has(id));
+	const rej = (a.rejected || []).filter((r) => r.reason !== 'missing');
+	const missing = (a.rejected || []).filter((r) => r.reason === 'missing');
+	if (acc.length > 0)
+		out.push(dataTable({
+			caption: captionOf('accepted'),
+			columns: [
+				{ label: t('col_measure'), cell: (id) => nameOf(S.measures.get(id)) },
+				{ label: t('col_value'), num: true, cell: (id) => (id in measures ? valueNode(measures[id], S.measures.get(id).unit, false, true) : '–') },
+			],
+			rows: acc,
+		}));
+	if (rej.length > 0)
+		out.push(dataTable({
+			caption: captionOf('rejected'),
+			columns: [
+				{ label: t('col_measure'), cell: (r) => nameOf(S.measures.get(r.measure)) || r.measure },
+				{ label: t('col_value'), cell: (r) => (r.measure in measures ? String(measures[r.measure]) : '–') },
+				{ label: t('col_reason'), cell: (r) => h('span', { class: 'err' }, reasonText(r.reason, S.measures.get(r.measure))) },
+			],
+			rows: rej,
+		}));
+	if (missing.length > 0)
+		out.push(h('p', { class: 'small' }, t(a.kind === 'revision' || a.kind === 'unchanged' ? 'receipt_missing_kept' : 'receipt_missing', {
+			n: formatNumber(missing.length, 0),
+		}), ' ', missing.map((r) => nameOf(S.measures.get(r.measure)) || r.measure).join(', '), '.'));
+	if ((a.violations || []).length > 0)
+		out.push(h('div', { class: 'violations' },
+			h('p', null, h('strong', null, t('report_violations'))),
+			listOf(a.violations.map(ruleNode))));
+	return out;
+}
+
+/* The receipt of a real submission (or a dry run's answer, dry). */
+function receiptNode(a, doc, onAgain) {
+	const headId = nextId('receipt');
+	const box = h('section', { class: 'card receipt', 'aria-labelledby': headId, tabindex: '-1' },
+		h('h3', { id: headId },
+			h('span', { class: 'ok-icon', 'aria-hidden': 'true' }, '✓'), ' ',
+			tNodes('receipt_title', { month: periodNode(a.period) })),
+		h('p', { class: 'receipt-kind' },
+			h('strong', null, tOr(`kind_${a.kind}`, a.kind)), ' – ', tOr(`kind_${a.kind}_help`, '')),
+		h('p', null, t('receipt_counts', {
+			accepted: formatNumber((a.accepted || []).length, 0),
+			rejected: formatNumber((a.rejected || []).filter((r) => r.reason !== 'missing').length, 0),
+		})),
+		outcomeTables(a, doc.measures, (what) => t(`receipt_${what}_caption`, { month: formatPeriod(a.period) })),
+		h('p', { class: 'small muted' }, t('receipt_time', { time: formatTime(Date.now() / 1000) })),
+		onAgain ? h('div', { class: 'form-actions' },
+			h('button', { type: 'button', class: 'button button-secondary', onclick: onAgain }, t('report_again'))) : null);
+	return box;
+}
+
+/*
+ * The report form: one period's document (SPEC §4), every measure of the
+ * catalog with its name, unit, bounds and the previous period's value;
+ * figures already held for the period are filled in (a correction is a
+ * revision). Each change is checked after a pause by the server itself
+ * (POST /api/v1/submissions?dry_run=1, the same checks as a real
+ * submission, nothing stored): a value it would reject is marked at its
+ * field (aria-invalid, the reason in the field's description) before
+ * anything is sent, and broken rules are listed. Submit sends the
+ * document and shows the receipt.
+ */
+function reportForm(code, expected, onSubmitted) {
+	const root = h('div', { class: 'report' });
+	const last = periodAdd(periodOf(Date.now() / 1000), -1);
+	const periods = [];
+	for (let i = 0; i < PERIODS_OFFERED; i++)
+		periods.push(periodAdd(last, -i));
+	const initial = expected && periods.includes(expected) ? expected : last;
+	let timer = null;
+	let seq = 0;
+	let lastCheck = null;
+
+	const periodId = nextId('report-period');
+	const periodSel = h('select', { id: periodId, name: 'period' },
+		periods.map((p) => h('option', { value: p, selected: p === initial }, formatPeriod(p))));
+	const heldNote = h('p', { class: 'note', id: `${periodId}-note` });
+	periodSel.setAttribute('aria-describedby', `${periodId}-note`);
+	const fields = S.cat.measures.map((m) => {
+		const id = `m-${m.id}`;
+		const input = h('input', {
+			id, name: m.id, type: 'text', inputmode: 'decimal', autocomplete: 'off',
+			spellcheck: 'false', 'aria-describedby': `${id}-hint`,
+			oninput: () => schedule(),
+		});
+		const prev = h('span', { class: 'prev' });
+		const hint = h('p', { class: 'hint', id: `${id}-hint` },
+			h('span', null, m.unit === '0/1' ? t('unit_yes_no') : unitText(m.unit)),
+			h('span', null, t('field_bounds', { min: boundText(m.min), max: boundText(m.max) })),
+			prev);
+		const err = h('p', { class: 'field-error', id: `${id}-err` });
+		const el = h('div', { class: 'field', 'data-measure': m.id },
+			h('label', { for: id }, nameOf(m)), hint, input, err);
+		return { m, id, input, prev, err, el };
+	});
+	const checkMsg = h('p', { class: 'check-msg', 'aria-live': 'polite' });
+	const violBox = h('div', { class: 'violations', 'aria-live': 'polite' });
+	const formMsg = h('p', { class: 'form-msg', 'aria-live': 'assertive', tabindex: '-1' });
+	const submitBtn = h('button', { type: 'submit', class: 'button' }, t('report_submit'));
+
+	function setError(f, text) {
+		f.input.setAttribute('aria-invalid', 'true');
+		f.input.setAttribute('aria-describedby', `${f.id}-hint ${f.id}-err`);
+		f.err.replaceChildren(h('span', { 'aria-hidden': 'true' }, '✕ '), text);
+		f.el.classList.add('has-error');
+	}
+
+	function clearError(f) {
+		f.input.removeAttribute('aria-invalid');
+		f.input.setAttribute('aria-describedby', `${f.id}-hint`);
+		f.err.replaceChildren();
+		f.el.classList.remove('has-error');
+	}
+
+	function documentNow() {
+		const measures = {};
+		for (const f of fields) {
+			const v = parseFigure(f.input.value);
+			if (v !== undefined)
+				measures[f.m.id] = v;
+		}
+		return { municipality: code, period: periodSel.value, measures };
+	}
+
+	function schedule() {
+		clearTimeout(timer);
+		timer = setTimeout(check, CHECK_DELAY_MS);
+	}
+
+	function showCheck(doc, r) {
+		formMsg.textContent = '';
+		formMsg.classList.remove('is-error');
+		if (!(r.status === 200 && r.data)) {
+			for (const f of fields)
+				clearError(f);
+			violBox.replaceChildren();
+			checkMsg.textContent = '';
+			formMsg.textContent = `${t('report_check_failed')} ${refusalText(r)}`;
+			formMsg.classList.add('is-error');
+			return;
+		}
+		const rejected = new Map((r.data.rejected || []).map((x) => [x.measure, x.reason]));
+		let nOk = 0;
+		let nBad = 0;
+		for (const f of fields) {
+			const sent = f.m.id in doc.measures;
+			const why = rejected.get(f.m.id);
+			if (sent && why && why !== 'missing') {
+				setError(f, reasonText(why, f.m));
+				nBad += 1;
+			} else {
+				clearError(f);
+				if (sent)
+					nOk += 1;
+			}
+		}
+		const viol = r.data.violations || [];
+		violBox.replaceChildren(...(viol.length > 0 ? [
+			h('p', null, h('strong', null, t('report_violations'))),
+			listOf(viol.map(ruleNode)),
+		] : []));
+		checkMsg.textContent = [
+			t('report_check_summary', {
+				ok: formatNumber(nOk, 0), bad: formatNumber(nBad, 0),
+				empty: formatNumber(fields.length - nOk - nBad, 0),
+			}),
+			/* what sending would do, once nothing is left to correct */
+			nBad === 0 ? tOr(`kind_would_${r.data.kind}`, '') : '',
+		].filter(Boolean).join(' ');
+	}
+
+	/* Checks the document as it is now; an answer to an older one
+	 * (typing went on meanwhile) is dropped. */
+	async function check() {
+		clearTimeout(timer);
+		timer = null;
+		const doc = documentNow();
+		const my = ++seq;
+		if (Object.keys(doc.measures).length === 0) {
+			for (const f of fields)
+				clearError(f);
+			violBox.replaceChildren();
+			checkMsg.textContent = t('report_check_empty');
+			return { doc, r: null };
+		}
+		/* the same document is not checked twice (a field typed and
+		 * restored, a submit right after a check) */
+		const key = JSON.stringify(doc);
+		let r;
+		if (lastCheck && lastCheck.key === key) {
+			r = lastCheck.r;
+		} else {
+			r = await send('POST', '/api/v1/submissions', { query: { dry_run: 1 }, json: doc });
+			if (r.status === 200)
+				lastCheck = { key, r };
+		}
+		if (my === seq)
+			showCheck(doc, r);
+		return { doc, r, current: my === seq };
+	}
+
+	function failForm(text, focus) {
+		formMsg.textContent = text;
+		formMsg.classList.add('is-error');
+		(focus || formMsg).focus();
+	}
+
+	async function onsubmit(e) {
+		e.preventDefault();
+		submitBtn.disabled = true;
+		try {
+			const { doc, r } = await check();
+			if (r === null) {
+				failForm(t('report_empty'), fields[0].input);
+				return;
+			}
+			if (r.status !== 200)
+				return failForm(`${t('report_check_failed')} ${refusalText(r)}`);
+			const bad = fields.filter((f) => f.input.getAttribute('aria-invalid') === 'true');
+			if (bad.length > 0) {
+				failForm(t('report_fix_first', { n: formatNumber(bad.length, 0) }), bad[0].input);
+				return;
+			}
+			const sent = await send('POST', '/api/v1/submissions', { json: doc });
+			lastCheck = null;
+			if (sent.status !== 202 || !sent.data) {
+				failForm(`${t('report_refused')} ${refusalText(sent)}`);
+				return;
+			}
+			const rc = receiptNode(sent.data, doc, () => {
+				root.replaceChildren(form);
+				load(periodSel.value).then(() => periodSel.focus());
+			});
+			root.replaceChildren(rc);
+			rc.focus();
+			if (onSubmitted)
+				onSubmitted(sent.data);
+		} finally {
+			submitBtn.disabled = false;
+		}
+	}
+
+	/* The period's held figures into the fields, the previous one's
+	 * beside them. */
+	async function load(period) {
+		const prevPeriod = periodAdd(period, -1);
+		let held = new Map();
+		let prev = new Map();
+		try {
+			[held, prev] = await Promise.all([heldValues(code, period), heldValues(code, prevPeriod)]);
+		} catch (e) {
+			formMsg.textContent = `${t('report_prev_failed')} ${e.message}`;
+		}
+		for (const f of fields) {
+			clearError(f);
+			f.input.value = held.has(f.m.id) ? figureText(held.get(f.m.id)) : '';
+			f.prev.replaceChildren(...(prev.has(f.m.id)
+				? tNodes('field_prev', {
+					month: periodNode(prevPeriod, 'short'),
+					value: h('span', { class: 'value' }, f.m.unit === '0/1' ? `${formatValue(prev.get(f.m.id), f.m.unit)} (${prev.get(f.m.id)})` : formatValue(prev.get(f.m.id), f.m.unit)),
+				})
+				: tNodes('field_prev_none', { month: periodNode(prevPeriod, 'short') })));
+		}
+		heldNote.textContent = held.size > 0 ? t('report_held', { n: formatNumber(held.size, 0) })
+			: period < (expected || last) ? t('report_late_note') : t('report_new_note');
+		violBox.replaceChildren();
+		checkMsg.textContent = '';
+		if (held.size > 0)
+			await check();
+	}
+
+	periodSel.addEventListener('change', () => load(periodSel.value));
+	const form = h('form', { class: 'form report-form', novalidate: true, onsubmit },
+		h('div', { class: 'field field-period' },
+			h('label', { for: periodId }, t('report_period')), periodSel, heldNote),
+		h('fieldset', { class: 'measures' },
+			h('legend', null, t('report_figures')),
+			h('div', { class: 'field-grid' }, fields.map((f) => f.el))),
+		violBox, checkMsg, formMsg,
+		h('div', { class: 'form-actions' }, submitBtn));
+	root.append(form);
+	return { el: root, ready: load(initial) };
+}
+
+/* The CSV upload: rows of the import format for the municipality's own
+ * figures, all stored or none; "Check" sends it with dry_run=1. */
+function uploadForm(code, onSubmitted) {
+	const id = nextId('csv');
+	const input = h('input', {
+		type: 'file', id, name: 'file', accept: '.csv,text/csv',
+		'aria-describedby': `${id}-hint`,
+	});
+	const out = h('div', { class: 'upload-result', 'aria-live': 'polite' });
+	const example = t('upload_example_intro');
+	const sample = fillVars(CSV_EXAMPLE, { area: code, period: periodAdd(periodOf(Date.now() / 1000), -1) });
+	const checkBtn = h('button', { type: 'button', class: 'button button-secondary', onclick: () => go(true) }, t('upload_check'));
+	const sendBtn = h('button', { type: 'submit', class: 'button' }, t('upload_send'));
+
+	async function go(dry) {
+		const file = input.files && input.files[0];
+		if (!file) {
+			out.replaceChildren(h('p', { class: 'form-msg is-error' }, t('upload_choose')));
+			input.focus();
+			return;
+		}
+		checkBtn.disabled = true;
+		sendBtn.disabled = true;
+		try {
+			const text = await file.text();
+			const r = await send('POST', '/api/v1/submissions', {
+				query: dry ? { dry_run: 1 } : undefined, text, type: 'text/csv; charset=utf-8',
+			});
+			if ((r.status === 202 || (dry && r.status === 200)) && r.data) {
+				out.replaceChildren(uploadReceipt(r.data, file.name, dry));
+				out.querySelector('.receipt').focus();
+				if (!dry && onSubmitted)
+					onSubmitted(r.data);
+			} else {
+				out.replaceChildren(h('div', { class: 'alert alert-bad upload-error', tabindex: '-1' },
+					h('p', null, h('strong', null, t(dry ? 'upload_check_refused' : 'upload_refused', { file: file.name }))),
+					h('p', null, refusalText(r))));
+				out.firstChild.focus();
+			}
+		} finally {
+			checkBtn.disabled = false;
+			sendBtn.disabled = false;
+		}
+	}
+
+	return h('form', {
+		class: 'form upload-form', novalidate: true,
+		onsubmit: (e) => {
+			e.preventDefault();
+			go(false);
+		},
+	},
+	h('div', { class: 'field' },
+		h('label', { for: id }, t('upload_label')),
+		h('div', { class: 'hint hint-block', id: `${id}-hint` },
+			h('p', null, t('upload_hint')),
+			h('p', null, example),
+			h('pre', { class: 'example' }, sample)),
+		input),
+	h('div', { class: 'form-actions' }, sendBtn, checkBtn),
+	out);
+}
+
+function fillVars(s, vars) {
+	return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+
+function uploadReceipt(a, fileName, dry) {
+	const headId = nextId('upload');
+	const periods = a.periods || [];
+	const box = h('section', { class: `card receipt${dry ? ' is-dry' : ''}`, 'aria-labelledby': headId, tabindex: '-1' },
+		h('h3', { id: headId },
+			h('span', { class: 'ok-icon', 'aria-hidden': 'true' }, '✓'), ' ',
+			t(dry ? 'upload_checked_title' : 'upload_done_title', {
+				file: fileName, rows: formatNumber(a.rows || 0, 0),
+			})),
+		h('p', null, t(dry ? 'upload_checked_help' : 'upload_done_help', { n: formatNumber(periods.length, 0) })),
+		periods.length > 0 ? dataTable({
+			caption: t('upload_periods_caption', { file: fileName }),
+			columns: [
+				{ label: t('col_month'), cell: (p) => periodNode(p.period) },
+				{ label: t('col_kind'), cell: (p) => tOr(`kind_${p.kind}`, p.kind || '–') },
+				{ label: t('col_accepted'), num: true, cell: (p) => formatNumber((p.accepted || []).length, 0) },
+				{ label: t('col_rejected'), cell: (p) => ((p.rejected || []).length === 0 ? '–'
+					: p.rejected.map((r) => `${nameOf(S.measures.get(r.measure)) || r.measure}: ${reasonText(r.reason, S.measures.get(r.measure))}`).join('; ')) },
+				{ label: t('col_violations'), cell: (p) => ((p.violations || []).length === 0 ? '–' : listOf(p.violations.map(ruleNode))) },
+			],
+			rows: periods,
+		}) : null);
+	return box;
+}
+
+/* ---- the municipality's record: activity and flags ---------------------- */
+
+function timeNode(sec) {
+	if (!sec)
+		return t('never');
+	return h('time', { datetime: new Date(sec * 1000).toISOString() }, formatTime(sec));
+}
+
+function measureName(id) {
+	return nameOf(S.measures.get(id)) || id;
+}
+
+function measureValue(id, v) {
+	const m = S.measures.get(id);
+	return valueNode(v, m ? m.unit : '', false, true);
+}
+
+/* Every value a figure had, as changes: for each (period, measure) with
+ * more than one value, each later value with the one it replaced. */
+function revisionChanges(list) {
+	const groups = new Map();
+	for (const r of list || []) {
+		const k = `${r.period}|${r.measure}`;
+		if (!groups.has(k))
+			groups.set(k, []);
+		groups.get(k).push(r);
+	}
+	const out = [];
+	for (const g of groups.values()) {
+		g.sort((a, b) => a.received - b.received);
+		for (let i = 1; i < g.length; i++)
+			out.push({ ...g[i], old: g[i - 1].value });
+	}
+	return out.sort((a, b) => b.received - a.received);
+}
+
+function zText(z) {
+	if (z === null || z === undefined || !Number.isFinite(z))
+		return t('z_infinite');
+	return formatNumber(z, 1);
+}
+
+/* One flag: the figure, what is usual for it, and its confirmation: a
+ * form for the municipality itself, the comment for everyone else. */
+function flagItem(f, canConfirm, onConfirmed) {
+	const headId = nextId('flag');
+	const li = h('li', { class: 'card flag', 'aria-labelledby': headId },
+		h('h4', { id: headId }, measureName(f.measure), ', ', periodNode(f.period)),
+		h('p', null, tNodes(Number.isFinite(f.z) ? 'flag_values' : 'flag_values_flat', {
+			value: measureValue(f.measure, f.value),
+			median: measureValue(f.measure, f.median),
+			z: zText(f.z),
+		})),
+		h('p', { class: 'small muted' }, t('flag_raised', { time: formatTime(f.raised) })));
+	if (f.confirmed) {
+		li.classList.add('is-confirmed');
+		li.append(h('p', { class: 'flag-comment' },
+			h('strong', null, t('flag_confirmed', { time: formatTime(f.confirmed) })), ' ',
+			h('q', null, f.comment || '')));
+		return li;
+	}
+	if (!canConfirm) {
+		li.append(h('p', null, h('span', { class: 'badge badge-late' }, t('flag_open'))));
+		return li;
+	}
+	const id = nextId('flag-comment');
+	const text = h('textarea', {
+		id, name: 'comment', rows: 3, maxlength: 500, required: true,
+		'aria-describedby': `${id}-hint`,
+	});
+	const msg = h('p', { class: 'form-msg', id: `${id}-msg`, 'aria-live': 'assertive' });
+	const button = h('button', { type: 'submit', class: 'button' }, t('flag_confirm_button'));
+	const form = h('form', {
+		class: 'form flag-form', novalidate: true,
+		onsubmit: async (e) => {
+			e.preventDefault();
+			const comment = text.value.trim();
+			const fail = (s) => {
+				msg.textContent = s;
+				msg.classList.add('is-error');
+				text.setAttribute('aria-invalid', 'true');
+				text.setAttribute('aria-describedby', `${id}-hint ${id}-msg`);
+				text.focus();
+			};
+			if (comment === '')
+				return fail(t('flag_comment_empty'));
+			button.disabled = true;
+			const r = await send('POST', '/api/v1/flags', {
+				json: { area: f.area, measure: f.measure, period: f.period, comment },
+			});
+			button.disabled = false;
+			if (!r.ok)
+				return fail(`${t('flag_confirm_failed')} ${refusalText(r)}`);
+			onConfirmed(t('flag_confirm_done', { name: measureName(f.measure), month: formatPeriod(f.period) }));
+			return null;
+		},
+	},
+	h('div', { class: 'field' },
+		h('label', { for: id }, t('flag_comment_label')),
+		h('p', { class: 'hint', id: `${id}-hint` }, t('flag_comment_hint')),
+		text),
+	msg,
+	h('div', { class: 'form-actions' }, button));
+	li.append(h('details', { class: 'flag-confirm' },
+		h('summary', null, t('flag_confirm_open')), form));
+	return li;
+}
+
+/*
+ * The municipality's record for itself or the ministry
+ * (/api/v1/activity): submissions and polls with their outcomes, values
+ * rejected and why, rule violations, revisions (old → new, when, how)
+ * and outlier flags. reload() draws it again (after a submission).
+ */
+function activityBlock(code, canConfirm) {
+	const box = h('div', { class: 'activity', 'aria-busy': 'true' });
+	const live = h('p', { class: 'sr-only', 'aria-live': 'polite' });
+
+	function part(titleKey, rows, table) {
+		const id = nextId('act');
+		return h('section', { class: 'activity-part', 'aria-labelledby': id },
+			h('h3', { id }, t(titleKey), ' ', h('span', { class: 'count' }, `(${formatNumber(rows.length, 0)})`)),
+			rows.length > 0 ? table() : h('p', { class: 'muted' }, t('activity_none')));
+	}
+
+	async function reload(announce) {
+		box.setAttribute('aria-busy', 'true');
+		let a;
+		try {
+			a = await api('/api/v1/activity', { area: code, limit: 50, lang: S.lang });
+		} catch (e) {
+			box.replaceChildren(h('div', { class: 'alert alert-warn' },
+				h('p', null, t('activity_failed')), h('p', { class: 'small' }, e.message)));
+			box.setAttribute('aria-busy', 'false');
+			return;
+		}
+		const flags = a.flags || [];
+		const subs = a.submissions || [];
+		const polls = a.polls || [];
+		const rejs = a.rejections || [];
+		const viol = a.violations || [];
+		const revs = revisionChanges(a.revisions);
+		const flagList = () => h('ul', { class: 'flags' }, flags.map((f) => flagItem({ area: code, ...f }, canConfirm,
+			(text) => reload(text))));
+		box.replaceChildren(
+			part('activity_flags', flags, flagList),
+			part('activity_submissions', subs, () => dataTable({
+				caption: t('activity_submissions_caption'),
+				columns: [
+					{ label: t('col_time'), cell: (s) => timeNode(s.time) },
+					{ label: t('col_outcome'), cell: (s) => h('span', { class: s.status >= 400 ? 'err' : null }, `${tOr(`outcome_${s.outcome}`, s.outcome || '')} (${s.status})`) },
+					{ label: t('col_kind'), cell: (s) => (s.kind ? tOr(`kind_${s.kind}`, s.kind) : '–') },
+					{ label: t('col_detail'), cell: (s) => h('span', { class: 'detail' }, s.detail || '–') },
+				],
+				rows: subs,
+			})),
+			part('activity_polls', polls, () => dataTable({
+				caption: t('activity_polls_caption'),
+				columns: [
+					{ label: t('col_time'), cell: (p) => timeNode(p.time) },
+					{ label: t('col_result'), cell: (p) => (p.ok ? okMark(t('poll_ok')) : h('span', { class: 'err' }, '✕ ', t('poll_failed'))) },
+					{ label: t('col_http'), num: true, cell: (p) => (p.http_status ? String(p.http_status) : '–') },
+					{ label: t('col_last_error'), cell: (p) => (p.error ? h('span', { class: 'err' }, p.error) : '–') },
+					{ label: t('col_latency'), num: true, cell: (p) => (p.latency_ms === null || p.latency_ms === undefined ? '–' : `${formatNumber(p.latency_ms, 0)} ms`) },
+				],
+				rows: polls,
+			})),
+			part('activity_rejections', rejs, () => dataTable({
+				caption: t('activity_rejections_caption'),
+				columns: [
+					{ label: t('col_measure'), cell: (r) => measureName(r.measure) },
+					{ label: t('col_month'), cell: (r) => periodNode(r.period, 'short') },
+					{ label: t('col_value'), cell: (r) => (r.value === null || r.value === undefined ? '–' : String(r.value)) },
+					{ label: t('col_reason'), cell: (r) => h('span', { class: 'err' }, reasonText(r.reason, S.measures.get(r.measure))) },
+					{ label: t('col_time'), cell: (r) => timeNode(r.time) },
+				],
+				rows: rejs,
+			})),
+			part('activity_violations', viol, () => dataTable({
+				caption: t('activity_violations_caption'),
+				columns: [
+					{ label: t('col_rule'), cell: (v) => ruleNode(v.rule) },
+					{ label: t('col_month'), cell: (v) => periodNode(v.period, 'short') },
+					{ label: t('col_time'), cell: (v) => timeNode(v.time) },
+				],
+				rows: viol,
+			})),
+			part('activity_revisions', revs, () => dataTable({
+				caption: t('activity_revisions_caption'),
+				columns: [
+					{ label: t('col_measure'), cell: (r) => measureName(r.measure) },
+					{ label: t('col_month'), cell: (r) => periodNode(r.period, 'short') },
+					{ label: t('col_change'), cell: (r) => h('span', { class: 'change' }, measureValue(r.measure, r.old), h('span', { 'aria-hidden': 'true' }, ' → '), h('span', { class: 'sr-only' }, ` ${t('changed_to')} `), measureValue(r.measure, r.value)) },
+					{ label: t('col_time'), cell: (r) => timeNode(r.received) },
+					{ label: t('col_source'), cell: (r) => tOr(`source_${r.source}`, r.source || '–') },
+				],
+				rows: revs,
+			})),
+			live);
+		box.setAttribute('aria-busy', 'false');
+		if (typeof announce === 'string') {
+			live.textContent = announce;
+			const h3 = box.querySelector('h3');
+			if (h3) {
+				h3.setAttribute('tabindex', '-1');
+				h3.focus();
+			}
+		}
+	}
+	return { el: box, reload };
+}
+
+function okMark(text) {
+	return h('span', { class: 'ok-mark' }, h('span', { 'aria-hidden': 'true' }, '✓ '), text);
+}
+
+function flagAreaName(f) {
+	if (typeof f.area_name === 'string' && f.area_name !== '')
+		return f.area_name;
+	if (f.area_name && typeof f.area_name === 'object')
+		return nameOf({ name: f.area_name });
+	return nameOf(S.areas.get(f.area)) || f.area;
+}
+
+/* The ministry's list of open outlier flags (/api/v1/health "outliers"). */
+function outliersTable(list) {
+	if (list.length === 0)
+		return okNote(t('no_outliers'));
+	return dataTable({
+		caption: t('outliers_caption', { n: formatNumber(list.length, 0) }),
+		sortable: true,
+		columns: [
+			{ label: t('col_municipality'), sort: flagAreaName, cell: (f) => h('a', { href: link(`/municipality/${f.area}`) }, flagAreaName(f)) },
+			{ label: t('col_measure'), sort: (f) => measureName(f.measure), cell: (f) => measureName(f.measure) },
+			{ label: t('col_month'), sort: (f) => f.period, cell: (f) => periodNode(f.period, 'short') },
+			{
+				label: t('col_value_usual'), num: true,
+				cell: (f) => h('span', null, measureValue(f.measure, f.value),
+					h('span', { class: 'usual' }, tNodes('usual_value', { value: measureValue(f.measure, f.median) }))),
+			},
+			{ label: t('col_z'), num: true, sort: (f) => (Number.isFinite(f.z) ? Math.abs(f.z) : Infinity), cell: (f) => zText(f.z) },
+			{ label: t('col_raised'), sort: (f) => f.raised, cell: (f) => timeNode(f.raised) },
+			{ label: t('col_flag_status'), cell: (f) => (f.confirmed
+				? h('span', null, okMark(t('flag_confirmed_short')), ' ', h('q', null, f.comment || ''))
+				: h('span', { class: 'badge badge-late' }, t('flag_open'))) },
+		],
+		rows: list,
+	});
 }
 
 /* ---- start -------------------------------------------------------------- */
@@ -1187,11 +2135,22 @@ function chooseLang() {
 
 async function start() {
 	S.lang = chooseLang();
-	const [T, cat] = await Promise.all([
+	const [T, session] = await Promise.all([
 		fetch(body.dataset[`i18n${S.lang[0].toUpperCase()}${S.lang[1]}`]).then((r) => r.json()),
-		api('/api/v1/catalog'),
+		loadSession(),
 	]);
 	S.T = T;
+	S.session = session;
+	/* with public = no and nobody signed in every read would be refused:
+	 * the page is the sign-in form (SPEC §8) */
+	if (PAGE === 'signin' || (session.public === false && !session.signed_in)) {
+		renderAccount();
+		renderSignin();
+		setStatus('');
+		body.classList.add('is-ready');
+		return;
+	}
+	const cat = await api('/api/v1/catalog');
 	S.cat = cat;
 	for (const a of cat.areas)
 		S.areas.set(a.code, a);
@@ -1200,6 +2159,7 @@ async function start() {
 	for (const m of cat.measures)
 		S.measures.set(m.id, m);
 	setStatus(t('loading'));
+	renderAccount();
 	if (PAGE === 'region')
 		await renderRegion(AREA);
 	else if (PAGE === 'municipality')

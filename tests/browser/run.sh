@@ -8,7 +8,11 @@
 # (default 13) months of imported history; waits for one collection
 # cycle; then runs check.mjs (playwright-core driving /usr/bin/chromium,
 # axe-core for WCAG 2.1 AA), which prints "ok NAME" / "not ok NAME" lines
-# and saves screenshots under BUILD/browser/.
+# and saves screenshots under BUILD/browser/; then report.mjs: signing in
+# (also on a second daemon with public = no), the report form, its
+# receipt, CSV upload, the municipality's record, outlier flags.
+# The README's picture of the form is made with
+#   SCREENSHOT_FORM=docs/screenshot-report.png bash tests/browser/run.sh
 #
 # Without chromium, node or the npm packages the layer prints "skip ...
 # (reason)"; under CI (CI set) that is "not ok" instead: there it must run.
@@ -87,8 +91,23 @@ start_fakemuni --knobs "$T/knobs" || { not_ok "browser: fakemuni started"; exit 
 	awk -v port="$FAKE_PORT" '$2 != "never" && $2 != "submission" {
 		printf "%s,http://127.0.0.1:%s/%s,\n", $1, port, $1 }' "$T/roles"
 } >"$T/endpoints.csv"
+# Signing in and reporting (report.mjs): a municipality that reports by
+# submission and has history, its token and a ministry token.
+MUNI=$(awk '$2 == "submission" { print $1; exit }' "$T/roles")
+MUNI_TOKEN=$("$B/kuntamonctl" -c "$T/k.conf" token create "$MUNI" 2>/dev/null)
+MINISTRY_TOKEN=$("$B/kuntamonctl" -c "$T/k.conf" token create --ministry 2>/dev/null)
 start_daemon "$T/k.conf" || { not_ok "browser: daemon started"; exit 1; }
 wait_cycles 1 60 || { not_ok "browser: first collection cycle"; exit 1; }
+PUBLIC_PORT=$D_PORT
+
+# A second daemon with public = no (its own storage, no figures needed):
+# every page is the sign-in form until one signs in.
+sed "s|^dir = .*|dir = $T/var2|" "$T/k.conf" >"$T/private.conf"
+printf '[server]\npublic = no\n' >>"$T/private.conf"
+PRIVATE_TOKEN=$("$B/kuntamonctl" -c "$T/private.conf" token create --ministry 2>/dev/null)
+start_daemon "$T/private.conf" || { not_ok "browser: daemon with public = no started"; exit 1; }
+PRIVATE_PORT=$D_PORT
+D_PORT=$PUBLIC_PORT
 
 export BASE="http://127.0.0.1:$D_PORT" OUT CHROMIUM ROLES="$T/roles"
 export FAKEMUNI="$B/fakemuni" FAKEMUNI_CONF="$SRC/config/kuntamon.conf"
@@ -96,6 +115,13 @@ export PERIOD="$p1"
 timeout 600 node "$HERE/check.mjs"
 status=$?
 [ $status -eq 0 ] || N_FAILED=$((N_FAILED + 1))
+BASE_PRIVATE="http://127.0.0.1:$PRIVATE_PORT" MUNI=$MUNI MUNI_TOKEN=$MUNI_TOKEN \
+	MINISTRY_TOKEN=$MINISTRY_TOKEN PRIVATE_TOKEN=$PRIVATE_TOKEN \
+	timeout 600 node "$HERE/report.mjs" || { status=1; N_FAILED=$((N_FAILED + 1)); }
+if [ -n "${SCREENSHOT_FORM:-}" ] && [ -f "$OUT/report-form-1280-top.png" ]; then
+	cp "$OUT/report-form-1280-top.png" "$SCREENSHOT_FORM"
+	echo "# saved $SCREENSHOT_FORM"
+fi
 if [ -n "${SCREENSHOT:-}" ] && [ -f "$OUT/overview-1280-top.png" ]; then
 	cp "$OUT/overview-1280-top.png" "$SCREENSHOT"
 	echo "# saved $SCREENSHOT"
