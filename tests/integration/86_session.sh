@@ -12,7 +12,9 @@
 # - GET /api/v1/session says who is signed in (and whether the data is
 #   public), private and never stored;
 # - the cookie reads as its token: its own municipality unsuppressed,
-#   others withheld, privately cached; Authorization wins over it;
+#   others withheld on every route that reads figures (series, data as
+#   JSON and CSV, latest, charts; activity and flags 403), privately
+#   cached; Authorization wins over it;
 # - a write with the cookie needs X-CSRF-Token: 403 without or with
 #   another's, 202 with it (audited as the token's);
 # - sign-out ends the session and drops the cookie; a session expires
@@ -167,6 +169,29 @@ series 20 KU049 -H "Cookie: $C91"
 check "cookie KU091 on KU049: withheld" no_value
 series 20 KU049 -H "Cookie: $CMIN"
 check "ministry cookie on KU049: unsuppressed" has_value
+# every other route that reads figures: KU091's session sees KU049 as
+# the public does (withheld), its own unsuppressed; the ministry all
+req 20 GET "/api/v1/data?area=KU049,KU091&indicator=contacts&period=$P1" -H "Cookie: $C91"
+check "data with KU091's cookie: KU049 withheld, KU091 its own" \
+	jqe '[.rows[] | [.[0], .[5], .[10]]] == [["KU049", null, "suppressed"], ["KU091", 3, null]]'
+req 20 GET "/api/v1/data.csv?area=KU049&indicator=contacts&period=$P1" -H "Cookie: $C91"
+check_eq "data.csv with KU091's cookie: KU049 withheld" "$(sed -n 2p "$T/body" | cut -d, -f6,11 | tr -d '\r')" ",suppressed"
+req 20 GET "/api/v1/data?area=KU049&indicator=contacts&period=$P1" -H "Cookie: $CMIN"
+check "data with the ministry's cookie: KU049 unsuppressed" jqe '.rows[0][5] == 3'
+req 20 GET "/api/v1/latest?indicator=contacts&level=municipality&region=MK01" -H "Cookie: $C91"
+check "latest with KU091's cookie: KU049 withheld, KU091 its own" \
+	jqe '([.[] | select(.area == "KU049")][0] | .value == null and .suppressed) and ([.[] | select(.area == "KU091")][0].value == 3)'
+for path in "/api/v1/activity?area=KU049" "/api/v1/flags?area=KU049"; do
+	req 20 GET "$path" -H "Cookie: $C91"
+	check_eq "GET $path with KU091's cookie: 403" "$CODE" 403
+done
+req 20 GET "/chart/KU049/contacts.svg?$RANGE" -H "Cookie: $C91"
+cp "$T/body" "$T/chart-91.svg"
+req 20 GET "/chart/KU049/contacts.svg?$RANGE"
+check "chart of KU049 with KU091's cookie: the public's chart" cmp -s "$T/body" "$T/chart-91.svg"
+req 20 GET "/chart/KU049/contacts.svg?$RANGE" -H "Cookie: $CMIN"
+check "chart of KU049 with the ministry's cookie: another (the count drawn)" \
+	sh -c "! cmp -s '$T/body' '$T/chart-91.svg'"
 series 20 KU091 -H "Cookie: $C91" -H "Authorization: Bearer $TOK49"
 check "cookie KU091 with KU049's token: the token wins (KU091 withheld)" no_value
 series 20 KU091 -H "Cookie: kuntamon_session=${BAD#km_}"
