@@ -104,8 +104,8 @@ get_string(const cJSON *obj, const char *name, char *out, size_t size,
 }
 
 int
-api_flags_parse_confirm(const char *body, size_t len,
-                        struct flags_confirm *out, struct error *err)
+api_flags_parse_confirm(const char *body, size_t len, struct flags_confirm *out,
+                        struct error *err)
 {
 	cJSON *root;
 	char period[16];
@@ -115,8 +115,9 @@ api_flags_parse_confirm(const char *body, size_t len,
 	memset(out, 0, sizeof(*out));
 	root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
-		error_set(err, 0, "the body must be a JSON object {\"area\", "
-		                  "\"measure\", \"period\", \"comment\"}");
+		error_set(err, 0,
+		          "the body must be a JSON object {\"area\", "
+		          "\"measure\", \"period\", \"comment\"}");
 		goto out;
 	}
 	if (get_string(root, "area", out->area, sizeof(out->area), err) < 0 ||
@@ -134,8 +135,9 @@ api_flags_parse_confirm(const char *body, size_t len,
 	chars = utf8_chars((const unsigned char *)out->comment,
 	                   strlen(out->comment));
 	if (chars < 0) {
-		error_set(err, 0, "\"comment\": must be UTF-8 text without "
-		                  "control characters");
+		error_set(err, 0,
+		          "\"comment\": must be UTF-8 text without "
+		          "control characters");
 		goto out;
 	}
 	if (chars > FLAGS_COMMENT_MAX_CHARS) {
@@ -271,8 +273,8 @@ api_flags_mark_data(struct store_db *db, struct data_table *t)
 
 	if (t->n_cells == 0)
 		return 0;
-	rc = store_db_each_open_flag(db, t->q.first_period,
-	                             t->q.last_period, add_mark, &m);
+	rc = store_db_each_open_flag(db, t->q.first_period, t->q.last_period,
+	                             add_mark, &m);
 	if (rc == 0)
 		data_mark_outliers(t, m.o, m.n);
 	free(m.o);
@@ -327,8 +329,8 @@ api_flags_get(const struct request *req, struct response *resp)
 	generation = app_generation(app, a >= 0 ? cat->areas[a].code : "SSS");
 	arr = must(cJSON_CreateArray());
 	if (api_flags_add(app, a >= 0 ? cat->areas[a].code : NULL,
-	                  all != NULL && strcmp(all, "1") == 0, lang,
-	                  FLAGS_MAX, arr) < 0) {
+	                  all != NULL && strcmp(all, "1") == 0, lang, FLAGS_MAX,
+	                  arr) < 0) {
 		cJSON_Delete(arr);
 		respond_error(resp, 503, "the database is not available");
 		goto out;
