@@ -28,12 +28,12 @@
  * (charts, series, /api/v1/data) is first asked with may_defer and answers
  * what it has at hand (a cached answer); what it defers runs on our own
  * workers with the connection suspended, and its answer is queued when
- * libmicrohttpd calls on_request again after the resume. At most
- * SLOW_QUEUE_PER_WORKER a worker wait, each for at most SLOW_WAIT_MS;
- * past either the answer is 503 with Retry-After, so a flood of expensive
- * requests holds a bounded amount of memory and a cached chart is never
- * behind it. Every suspended connection is resumed before
- * MHD_stop_daemon (which aborts the process otherwise).
+ * libmicrohttpd calls on_request again after the resume. Besides one a
+ * worker, at most SLOW_QUEUE_PER_WORKER a worker wait, each for at most
+ * SLOW_WAIT_MS; past either the answer is 503 with Retry-After, so a
+ * flood of expensive requests holds a bounded amount of memory and a
+ * cached chart is never behind it. Every suspended connection is resumed
+ * before MHD_stop_daemon (which aborts the process otherwise).
  *
  * Connections (struct conn, NOTIFY_CONNECTION): counted per client address
  * (an IPv4 address, an IPv6 /64) by our accept policy, and swept: one
@@ -203,6 +203,7 @@ struct server {
 	pthread_cond_t job_ready;
 	struct request_ctx *jobs_head, *jobs_tail;
 	size_t n_jobs;        /* waiting, under job_lock */
+	size_t n_running;     /* taken by a worker, under job_lock */
 	bool is_job_stopping; /* under job_lock: no more suspending */
 	pthread_t workers[MAX_THREADS];
 	size_t n_workers;
@@ -1144,9 +1145,11 @@ worker_main(void *arg)
 		if (srv->jobs_head == NULL)
 			srv->jobs_tail = NULL;
 		srv->n_jobs--;
+		srv->n_running++;
 		pthread_mutex_unlock(&srv->job_lock);
 		run_slow(ctx);
 		pthread_mutex_lock(&srv->job_lock);
+		srv->n_running--;
 	}
 	pthread_mutex_unlock(&srv->job_lock);
 	return NULL;
@@ -1158,7 +1161,13 @@ enum queued { QUEUED, QUEUE_FULL, QUEUE_STOPPED };
  * until its answer is ready: QUEUED; QUEUE_FULL if as many wait as the
  * workers may take in SLOW_WAIT_MS (the caller answers 503);
  * QUEUE_STOPPED once the workers stop (server_stop), and the caller runs
- * it here. */
+ * it here.
+ *
+ * Full counts every job not done, waiting or running, against the
+ * workers and their queue together: a job a worker is about to take
+ * (signalled, not yet scheduled on a busy machine) is still in n_jobs,
+ * and counting n_jobs alone against the queue would refuse a request
+ * while a worker is idle, by how fast the scheduler runs that worker. */
 static enum queued
 queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
@@ -1167,7 +1176,8 @@ queue_slow(struct MHD_Connection *conn, struct request_ctx *ctx)
 
 	pthread_mutex_lock(&srv->job_lock);
 	if (!srv->is_job_stopping &&
-	    srv->n_jobs >= server_slow_queue_max(srv)) {
+	    srv->n_jobs + srv->n_running >=
+	        srv->n_workers + server_slow_queue_max(srv)) {
 		rc = QUEUE_FULL;
 	} else if (!srv->is_job_stopping) {
 		ctx->queued_ms = monotonic_ms();

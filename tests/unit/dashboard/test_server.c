@@ -1314,7 +1314,12 @@ test_slow_off_pool(void)
 		reply_free(&c[i].r);
 	}
 	CHECK(n_ok + n_busy == N && n_ok >= (int)server_slow_workers(s));
+	/* every client answered, so no handler waits: a release no handler
+	 * took (its turn came past the deadline) would let the next test's
+	 * handlers through */
 	while (sem_trywait(&held_entered) == 0)
+		;
+	while (sem_trywait(&held_release) == 0)
 		;
 	server_stop(s, 1000);
 }
@@ -1366,7 +1371,12 @@ test_slow_deadline(void)
 		reply_free(&c[i].r);
 	}
 	CHECK(n_ok == n && n_busy == 1);
+	/* every client answered, so no handler waits: a release no handler
+	 * took (its turn came past the deadline) would let the next test's
+	 * handlers through */
 	while (sem_trywait(&held_entered) == 0)
+		;
+	while (sem_trywait(&held_release) == 0)
 		;
 	server_stop(s, 1000);
 }
