@@ -568,6 +568,7 @@ static void
 test_upload_stored(void)
 {
 	enum ingest_kind kinds[4];
+	struct document doc;
 	struct counts before;
 	size_t n = 0;
 
@@ -575,8 +576,8 @@ test_upload_stored(void)
 	CHECK(submit("{\"municipality\": \"KU091\", \"period\": \"2026-09\","
 	             " \"measures\": {\"contacts\": 5, \"gp_open\": 1,"
 	             " \"contacts_remote\": 1}}",
-	             false, &kinds[0],
-	             &(struct document){ 0 }) == INGEST_TAKEN);
+	             false, &kinds[0], &doc) == INGEST_TAKEN);
+	document_reset(&doc);
 	before = counts_now();
 	CHECK(upload("area,period,measure,value\n"
 	             "KU091,2026-07,contacts,1\n"
