@@ -30,59 +30,29 @@
 #include "respond.h"
 #include "routes.h"
 #include "timespec.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* At most this many flags in one answer. */
 #define FLAGS_MAX 2000
 
-/* The number of UTF-8 characters of s (n bytes), or -1 when it is not
- * UTF-8 (overlong forms and surrogates included) or holds a control
- * character other than tab and line ends: a comment is shown on pages. */
+/* The number of characters of s (n bytes), or -1 when it is not UTF-8
+ * or holds a control character other than tab and line ends (C0, DEL,
+ * C1): a comment is shown on pages. */
 static long
-utf8_chars(const unsigned char *s, size_t n)
+comment_chars(const char *s, size_t n)
 {
-	size_t i = 0, k, len;
-	long chars = 0;
-	unsigned long cp;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
 
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-			    c == 0x7f)
-				return -1;
-			i++;
-			chars++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
+	for (i = 0; i < n; i++)
+		if ((u[i] < 0x20 && u[i] != '\t' && u[i] != '\n' &&
+		     u[i] != '\r') ||
+		    u[i] == 0x7f ||
+		    (u[i] == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 &&
+		     u[i + 1] < 0xa0))
 			return -1;
-		}
-		if (n - i < len)
-			return -1;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return -1;
-		i += len;
-		chars++;
-	}
-	return chars;
+	return utf8_count(s, n);
 }
 
 /* Copies member name of obj, a string of 1..size-1 bytes, into out. */
@@ -132,8 +102,7 @@ api_flags_parse_confirm(const char *body, size_t len, struct flags_confirm *out,
 	if (get_string(root, "comment", out->comment, sizeof(out->comment),
 	               err) < 0)
 		goto out;
-	chars = utf8_chars((const unsigned char *)out->comment,
-	                   strlen(out->comment));
+	chars = comment_chars(out->comment, strlen(out->comment));
 	if (chars < 0) {
 		error_set(err, 0,
 		          "\"comment\": must be UTF-8 text without "
@@ -309,19 +278,8 @@ api_flags_get(const struct request *req, struct response *resp)
 		goto out;
 	}
 	if (area != NULL && area[0] != '\0') {
-		a = catalog_find_area(cat, area);
-		if (a < 0 || cat->areas[a].level != AREA_MUNICIPALITY) {
-			respond_error(resp, 404,
-			              "unknown municipality \"%.40s\"", area);
+		if ((a = request_own_municipality(req, cat, "flags", resp)) < 0)
 			goto out;
-		}
-		if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
-			respond_error(resp, 403,
-			              "only %s's own token or a ministry token "
-			              "may read its flags",
-			              cat->areas[a].code);
-			goto out;
-		}
 	} else if (req->who.role != ROLE_MINISTRY) {
 		respond_error(resp, 400, "parameter area: required");
 		goto out;

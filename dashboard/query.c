@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "query.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static int
@@ -48,53 +49,10 @@ is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes), 0 if invalid.
- * Rejects overlong forms, surrogates and code points past U+10FFFF. */
-static size_t
-utf8_length(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned long cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 static bool
 is_utf8(const char *s, size_t n)
 {
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_length((const unsigned char *)s + i, n - i);
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
+	return utf8_count(s, n) >= 0;
 }
 
 static bool
