@@ -210,7 +210,6 @@ api_activity_get(const struct request *req, struct response *resp)
 {
 	struct app *app = req->app;
 	struct catalog *cat = app_catalog(app);
-	const char *area = query_get(req->query, "area");
 	struct activity act = { 0 };
 	struct error err = { 0 };
 	unsigned long generation;
@@ -220,24 +219,8 @@ api_activity_get(const struct request *req, struct response *resp)
 	char *text;
 	int a;
 
-	if (area == NULL || area[0] == '\0') {
-		respond_error(resp, 400, "parameter area: required");
+	if ((a = request_own_municipality(req, cat, "activity", resp)) < 0)
 		goto out;
-	}
-	a = catalog_find_area(cat, area);
-	if (a < 0 || cat->areas[a].level != AREA_MUNICIPALITY) {
-		respond_error(resp, 404, "unknown municipality \"%.40s\"",
-		              area);
-		goto out;
-	}
-	if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
-		respond_error(
-		    resp, 403,
-		    "only %s's own token or a ministry token may read "
-		    "its activity",
-		    cat->areas[a].code);
-		goto out;
-	}
 	if (query_get_int(req->query, "limit", 1, ACTIVITY_LIMIT_MAX,
 	                  ACTIVITY_LIMIT_DEFAULT, &limit, &err) < 0) {
 		respond_error(resp, 400, "%s", err.msg);

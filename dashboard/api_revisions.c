@@ -61,7 +61,6 @@ api_revisions_get(const struct request *req, struct response *resp)
 {
 	struct app *app = req->app;
 	struct catalog *cat = app_catalog(app);
-	const char *area = query_get(req->query, "area");
 	const char *period = query_get(req->query, "period");
 	const char *measure = query_get(req->query, "measure");
 	unsigned long generation;
@@ -69,24 +68,8 @@ api_revisions_get(const struct request *req, struct response *resp)
 	cJSON *arr;
 	char *text;
 
-	if (area == NULL || area[0] == '\0') {
-		respond_error(resp, 400, "parameter area: required");
+	if ((a = request_own_municipality(req, cat, "revisions", resp)) < 0)
 		goto out;
-	}
-	a = catalog_find_area(cat, area);
-	if (a < 0 || cat->areas[a].level != AREA_MUNICIPALITY) {
-		respond_error(resp, 404, "unknown municipality \"%.40s\"",
-		              area);
-		goto out;
-	}
-	if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
-		respond_error(
-		    resp, 403,
-		    "only %s's own token or a ministry token may read "
-		    "its revisions",
-		    cat->areas[a].code);
-		goto out;
-	}
 	if (period != NULL && period_parse(period, &p) < 0) {
 		respond_error(resp, 400, "parameter period: not YYYY-MM");
 		goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "chart.h"
 #include "routes.h"
 
@@ -190,6 +191,34 @@ request_param(const struct request *req, const char *name)
 		if (strcmp(req->capture_names[i], name) == 0)
 			return req->captures[i];
 	return NULL;
+}
+
+int
+request_own_municipality(const struct request *req, const struct catalog *cat,
+                         const char *what, struct response *resp)
+{
+	const char *area = query_get(req->query, "area");
+	int a;
+
+	if (area == NULL || area[0] == '\0') {
+		respond_error(resp, 400, "parameter area: required");
+		return -1;
+	}
+	a = catalog_find_area(cat, area);
+	if (a < 0 || cat->areas[a].level != AREA_MUNICIPALITY) {
+		respond_error(resp, 404, "unknown municipality \"%.40s\"",
+		              area);
+		return -1;
+	}
+	if (!access_is_unsuppressed(&req->who, cat->areas[a].code)) {
+		respond_error(
+		    resp, 403,
+		    "only %s's own token or a ministry token may read "
+		    "its %s",
+		    cat->areas[a].code, what);
+		return -1;
+	}
+	return a;
 }
 
 void

@@ -130,6 +130,14 @@ int routes_match(const char *method, const char *path, struct route_match *out);
 /* A placeholder's captured value, NULL if the route has no such name. */
 const char *request_param(const struct request *req, const char *name);
 
+/* The municipality of parameter area that the reader may read
+ * unsuppressed (its own token or session, or the ministry's): its index
+ * in cat. Else -1 with resp filled: 400 if none is named, 404 if cat has
+ * no such municipality, 403 if it is another's ("may read its WHAT"). */
+int request_own_municipality(const struct request *req,
+                             const struct catalog *cat, const char *what,
+                             struct response *resp);
+
 /* The handlers of routes_table, one family per file. */
 void api_catalog_get(const struct request *req, struct response *resp);
 void metrics_get(const struct request *req, struct response *resp);
