@@ -21,7 +21,7 @@ B=${1:-build}
 [ $# -gt 0 ] || set -- 2027-03-01T00:00:00Z 2027-03-02T12:00:00Z \
 	2027-03-15T12:00:00Z 2027-03-16T00:00:00Z 2027-03-31T12:00:00Z \
 	2026-12-31T23:59:50Z
-: "${DATE_TESTS:=^(35_periods|40_import|60_series|65_charts|70_api|72_data|74_formats|78_metrics|80_submissions|85_access)$}"
+: "${DATE_TESTS:=^(35_periods|40_import|60_series|65_charts|70_api|72_data|74_formats|78_metrics|80_submissions|85_access|86_session|87_report|88_outliers)$}"
 : "${JOBS:=3}"
 D=$B/test-logs-dates
 rm -rf "$D"
