@@ -216,7 +216,6 @@ api_activity_get(const struct request *req, struct response *resp)
 	cJSON *root;
 	size_t i;
 	long limit;
-	char *text;
 	int a;
 
 	if ((a = request_own_municipality(req, cat, "activity", resp)) < 0)
@@ -243,17 +242,8 @@ api_activity_get(const struct request *req, struct response *resp)
 		}
 		cut(array, act.limit);
 	}
-	text = cJSON_PrintUnformatted(root);
+	respond_json_private(resp, root, generation);
 	cJSON_Delete(root);
-	if (text == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	respond_json_text(resp, 200, text, strlen(text));
-	respond_etag(resp, generation, text);
-	cJSON_free(text);
-	/* a token's read: server.c keeps it private */
-	respond_header(resp, "Cache-Control", "private, no-cache");
 out:
 	catalog_unref(cat);
 }

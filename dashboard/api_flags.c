@@ -261,7 +261,6 @@ api_flags_get(const struct request *req, struct response *resp)
 	unsigned long generation;
 	enum lang lang;
 	cJSON *arr;
-	char *text;
 	int a = -1;
 
 	if (req->who.role == ROLE_PUBLIC) {
@@ -293,13 +292,8 @@ api_flags_get(const struct request *req, struct response *resp)
 		respond_error(resp, 503, "the database is not available");
 		goto out;
 	}
-	text = must(cJSON_PrintUnformatted(arr));
+	respond_json_private(resp, arr, generation);
 	cJSON_Delete(arr);
-	respond_json_text(resp, 200, text, strlen(text));
-	respond_etag(resp, generation, text);
-	cJSON_free(text);
-	/* a token's read: server.c keeps it private */
-	respond_header(resp, "Cache-Control", "private, no-cache");
 out:
 	catalog_unref(cat);
 }

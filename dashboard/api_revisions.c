@@ -66,7 +66,6 @@ api_revisions_get(const struct request *req, struct response *resp)
 	unsigned long generation;
 	int a, p = -1;
 	cJSON *arr;
-	char *text;
 
 	if ((a = request_own_municipality(req, cat, "revisions", resp)) < 0)
 		goto out;
@@ -86,17 +85,8 @@ api_revisions_get(const struct request *req, struct response *resp)
 		respond_error(resp, 503, "the database is not available");
 		goto out;
 	}
-	text = cJSON_PrintUnformatted(arr);
+	respond_json_private(resp, arr, generation);
 	cJSON_Delete(arr);
-	if (text == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	respond_json_text(resp, 200, text, strlen(text));
-	respond_etag(resp, generation, text);
-	cJSON_free(text);
-	/* a token's read: server.c keeps it private */
-	respond_header(resp, "Cache-Control", "private, no-cache");
 out:
 	catalog_unref(cat);
 }

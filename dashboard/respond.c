@@ -196,6 +196,22 @@ respond_json(struct response *resp, int status, const cJSON *json)
 }
 
 void
+respond_json_private(struct response *resp, const cJSON *json,
+                     unsigned long generation)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	if (text == NULL) {
+		fputs("kuntamon: out of memory\n", stderr);
+		abort();
+	}
+	respond_json_text(resp, 200, text, strlen(text));
+	respond_etag(resp, generation, text);
+	cJSON_free(text);
+	respond_header(resp, "Cache-Control", "private, no-cache");
+}
+
+void
 respond_json_text(struct response *resp, int status, const char *text,
                   size_t len)
 {

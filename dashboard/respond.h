@@ -76,6 +76,11 @@ void respond_etag_run(unsigned long long run);
 
 /* The JSON serialisation of json (borrowed) as the body. */
 void respond_json(struct response *resp, int status, const cJSON *json);
+/* A read of one reader's own records (a token's or a session's): json
+ * (borrowed) as a 200 body, tagged by generation and its bytes, and
+ * Cache-Control private, no-cache. */
+void respond_json_private(struct response *resp, const cJSON *json,
+                          unsigned long generation);
 /* text (borrowed, already JSON) as the body. */
 void respond_json_text(struct response *resp, int status, const char *text,
                        size_t len);
