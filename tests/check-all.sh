@@ -5,13 +5,13 @@
 # layers on the test clock (tests/check-dates.sh): the plain build on all
 # of its dates, and each sanitizer build on one date with the scripts that
 # drive the daemon's own date arithmetic (periods, expected period,
-# on-time, submissions): ASan+UBSan across the new year, TSan as the 16th
-# begins and the on-time window closes. Ends with the grand total as
+# on-time, submissions, session expiry): ASan+UBSan across the new year,
+# TSan as the 16th begins and the on-time window closes. Ends with the grand total as
 # "N passed, N failed, N skipped". This is what CI runs.
 set -u
 cd "$(dirname "$0")/.."
 total_p=0 total_f=0 total_s=0 status=0
-SAN_TESTS='^(35_periods|70_api|78_metrics|80_submissions)$'
+SAN_TESTS='^(35_periods|70_api|78_metrics|80_submissions|86_session)$'
 # run NAME MAKE-ARGS...: one make, its last lines and its total
 run() {
 	_name=$1
