@@ -6,8 +6,8 @@
 # of its dates, and each sanitizer build on one date with the scripts that
 # drive the daemon's own date arithmetic (periods, expected period,
 # on-time, submissions, session expiry): ASan+UBSan across the new year,
-# TSan as the 16th begins and the on-time window closes. Ends with the grand total as
-# "N passed, N failed, N skipped". This is what CI runs.
+# TSan as the 16th begins and the on-time window closes. Ends with the
+# grand total as "N passed, N failed, N skipped". This is what CI runs.
 set -u
 cd "$(dirname "$0")/.."
 total_p=0 total_f=0 total_s=0 status=0
