@@ -256,34 +256,66 @@ test_check_rate(void)
 	auth_free(a);
 }
 
+/* An integer key of [server] with its default and bounds: absent, both
+ * bounds taken; past them or not an integer, refused naming the key and
+ * the default kept. get reads it from a config. */
+static void
+check_server_int_key(const char *key, int dflt, int lo, int hi,
+                     int (*get)(const struct config *))
+{
+	const struct {
+		int value, rc, want;
+	} cases[] = {
+		{ lo, 0, lo },
+		{ hi, 0, hi },
+		{ lo - 1, -1, dflt },
+		{ hi + 1, -1, dflt },
+	};
+	static const char *const bad[] = { "ten", "1.5" };
+	struct config cfg;
+	struct error err;
+	char text[128];
+	size_t i;
+
+	memset(&err, 0, sizeof(err));
+	config_init(&cfg);
+	CHECK(config_parse("", 0, &cfg, &err) == 0 && get(&cfg) == dflt);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) + 2; i++) {
+		int rc = i < 4 ? cases[i].rc : -1;
+		int want = i < 4 ? cases[i].want : dflt;
+
+		if (i < 4)
+			snprintf(text, sizeof(text), "[server]\n%s = %d\n", key,
+			         cases[i].value);
+		else
+			snprintf(text, sizeof(text), "[server]\n%s = %s\n", key,
+			         bad[i - 4]);
+		memset(&err, 0, sizeof(err));
+		config_init(&cfg);
+		CHECK(config_parse(text, strlen(text), &cfg, &err) == rc);
+		CHECK(get(&cfg) == want);
+		if (rc < 0)
+			CHECK(strstr(err.msg, key) != NULL);
+	}
+}
+
+static int
+submit_rate_of(const struct config *cfg)
+{
+	return cfg->submit_rate;
+}
+
+static int
+session_hours_of(const struct config *cfg)
+{
+	return cfg->session_hours;
+}
+
 /* [server] submit_rate: default 60, 1..100000. */
 static void
 test_submit_rate_key(void)
 {
-	static const struct {
-		const char *text;
-		int rc, want;
-	} cases[] = {
-		{ "", 0, 60 },
-		{ "[server]\nsubmit_rate = 1\n", 0, 1 },
-		{ "[server]\nsubmit_rate = 100000\n", 0, 100000 },
-		{ "[server]\nsubmit_rate = 0\n", -1, 60 },
-		{ "[server]\nsubmit_rate = 100001\n", -1, 60 },
-		{ "[server]\nsubmit_rate = ten\n", -1, 60 },
-	};
-	struct config cfg;
-	struct error err;
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&err, 0, sizeof(err));
-		config_init(&cfg);
-		CHECK(config_parse(cases[i].text, strlen(cases[i].text), &cfg,
-		                   &err) == cases[i].rc);
-		CHECK(cfg.submit_rate == cases[i].want);
-		if (cases[i].rc < 0)
-			CHECK(strstr(err.msg, "submit_rate") != NULL);
-	}
+	check_server_int_key("submit_rate", 60, 1, 100000, submit_rate_of);
 }
 
 /* auth_request with the headers given (NULL: absent). */
@@ -520,30 +552,7 @@ test_signin_body(void)
 static void
 test_session_hours_key(void)
 {
-	static const struct {
-		const char *text;
-		int rc, want;
-	} cases[] = {
-		{ "", 0, 12 },
-		{ "[server]\nsession_hours = 1\n", 0, 1 },
-		{ "[server]\nsession_hours = 720\n", 0, 720 },
-		{ "[server]\nsession_hours = 0\n", -1, 12 },
-		{ "[server]\nsession_hours = 721\n", -1, 12 },
-		{ "[server]\nsession_hours = 1.5\n", -1, 12 },
-	};
-	struct config cfg;
-	struct error err;
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&err, 0, sizeof(err));
-		config_init(&cfg);
-		CHECK(config_parse(cases[i].text, strlen(cases[i].text), &cfg,
-		                   &err) == cases[i].rc);
-		CHECK(cfg.session_hours == cases[i].want);
-		if (cases[i].rc < 0)
-			CHECK(strstr(err.msg, "session_hours") != NULL);
-	}
+	check_server_int_key("session_hours", 12, 1, 720, session_hours_of);
 }
 
 int
