@@ -45,6 +45,20 @@ bool fixture_rrdcached_stop(pid_t pid);
 	"\"" den "\", \"scale\": " scale ", \"unit\": \"" unit                 \
 	"\", " FIXTURE_NAMES "}"
 
+/* The regions and municipalities of most small test catalogs: Uusimaa
+ * with Espoo (KU049) and Helsinki (KU091). */
+#define FIXTURE_REGIONS "code,name_fi,name_sv\n01,Uusimaa,Nyland\n"
+#define FIXTURE_MUNICIPALITIES                                                 \
+	"code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"      \
+	"population,foreign_language_population\n"                             \
+	"049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"                      \
+	"091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n"
+/* A summed measure with its bounds (numbers as text). */
+#define FIXTURE_BOUNDED(id, min, max, count)                                   \
+	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min                  \
+	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count     \
+	", " FIXTURE_NAMES "}"
+
 /* A finished catalog from the texts of the catalog files (endpoints may be
  * NULL). A fixture that does not parse is the test's own mistake: it says
  * which line and aborts. */

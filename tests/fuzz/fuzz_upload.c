@@ -24,22 +24,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* clang-format off */
-static const char regions_csv[] = "code,name_fi,name_sv\n01,Uusimaa,Nyland\n";
-static const char municipalities_csv[] =
-    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
-    "population,foreign_language_population\n"
-    "049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"
-    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n";
-#define MEASURE(id, min, max, count)                                        \
-	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min               \
-	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count  \
-	", \"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}}"
 static const char measures_json[] =
     "{\"measures\": ["
-    MEASURE("gp_open", "0", "1", "false") ","
-    MEASURE("contacts", "0", "1000000", "true") ","
-    MEASURE("contacts_remote", "0", "1000000", "true") ","
-    MEASURE("staff_fte", "-10", "10000", "false")
+    FIXTURE_BOUNDED("gp_open", "0", "1", "false") ","
+    FIXTURE_BOUNDED("contacts", "0", "1000000", "true") ","
+    FIXTURE_BOUNDED("contacts_remote", "0", "1000000", "true") ","
+    FIXTURE_BOUNDED("staff_fte", "-10", "10000", "false")
     "], \"rules\": [\"contacts_remote <= contacts\", "
     "\"gp_open < staff_fte\"]}";
 /* clang-format on */
@@ -50,7 +40,7 @@ fixed_catalog(void)
 	static struct catalog *cat;
 
 	if (cat == NULL)
-		cat = fixture_catalog(regions_csv, municipalities_csv,
+		cat = fixture_catalog(FIXTURE_REGIONS, FIXTURE_MUNICIPALITIES,
 		                      measures_json, NULL);
 	return cat;
 }

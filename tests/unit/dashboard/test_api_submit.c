@@ -25,29 +25,19 @@
 #define NOW ((time_t)1794744000) /* 2026-11-15 12:00:00 UTC */
 
 /* clang-format off */
-static const char regions_csv[] = "code,name_fi,name_sv\n01,Uusimaa,Nyland\n";
-static const char municipalities_csv[] =
-    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
-    "population,foreign_language_population\n"
-    "049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"
-    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n";
-#define MEASURE(id, min, max, count)                                        \
-	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min               \
-	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count  \
-	", \"name\": {\"fi\": \"x\", \"sv\": \"x\", \"en\": \"x\"}}"
 static const char measures_json[] =
     "{\"measures\": ["
-    MEASURE("gp_open", "0", "1", "false") ","
-    MEASURE("contacts", "0", "1000000", "true") ","
-    MEASURE("contacts_remote", "0", "1000000", "true")
+    FIXTURE_BOUNDED("gp_open", "0", "1", "false") ","
+    FIXTURE_BOUNDED("contacts", "0", "1000000", "true") ","
+    FIXTURE_BOUNDED("contacts_remote", "0", "1000000", "true")
     "], \"rules\": [\"contacts_remote <= contacts\"]}";
 /* clang-format on */
 
 static struct catalog *
 small_catalog(void)
 {
-	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
-	                       NULL);
+	return fixture_catalog(FIXTURE_REGIONS, FIXTURE_MUNICIPALITIES,
+	                       measures_json, NULL);
 }
 
 static void

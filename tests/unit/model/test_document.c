@@ -26,12 +26,6 @@ static time_t now;              /* 2026-11-15 12:00:00 UTC */
  * at /data/henkilöstö/1 (an array element), temp_delta at /data/a~0b, and
  * the rest at /measures/<id>. */
 /* clang-format off */
-static const char regions_csv[] = "code,name_fi,name_sv\n01,Uusimaa,Nyland\n";
-static const char municipalities_csv[] =
-    "code,name_fi,name_sv,region_code,region_name_fi,region_name_sv,"
-    "population,foreign_language_population\n"
-    "049,Espoo,Esbo,01,Uusimaa,Nyland,320931,63123\n"
-    "091,Helsinki,Helsingfors,01,Uusimaa,Nyland,684018,124010\n";
 #define MEASURE(id, min, max, agg, count)                                   \
 	"{\"id\": \"" id "\", \"unit\": \"n\", \"min\": " min               \
 	", \"max\": " max ", \"aggregate\": \"" agg "\", \"is_count\": "    \
@@ -63,8 +57,8 @@ static const char endpoints_csv[] =
 static struct catalog *
 make_catalog(void)
 {
-	return fixture_catalog(regions_csv, municipalities_csv, measures_json,
-	                       endpoints_csv);
+	return fixture_catalog(FIXTURE_REGIONS, FIXTURE_MUNICIPALITIES,
+	                       measures_json, endpoints_csv);
 }
 
 static int
