@@ -345,6 +345,13 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
+/* A LIMIT of at most max rows. */
+static void
+bind_limit(sqlite3_stmt *st, int i, size_t limit, size_t max)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)(limit < max ? limit : max));
+}
+
 static void
 log_db(const char *what, const char *area, const struct store_db *db)
 {
@@ -956,6 +963,34 @@ read_rows(struct store_db *db, sqlite3_stmt *st, size_t size,
 	return 0;
 }
 
+/* A read of its own statement, in two halves around its binding:
+ * read_begin locks the store and prepares sql (NULL, the lock released,
+ * if it does not prepare); read_end reads its rows with read_rows,
+ * finalizes it and releases the lock. */
+static sqlite3_stmt *
+read_begin(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	pthread_mutex_lock(&db->lock);
+	st = prepare_once(db, sql);
+	if (st == NULL)
+		pthread_mutex_unlock(&db->lock);
+	return st;
+}
+
+static int
+read_end(struct store_db *db, sqlite3_stmt *st, size_t size,
+         void (*copy_row)(void *row, sqlite3_stmt *st), char **out_rows,
+         size_t *out_n)
+{
+	int rc = read_rows(db, st, size, copy_row, out_rows, out_n);
+
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
 static void
 copy_state(void *row, sqlite3_stmt *st)
 {
@@ -1081,23 +1116,15 @@ read_document_rows(struct store_db *db, const char *sql, const char *area,
                    char **out_rows, size_t *out_n)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	*out_rows = NULL;
 	*out_n = 0;
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, sql);
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, sql);
+	if (st == NULL)
 		return -1;
-	}
 	bind_text(st, 1, area);
-	sqlite3_bind_int64(st, 2,
-	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
-	rc = read_rows(db, st, size, copy_row, out_rows, out_n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
-	return rc;
+	bind_limit(st, 2, limit, 1000000);
+	return read_end(db, st, size, copy_row, out_rows, out_n);
 }
 
 static int
@@ -1197,22 +1224,16 @@ store_db_each_poll(struct store_db *db, const char *area, const char *source,
 	size_t n = 0, i;
 	int rc;
 
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, "SELECT time, source, http_status, latency_ms,"
-	                      " period, accepted, rejected, error FROM polls"
-	                      " WHERE area = ?1 AND (?2 IS NULL OR source = ?2)"
-	                      " ORDER BY time DESC, id DESC LIMIT ?3");
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, "SELECT time, source, http_status, latency_ms,"
+	                    " period, accepted, rejected, error FROM polls"
+	                    " WHERE area = ?1 AND (?2 IS NULL OR source = ?2)"
+	                    " ORDER BY time DESC, id DESC LIMIT ?3");
+	if (st == NULL)
 		return -1;
-	}
 	bind_text(st, 1, area);
 	bind_text(st, 2, source);
-	sqlite3_bind_int64(st, 3,
-	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
-	rc = read_rows(db, st, sizeof(*rows), copy_poll, &raw, &n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
+	bind_limit(st, 3, limit, 1000000);
+	rc = read_end(db, st, sizeof(*rows), copy_poll, &raw, &n);
 	rows = (struct db_poll_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
@@ -1524,20 +1545,14 @@ store_db_each_audit(struct store_db *db, const char *area, size_t limit,
 	size_t n = 0, i;
 	int rc;
 
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, "SELECT time, token_id, outcome, detail"
-	                      " FROM audit WHERE area = ?1"
-	                      " ORDER BY time DESC, id DESC LIMIT ?2");
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, "SELECT time, token_id, outcome, detail"
+	                    " FROM audit WHERE area = ?1"
+	                    " ORDER BY time DESC, id DESC LIMIT ?2");
+	if (st == NULL)
 		return -1;
-	}
 	bind_text(st, 1, area);
-	sqlite3_bind_int64(st, 2,
-	                   (sqlite3_int64)(limit < 1000000 ? limit : 1000000));
-	rc = read_rows(db, st, sizeof(*rows), copy_audit, &raw, &n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
+	bind_limit(st, 2, limit, 1000000);
+	rc = read_end(db, st, sizeof(*rows), copy_audit, &raw, &n);
 	rows = (struct db_audit_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
@@ -1569,19 +1584,14 @@ store_db_each_report(struct store_db *db, int first, int last,
 	size_t n = 0, i;
 	int rc;
 
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, "SELECT area, period FROM reports"
-	                      " WHERE period BETWEEN ?1 AND ?2"
-	                      " ORDER BY period, area");
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, "SELECT area, period FROM reports"
+	                    " WHERE period BETWEEN ?1 AND ?2"
+	                    " ORDER BY period, area");
+	if (st == NULL)
 		return -1;
-	}
 	sqlite3_bind_int(st, 1, first);
 	sqlite3_bind_int(st, 2, last);
-	rc = read_rows(db, st, sizeof(*rows), copy_period_row, &raw, &n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
+	rc = read_end(db, st, sizeof(*rows), copy_period_row, &raw, &n);
 	rows = (struct period_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, rows[i].area, rows[i].period);
@@ -1716,23 +1726,17 @@ store_db_each_flag(struct store_db *db, const char *area, bool with_cleared,
 	size_t n = 0, i;
 	int rc;
 
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, "SELECT " FLAG_COLUMNS " FROM flags"
-	                      " WHERE (?1 IS NULL OR area = ?1)"
-	                      " AND (?2 OR cleared IS NULL)"
-	                      " ORDER BY raised DESC, area, measure, period"
-	                      " LIMIT ?3");
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, "SELECT " FLAG_COLUMNS " FROM flags"
+	                    " WHERE (?1 IS NULL OR area = ?1)"
+	                    " AND (?2 OR cleared IS NULL)"
+	                    " ORDER BY raised DESC, area, measure, period"
+	                    " LIMIT ?3");
+	if (st == NULL)
 		return -1;
-	}
 	bind_text(st, 1, area);
 	sqlite3_bind_int(st, 2, with_cleared);
-	sqlite3_bind_int64(st, 3,
-	                   (sqlite3_int64)(limit < 100000 ? limit : 100000));
-	rc = read_rows(db, st, sizeof(*rows), copy_flag, &raw, &n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
+	bind_limit(st, 3, limit, 100000);
+	rc = read_end(db, st, sizeof(*rows), copy_flag, &raw, &n);
 	rows = (struct db_flag_row *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
@@ -1760,19 +1764,14 @@ store_db_each_open_flag(struct store_db *db, int first, int last,
 	size_t n = 0, i;
 	int rc;
 
-	pthread_mutex_lock(&db->lock);
-	st = prepare_once(db, "SELECT area, measure, period FROM flags"
-	                      " WHERE cleared IS NULL AND period BETWEEN ?1"
-	                      " AND ?2");
-	if (st == NULL) {
-		pthread_mutex_unlock(&db->lock);
+	st = read_begin(db, "SELECT area, measure, period FROM flags"
+	                    " WHERE cleared IS NULL AND period BETWEEN ?1"
+	                    " AND ?2");
+	if (st == NULL)
 		return -1;
-	}
 	sqlite3_bind_int(st, 1, first);
 	sqlite3_bind_int(st, 2, last);
-	rc = read_rows(db, st, sizeof(*rows), copy_flag_key, &raw, &n);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
+	rc = read_end(db, st, sizeof(*rows), copy_flag_key, &raw, &n);
 	rows = (struct db_flag_key *)(void *)raw;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(ctx, &rows[i]);
