@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "fixture.h"
+#include "store_db.h"
 
 static const char rrdcached_bin[] = "/usr/bin/rrdcached";
 
@@ -46,6 +48,30 @@ fixture_rmtree(const char *dir)
 {
 	if (dir != NULL && dir[0] != '\0')
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct store_db *
+fixture_db_open(struct fixture_db *f, const char *name)
+{
+	struct error err = { 0 };
+	struct store_db *db;
+
+	fixture_rmtree(f->dir);
+	fixture_tmpdir(f->dir, sizeof(f->dir), name);
+	snprintf(f->path, sizeof(f->path), "%s/kuntamon.db", f->dir);
+	db = store_db_open(f->path, &err);
+	if (db == NULL)
+		fprintf(stderr, "store_db_open: %s\n", err.msg);
+	return db;
+}
+
+void
+fixture_db_remove(struct fixture_db *f, struct store_db *db)
+{
+	if (db != NULL)
+		store_db_close(db);
+	fixture_rmtree(f->dir);
+	f->dir[0] = '\0';
 }
 
 bool

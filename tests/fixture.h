@@ -12,11 +12,24 @@
 
 #include "catalog.h"
 
+struct store_db;
+
 /* A fresh folder /tmp/NAME.XXXXXX into out; the test exits if it cannot
  * be made. */
 void fixture_tmpdir(char *out, size_t size, const char *name);
 /* Removes dir and everything below it (a missing dir is fine). */
 void fixture_rmtree(const char *dir);
+
+/* A fresh store: kuntamon.db in a new folder /tmp/NAME.XXXXXX, opened
+ * (NULL, said on stderr, if it does not open). The folder f held before,
+ * if any, is removed first; fixture_db_remove closes db (may be NULL) and
+ * removes the folder. */
+struct fixture_db {
+	char dir[64];
+	char path[128];
+};
+struct store_db *fixture_db_open(struct fixture_db *f, const char *name);
+void fixture_db_remove(struct fixture_db *f, struct store_db *db);
 
 /* Whether rrdcached is installed (tests that need it print a skip line). */
 bool fixture_has_rrdcached(void);

@@ -22,29 +22,7 @@
 /* another 32 bytes: all 0xff */
 #define W "__________________________________________8"
 
-static char root[64];
-
-static struct store_db *
-fresh_db(void)
-{
-	struct error err = { 0 };
-	struct store_db *db;
-	char path[128];
-
-	fixture_tmpdir(root, sizeof(root), "test_session");
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
-	db = store_db_open(path, &err);
-	if (db == NULL)
-		fprintf(stderr, "store_db_open: %s\n", err.msg);
-	return db;
-}
-
-static void
-remove_db(struct store_db *db)
-{
-	store_db_close(db);
-	fixture_rmtree(root);
-}
+static struct fixture_db fx;
 
 static void
 test_format(void)
@@ -248,7 +226,7 @@ lookup(struct store_db *db, const char *cookie, time_t now, struct session *s)
 static void
 test_create_and_find(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_session");
 	char cookie[SESSION_TEXT_SIZE], cookie2[SESSION_TEXT_SIZE];
 	unsigned char csrf[SESSION_CSRF_BYTES], hash[DB_TOKEN_HASH_BYTES];
 	unsigned char secret[SESSION_SECRET_BYTES];
@@ -299,13 +277,13 @@ test_create_and_find(void)
 	/* nobody signs in without a token */
 	CHECK(session_create(db, &nobody, NOW, 12, &found, cookie2, &err) ==
 	      -1);
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 static void
 test_expiry(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_session");
 	char cookie[SESSION_TEXT_SIZE];
 	struct session s, found;
 	size_t n = 0;
@@ -322,13 +300,13 @@ test_expiry(void)
 	CHECK(lookup(db, cookie, NOW + 3600, &found) == SESSION_VALID);
 	CHECK(store_db_session_prune(db, NOW + 2 * 3600, &n) == 0 && n == 1);
 	CHECK(lookup(db, cookie, NOW, &found) == SESSION_INVALID);
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 static void
 test_revoke_and_end(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_session");
 	char a[SESSION_TEXT_SIZE], b[SESSION_TEXT_SIZE], c[SESSION_TEXT_SIZE];
 	struct session sa, sb, sc, found;
 	struct principal who;
@@ -357,13 +335,13 @@ test_revoke_and_end(void)
 	CHECK(session_end(db, sc.id) == 0);
 	CHECK(lookup(db, c, NOW + 30, &found) == SESSION_INVALID);
 	CHECK(session_end(db, sc.id) == 0);
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 static void
 test_bounded_per_token(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_session");
 	char first[SESSION_TEXT_SIZE], cookie[SESSION_TEXT_SIZE];
 	char second[SESSION_TEXT_SIZE];
 	struct session s, found;
@@ -385,7 +363,7 @@ test_bounded_per_token(void)
 	CHECK(lookup(db, first, NOW, &found) == SESSION_INVALID);
 	CHECK(lookup(db, second, NOW, &found) == SESSION_VALID);
 	CHECK(lookup(db, cookie, NOW, &found) == SESSION_VALID);
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 int

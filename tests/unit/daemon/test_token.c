@@ -16,29 +16,7 @@
 
 #define NOW ((time_t)1794744000)
 
-static char root[64];
-static char db_path[128];
-
-static struct store_db *
-fresh_db(void)
-{
-	struct error err = { 0 };
-	struct store_db *db;
-
-	fixture_tmpdir(root, sizeof(root), "test_token");
-	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db", root);
-	db = store_db_open(db_path, &err);
-	if (db == NULL)
-		fprintf(stderr, "store_db_open: %s\n", err.msg);
-	return db;
-}
-
-static void
-remove_db(struct store_db *db)
-{
-	store_db_close(db);
-	fixture_rmtree(root);
-}
+static struct fixture_db fx;
 
 static void
 test_format_known(void)
@@ -260,7 +238,7 @@ file_holds(const char *path, const void *s, size_t n)
 static void
 test_create_authenticate_revoke(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_token");
 	char text[TOKEN_TEXT_SIZE], text2[TOKEN_TEXT_SIZE];
 	char wal_path[160];
 	unsigned char secret[TOKEN_SECRET_BYTES], hash[TOKEN_HASH_BYTES];
@@ -340,21 +318,21 @@ test_create_authenticate_revoke(void)
 
 	/* Only the hash is stored: neither the text nor the secret is in the
 	 * database or its log. */
-	snprintf(wal_path, sizeof(wal_path), "%s-wal", db_path);
-	CHECK(file_holds(db_path, text, strlen(text)) != 1);
+	snprintf(wal_path, sizeof(wal_path), "%s-wal", fx.path);
+	CHECK(file_holds(fx.path, text, strlen(text)) != 1);
 	CHECK(file_holds(wal_path, text, strlen(text)) != 1);
 	CHECK(file_holds(wal_path, secret, sizeof(secret)) != 1);
 	token_hash(secret, hash);
-	CHECK(file_holds(db_path, hash, sizeof(hash)) == 1 ||
+	CHECK(file_holds(fx.path, hash, sizeof(hash)) == 1 ||
 	      file_holds(wal_path, hash, sizeof(hash)) == 1);
 
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 static void
 test_audit_rows(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_token");
 	struct db_audit a = {
 		NOW, 0, "127.0.0.1", NULL, "unauthorized", "401 x"
 	};
@@ -376,7 +354,7 @@ test_audit_rows(void)
 	/* A token id that does not exist breaks the foreign key. */
 	a.token_id = 999;
 	CHECK(store_db_audit(db, &a) == -1);
-	remove_db(db);
+	fixture_db_remove(&fx, db);
 }
 
 int

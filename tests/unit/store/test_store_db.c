@@ -14,24 +14,7 @@
 #include "store_db.h"
 #include "fixture.h"
 
-static char root[64];
-static char db_path[128];
-
-/* A fresh database for one test; the previous folder is removed. */
-static struct store_db *
-fresh_db(void)
-{
-	struct error err = { 0 };
-	struct store_db *db;
-
-	fixture_rmtree(root);
-	fixture_tmpdir(root, sizeof(root), "test_store_db");
-	snprintf(db_path, sizeof(db_path), "%s/kuntamon.db", root);
-	db = store_db_open(db_path, &err);
-	if (db == NULL)
-		fprintf(stderr, "store_db_open: %s\n", err.msg);
-	return db;
-}
+static struct fixture_db fx;
 
 /* One integer from SQL run on a second connection; -1 on error. */
 static long long
@@ -41,7 +24,7 @@ query_int(const char *sql)
 	sqlite3_stmt *st = NULL;
 	long long v = -1;
 
-	if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	if (sqlite3_open_v2(fx.path, &h, SQLITE_OPEN_READONLY, NULL) ==
 	        SQLITE_OK &&
 	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
@@ -61,7 +44,7 @@ query_text(const char *sql, char *out, size_t size)
 	sqlite3_stmt *st = NULL;
 
 	out[0] = '\0';
-	if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	if (sqlite3_open_v2(fx.path, &h, SQLITE_OPEN_READONLY, NULL) ==
 	        SQLITE_OK &&
 	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW &&
@@ -141,7 +124,7 @@ collect_report(void *ctx, const struct db_report *r)
 static void
 test_open_wal_schema(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	char mode[16];
 
 	CHECK(db != NULL);
@@ -162,7 +145,7 @@ test_open_wal_schema(void)
 static void
 test_record_poll_and_submission(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_rejection rej[2] = { { "contacts", "out_of_range", "-4 < 0" },
 		                       { "nosuch", "unknown", NULL } };
 	const char *viol[1] = { "contacts_remote <= contacts" };
@@ -225,7 +208,7 @@ test_record_poll_and_submission(void)
 static void
 test_endpoint_state(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct states c;
 	struct db_outcome o;
 	size_t i;
@@ -287,7 +270,7 @@ test_endpoint_state(void)
 static void
 test_first_receipt_kept(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct reports c;
 	struct db_outcome o;
 
@@ -347,7 +330,7 @@ test_first_receipt_kept(void)
 static void
 test_count_reported(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	static const struct {
 		const char *area;
 		int period;
@@ -392,7 +375,7 @@ test_count_reported(void)
 static void
 test_transactions(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_outcome o;
 	int i;
 
@@ -447,7 +430,7 @@ write_loop(void *arg)
 static void
 test_threads(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct writer w[3] = { { db, "KU005", 0 },
 		               { db, "KU009", 0 },
 		               { db, "KU010", 0 } };
@@ -471,7 +454,7 @@ test_threads(void)
 static void
 test_reopen_keeps_data(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct error err = { 0 };
 	struct reports c;
 	struct db_outcome o = poll_ok("KU091", 100, 5, 10);
@@ -483,7 +466,7 @@ test_reopen_keeps_data(void)
 		return;
 	CHECK(store_db_record(db, &o) == 0);
 	store_db_close(db);
-	db = store_db_open(db_path, &err);
+	db = store_db_open(fx.path, &err);
 	CHECK(db != NULL);
 	if (db == NULL)
 		return;
@@ -496,25 +479,25 @@ test_reopen_keeps_data(void)
 	CHECK(query_int("SELECT COUNT(*) FROM pragma_foreign_key_check") == 0);
 	store_db_close(db);
 	/* a database from a newer program is refused, and left alone */
-	CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+	CHECK(sqlite3_open(fx.path, &h) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL) ==
 	      SQLITE_OK);
 	sqlite3_close(h);
 	err.msg[0] = '\0';
-	CHECK(store_db_open(db_path, &err) == NULL);
+	CHECK(store_db_open(fx.path, &err) == NULL);
 	CHECK(strstr(err.msg, "newer") != NULL);
 	CHECK(query_int("PRAGMA user_version") == 99);
 	/* nor is a file that is no database */
-	snprintf(db_path, sizeof(db_path), "%s/not.db", root);
+	snprintf(fx.path, sizeof(fx.path), "%s/not.db", fx.dir);
 	{
-		FILE *f = fopen(db_path, "w");
+		FILE *f = fopen(fx.path, "w");
 
 		fputs("this is not a database, not at all, no\n", f);
 		fclose(f);
 	}
-	CHECK(store_db_open(db_path, &err) == NULL);
-	snprintf(db_path, sizeof(db_path), "%s/no/such/dir/x.db", root);
-	CHECK(store_db_open(db_path, &err) == NULL);
+	CHECK(store_db_open(fx.path, &err) == NULL);
+	snprintf(fx.path, sizeof(fx.path), "%s/no/such/dir/x.db", fx.dir);
+	CHECK(store_db_open(fx.path, &err) == NULL);
 }
 
 struct figs {
@@ -562,7 +545,7 @@ collect_dirty(void *ctx, const char *area)
 static void
 test_figures_and_history(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_change c[2] = { { "contacts", 50, false },
 		                  { "staff_fte", 2.5, false } };
 	struct db_outcome o = poll_ok("KU091", 100, 24321, 2);
@@ -650,7 +633,7 @@ count_key(void *ctx, const struct db_flag_key *k)
 static void
 test_flags(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_change c[2] = { { "contacts", 400, false },
 		                  { "staff_fte", 40, false } };
 	struct db_flag fl[2] = { { "contacts", 400, 134.9, 100 },
@@ -739,7 +722,7 @@ test_flags(void)
 static void
 test_batches(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_change c = { "contacts", 7, false };
 	struct db_outcome o = poll_ok("KU049", 100, 24321, 1);
 	long long v0 = 0, v1 = 0;
@@ -772,7 +755,7 @@ test_batches(void)
 	{
 		sqlite3 *h;
 
-		CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+		CHECK(sqlite3_open(fx.path, &h) == SQLITE_OK);
 		CHECK(sqlite3_exec(h, "DELETE FROM rrd_dirty", NULL, NULL,
 		                   NULL) == SQLITE_OK);
 		sqlite3_close(h);
@@ -788,7 +771,7 @@ test_batches(void)
 static void
 test_prune(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_rejection rej = { "contacts", "out_of_range", NULL };
 	const char *viol = "contacts_remote <= contacts";
 	struct db_change c = { "contacts", 5, false };
@@ -884,7 +867,7 @@ count_area(void *ctx, const char *area)
 static void
 test_import(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct db_change c = { "contacts", 5, false };
 	struct db_outcome o = poll_ok("KU091", 100, 24321, 1);
 	struct db_import_row rows[40];
@@ -925,7 +908,7 @@ test_import(void)
 	CHECK(store_db_import_commit(db) == 0);
 	CHECK(store_db_import_pending(db) == 2);
 	store_db_close(db);
-	db = store_db_open(db_path, &err);
+	db = store_db_open(fx.path, &err);
 	CHECK(db != NULL);
 	if (db == NULL)
 		return;
@@ -965,7 +948,7 @@ test_import(void)
 static void
 test_v1_refused(void)
 {
-	struct store_db *db = fresh_db();
+	struct store_db *db = fixture_db_open(&fx, "test_store_db");
 	struct error err = { 0 };
 	sqlite3 *h;
 
@@ -973,11 +956,11 @@ test_v1_refused(void)
 	if (db == NULL)
 		return;
 	store_db_close(db);
-	CHECK(sqlite3_open(db_path, &h) == SQLITE_OK);
+	CHECK(sqlite3_open(fx.path, &h) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL) ==
 	      SQLITE_OK);
 	sqlite3_close(h);
-	CHECK(store_db_open(db_path, &err) == NULL);
+	CHECK(store_db_open(fx.path, &err) == NULL);
 	CHECK(strstr(err.msg, "kuntamon v1") != NULL);
 	CHECK(strstr(err.msg, "kuntamonctl import") != NULL);
 	CHECK(query_int("PRAGMA user_version") == 1);
@@ -1000,6 +983,6 @@ main(void)
 	RUN(test_prune);
 	RUN(test_import);
 	RUN(test_v1_refused);
-	fixture_rmtree(root);
+	fixture_db_remove(&fx, NULL);
 	return check_done();
 }
