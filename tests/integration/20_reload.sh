@@ -8,9 +8,7 @@
 # the old one kept.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 rrdtool; do
-	command -v "$tool" >/dev/null || { skip "20_reload: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool
 
 # days_of FILE DS PERIOD: the distinct values of DS on PERIOD's days (the
 # rows of rrdtool fetch -r 86400 ending in the period), U for unknown

@@ -6,9 +6,7 @@
 # file's is repaired on start). A figure answered 202 survives a kill -9.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 rrdtool; do
-	command -v "$tool" >/dev/null || { skip "30_crash: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool
 
 
 P=$(expected_period)

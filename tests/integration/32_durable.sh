@@ -9,9 +9,7 @@
 #   figure is in the database and in the file.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 rrdtool mkfifo; do
-	command -v "$tool" >/dev/null || { skip "32_durable: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool mkfifo
 
 echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf"

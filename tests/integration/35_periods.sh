@@ -14,9 +14,7 @@
 # directory is refused.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 rrdtool; do
-	command -v "$tool" >/dev/null || { skip "35_periods: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool
 
 
 P=$(expected_period)

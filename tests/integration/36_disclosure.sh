@@ -32,9 +32,7 @@
 #   the ministry's draws all three.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq awk; do
-	command -v "$tool" >/dev/null || { skip "36_disclosure: $tool not installed"; exit 0; }
-done
+need curl jq awk
 PY=
 for p in python3 /usr/bin/python3; do
 	if command -v "$p" >/dev/null && "$p" -c 'import openpyxl' 2>/dev/null; then

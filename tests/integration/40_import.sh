@@ -14,9 +14,7 @@
 #   on PRAGMA data_version).
 . "$(dirname "$0")/lib.sh"
 
-for tool in rrdtool sqlite3; do
-	command -v $tool >/dev/null || { skip "40_import: $tool not installed"; exit 0; }
-done
+need rrdtool sqlite3
 
 echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=300 write_conf "$T/k.conf"

@@ -11,9 +11,7 @@
 #   program to open the database finishes it, and it lands whole.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3; do
-	command -v "$tool" >/dev/null || { skip "42_import_live: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3
 
 echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf" "[server]" "submit_rate = 100000"

@@ -6,9 +6,7 @@
 # (CREATE, one batch of updates, FLUSH), so the file holds it at once.
 . "$(dirname "$0")/lib.sh"
 
-for tool in rrdcached rrdtool jq sqlite3; do
-	command -v "$tool" >/dev/null || { skip "50_rrdcached: $tool not installed"; exit 0; }
-done
+need rrdcached rrdtool jq sqlite3
 # free_port: a TCP port nobody listens on now, on 127.0.0.1
 free_port() {
 	for _p in $(shuf -i 20000-60000 -n 50); do

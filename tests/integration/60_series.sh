@@ -27,9 +27,7 @@
 #   figures may depend on it) elsewhere.
 . "$(dirname "$0")/lib.sh"
 
-for tool in jq rrdtool sqlite3 curl; do
-	command -v $tool >/dev/null || { skip "60_series: $tool not installed"; exit 0; }
-done
+need jq rrdtool sqlite3 curl
 
 
 P=$(expected_period)

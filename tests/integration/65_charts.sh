@@ -17,9 +17,7 @@
 # drawn at once.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl od jq; do
-	command -v $tool >/dev/null || { skip "65_charts: $tool not installed"; exit 0; }
-done
+need curl od jq
 
 start_fakemuni || exit 1
 write_endpoints "$T/endpoints.csv" KU091 KU049 KU092

@@ -11,9 +11,7 @@
 # /api/v1/revisions answers 401, 403, 400, 404 and 200 as it should.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { skip "70_api: $tool not installed"; exit 0; }
-done
+need curl jq
 
 # ok: KU091, KU049, KU020; failing: KU092 (503); late: KU005 (lag 3);
 # suppressed: KU478 (contacts 3); never: KU009 (no endpoint, no data).

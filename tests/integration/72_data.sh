@@ -22,9 +22,7 @@
 #   or dialect another; public = no answers 401 without a token.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { skip "72_data: $tool not installed"; exit 0; }
-done
+need curl jq
 # Debian's python3 has pandas; a python3 earlier on PATH (pyenv, a
 # virtualenv) may not
 PY=

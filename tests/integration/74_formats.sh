@@ -25,9 +25,7 @@
 # clients' part prints "skip" with the reason; under CI it must run.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { skip "74_formats: $tool not installed"; exit 0; }
-done
+need curl jq
 
 CLIENTS=$SRC/tests/clients
 NODE_MISSING=

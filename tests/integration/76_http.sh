@@ -13,9 +13,7 @@
 # a bad origin in the file is refused with FILE:LINE.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { skip "76_http: $tool not installed"; exit 0; }
-done
+need curl jq
 
 P=$(expected_period)
 p1=$(period_add "$P" -1)

@@ -14,9 +14,7 @@
 # parser part prints "skip" with the reason; under CI it must run.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { skip "77_openapi: $tool not installed"; exit 0; }
-done
+need curl jq
 
 CLIENTS=$SRC/tests/clients
 DOC=$SRC/dashboard/assets/openapi.json

@@ -16,9 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 STARTED=$(date +%s)
 
-for tool in curl jq sqlite3 rrdtool; do
-	command -v "$tool" >/dev/null || { skip "80_submissions: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool
 
 MAX_BODY=4096
 start_fakemuni || exit 1

@@ -21,11 +21,8 @@
 # brute-force limit of one does not spill into another part.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 md5sum; do
-	command -v "$tool" >/dev/null || { skip "85_access: $tool not installed"; exit 0; }
-done
-curl -s --interface 127.0.0.2 -o /dev/null "http://127.0.0.1:1/" 2>/dev/null
-[ $? -eq 45 ] && { skip "85_access: cannot send from 127.0.0.2"; exit 0; }
+need curl jq sqlite3 md5sum
+need_loopback_sources
 
 echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf"

@@ -27,11 +27,8 @@
 # failed-attempt limit of one does not spill into another part.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3; do
-	command -v "$tool" >/dev/null || { skip "86_session: $tool not installed"; exit 0; }
-done
-curl -s --interface 127.0.0.2 -o /dev/null "http://127.0.0.1:1/" 2>/dev/null
-[ $? -eq 45 ] && { skip "86_session: cannot send from 127.0.0.2"; exit 0; }
+need curl jq sqlite3
+need_loopback_sources
 
 echo "area,url,profile" >"$T/endpoints.csv"
 INTERVAL=3600 write_conf "$T/k.conf"

@@ -13,9 +13,7 @@
 # for another municipality's, 401 without.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3 rrdtool; do
-	command -v "$tool" >/dev/null || { skip "87_report: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3 rrdtool
 
 start_fakemuni || exit 1
 # KU049 is polled; KU091 reports only by submission.

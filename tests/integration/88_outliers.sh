@@ -14,9 +14,7 @@
 # survive a restart.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq sqlite3; do
-	command -v "$tool" >/dev/null || { skip "88_outliers: $tool not installed"; exit 0; }
-done
+need curl jq sqlite3
 
 start_fakemuni || exit 1
 write_endpoints "$T/endpoints.csv" KU049

@@ -32,6 +32,19 @@ check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi
 }
 skip() { echo "skip $*"; }
+# need TOOL...: the script is skipped unless every tool is installed
+need() {
+	for _tool in "$@"; do
+		command -v "$_tool" >/dev/null ||
+			{ skip "$(basename "$0" .sh): $_tool not installed"; exit 0; }
+	done
+}
+# need_loopback_sources: the script is skipped unless requests can be
+# sent from 127.0.0.2 (and the rest of 127/8)
+need_loopback_sources() {
+	curl -s --interface 127.0.0.2 -o /dev/null "http://127.0.0.1:1/" 2>/dev/null
+	[ $? -ne 45 ] || { skip "$(basename "$0" .sh): cannot send from 127.0.0.2"; exit 0; }
+}
 
 # wait_for SECONDS COMMAND...: polls until the command succeeds
 wait_for() {
