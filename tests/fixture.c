@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "error.h"
 #include "fixture.h"
 #include "store_db.h"
@@ -72,6 +74,27 @@ fixture_db_remove(struct fixture_db *f, struct store_db *db)
 		store_db_close(db);
 	fixture_rmtree(f->dir);
 	f->dir[0] = '\0';
+}
+
+long long
+fixture_db_int(const struct fixture_db *f, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+	int rc = sqlite3_open_v2(f->path, &h, SQLITE_OPEN_READONLY, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
 }
 
 bool

@@ -30,6 +30,9 @@ struct fixture_db {
 };
 struct store_db *fixture_db_open(struct fixture_db *f, const char *name);
 void fixture_db_remove(struct fixture_db *f, struct store_db *db);
+/* One integer from sql on a second, read-only connection to f's store;
+ * -1 if it gives no row or fails (said on stderr). */
+long long fixture_db_int(const struct fixture_db *f, const char *sql);
 
 /* Whether rrdcached is installed (tests that need it print a skip line). */
 bool fixture_has_rrdcached(void);

@@ -40,7 +40,7 @@ static const char measures_json[] =
 #define P_SEP (2026 * 12 + 8)
 #define NOW ((time_t)1793491200 + 86400 * 20) /* 2026-11-21 */
 
-static char root[64];
+static struct fixture_db fx;
 static struct catalog *cat;
 static struct store_db *db;
 static struct store_rrd *rrd;
@@ -51,14 +51,11 @@ static int ku091;
 static void
 setup(void)
 {
-	char path[128];
 	struct error err = { 0 };
 
-	fixture_tmpdir(root, sizeof(root), "test_ingest");
 	cat = fixture_catalog(regions_csv, munis_csv, measures_json, NULL);
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
-	db = store_db_open(path, &err);
-	rrd = store_rrd_new(root, NULL, &err);
+	db = fixture_db_open(&fx, "test_ingest");
+	rrd = store_rrd_new(fx.dir, NULL, &err);
 	if (db == NULL || rrd == NULL ||
 	    ingest_figures_init(&fig, cat, db, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
@@ -76,9 +73,8 @@ teardown(void)
 {
 	ingest_figures_reset(&fig);
 	store_rrd_free(rrd);
-	store_db_close(db);
 	catalog_unref(cat);
-	fixture_rmtree(root);
+	fixture_db_remove(&fx, db);
 }
 
 /* Takes KU091's document of period with its measures' JSON; the result,
@@ -109,20 +105,7 @@ take(int period, const char *measures, time_t now, enum ingest_kind *out_kind)
 static long long
 query_int(const char *sql)
 {
-	char path[128];
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) ==
-	        SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return fixture_db_int(&fx, sql);
 }
 
 static bool
@@ -130,7 +113,7 @@ file_stat(struct stat *sb)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/rrd/KU091.rrd", root);
+	snprintf(path, sizeof(path), "%s/rrd/KU091.rrd", fx.dir);
 	return stat(path, sb) == 0;
 }
 

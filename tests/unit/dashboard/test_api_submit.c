@@ -356,7 +356,7 @@ test_upload_refused(void)
 
 /* ---- the storage half: what the handler asks of ingest ---- */
 
-static char root[64];
+static struct fixture_db fx;
 static struct catalog *scat;
 static struct store_db *db;
 static struct store_rrd *rrd;
@@ -366,14 +366,11 @@ static struct ingest_ctx ictx;
 static void
 setup(void)
 {
-	char path[128];
 	struct error err = { 0 };
 
-	fixture_tmpdir(root, sizeof(root), "test_api_submit");
 	scat = small_catalog();
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
-	db = store_db_open(path, &err);
-	rrd = store_rrd_new(root, NULL, &err);
+	db = fixture_db_open(&fx, "test_api_submit");
+	rrd = store_rrd_new(fx.dir, NULL, &err);
 	if (db == NULL || rrd == NULL ||
 	    ingest_figures_init(&fig, scat, db, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
@@ -390,29 +387,17 @@ teardown(void)
 {
 	ingest_figures_reset(&fig);
 	store_rrd_free(rrd);
-	store_db_close(db);
 	catalog_unref(scat);
-	fixture_rmtree(root);
+	fixture_db_remove(&fx, db);
 }
 
 static long long
 count(const char *table)
 {
-	char path[128], sql[256];
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
+	char sql[256];
 
-	snprintf(path, sizeof(path), "%s/kuntamon.db", root);
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) ==
-	        SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return fixture_db_int(&fx, sql);
 }
 
 /* The rows of every table a submission writes, as one number each. */
@@ -459,7 +444,7 @@ rrd_exists(void)
 	char path[128];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/rrd/KU091.rrd", root);
+	snprintf(path, sizeof(path), "%s/rrd/KU091.rrd", fx.dir);
 	return stat(path, &sb) == 0;
 }
 

@@ -20,20 +20,7 @@ static struct fixture_db fx;
 static long long
 query_int(const char *sql)
 {
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	if (sqlite3_open_v2(fx.path, &h, SQLITE_OPEN_READONLY, NULL) ==
-	        SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return fixture_db_int(&fx, sql);
 }
 
 /* One text from SQL on a second connection, into out ("" if none). */
