@@ -20,91 +20,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { LOCALES, READY_MS, assert, axe, browser, check, fill, finish, i18n, newPage, ready } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
 const BASE = process.env.BASE;
 const OUT = process.env.OUT || '.';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const WIDTHS = [360, 1280];
-const READY_MS = 30000;
-const LOCALES = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' };
-
-let nFailed = 0;
-
-function ok(name) {
-	console.log(`ok ${name}`);
-}
-
-function notOk(name, why) {
-	nFailed += 1;
-	console.log(`not ok ${name}${why ? ` (${why})` : ''}`);
-}
-
-function assert(cond, msg) {
-	if (!cond)
-		throw new Error(msg);
-}
-
-async function check(name, fn) {
-	try {
-		await fn();
-		ok(name);
-	} catch (e) {
-		notOk(name, String(e && e.message ? e.message : e).split('\n')[0].slice(0, 300));
-	}
-}
 
 async function getJson(path) {
 	const r = await fetch(BASE + path);
 	assert(r.ok, `${path}: HTTP ${r.status}`);
 	return r.json();
-}
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-dev-shm-usage', '--font-render-hinting=none'],
-});
-
-/* A fresh context and page that records every problem a visitor would
- * not see but a developer must: console errors, uncaught exceptions,
- * failed requests, HTTP errors. */
-async function newPage(width, opts) {
-	const context = await browser.newContext({
-		viewport: { width, height: 900 },
-		locale: (opts && opts.locale) || 'fi-FI',
-		reducedMotion: 'reduce',
-	});
-	const page = await context.newPage();
-	const problems = [];
-	page.on('console', (m) => {
-		if (m.type() === 'error')
-			problems.push(`console: ${m.text()}`);
-	});
-	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-	page.on('requestfailed', (r) => {
-		const why = r.failure() ? r.failure().errorText : '';
-		/* a navigation away cancels what the old page still loaded */
-		if (why !== 'net::ERR_ABORTED')
-			problems.push(`request failed: ${r.url()} ${why}`);
-	});
-	page.on('response', (r) => {
-		if (r.status() >= 400)
-			problems.push(`HTTP ${r.status()}: ${r.url()}`);
-	});
-	return { context, page, problems };
-}
-
-async function ready(page) {
-	await page.waitForSelector('body.is-ready, [role="alert"]', { timeout: READY_MS });
-	const alert = await page.$('[role="alert"]');
-	if (alert)
-		throw new Error(`the page shows an error: ${(await alert.innerText()).replace(/\s+/g, ' ')}`);
-	await page.waitForLoadState('networkidle', { timeout: READY_MS });
-	await page.waitForFunction(() => [...document.images].every((i) => i.complete),
-		null, { timeout: READY_MS });
 }
 
 async function openAllDetails(page) {
@@ -114,24 +39,12 @@ async function openAllDetails(page) {
 	});
 }
 
-async function axe(page) {
-	await page.evaluate(AXE);
-	const res = await page.evaluate((tags) => window.axe.run(document, {
-		runOnly: { type: 'tag', values: tags },
-		resultTypes: ['violations'],
-	}), WCAG);
-	return res.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×: ${v.nodes[0].target.join(' ')})`);
-}
-
 /* ---- the data the pages are checked against ---------------------------- */
 
 const catalog = await getJson('/api/v1/catalog');
 const areas = new Map(catalog.areas.map((a) => [a.code, a]));
 const roles = new Map(readFileSync(process.env.ROLES, 'utf8').trim().split('\n')
 	.map((l) => l.split(' ')));
-const i18n = {};
-for (const l of Object.keys(LOCALES))
-	i18n[l] = JSON.parse(readFileSync(new URL(`../../dashboard/assets/i18n/${l}.json`, import.meta.url), 'utf8'));
 const countIds = catalog.measures.filter((m) => m.is_count).map((m) => m.id);
 const codeOf = (role) => [...roles].find(([, r]) => r === role)[0];
 
@@ -170,7 +83,7 @@ for (const p of pages) {
 	for (const width of WIDTHS) {
 		/* the phone in Finnish, the desktop in English */
 		const { context, page, problems } = await newPage(width,
-			{ locale: width < 600 ? 'fi-FI' : 'en-GB' });
+			{ lang: width < 600 ? 'fi' : 'en' });
 		let loaded = false;
 		await check(`${p.name} ${width}px: loads with no console errors or failed requests`, async () => {
 			await page.goto(BASE + p.path, { waitUntil: 'load' });
@@ -227,7 +140,7 @@ async function tabTo(page, pred, limit) {
 }
 
 await check('keyboard: skip link first, then national → region → municipality', async () => {
-	const { context, page, problems } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page, problems } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/`);
 	await ready(page);
 	await page.keyboard.press('Tab');
@@ -289,7 +202,7 @@ async function languageState(page) {
 }
 
 await check('language: switch fi → sv → en changes texts, numbers and dates', async () => {
-	const { context, page, problems } = await newPage(1280, { locale: 'fi-FI' });
+	const { context, page, problems } = await newPage(1280, { lang: 'fi' });
 	await page.goto(`${BASE}/`);
 	await ready(page);
 	const period = (await getJson('/api/v1/latest?indicator=gp_coverage&level=country'))[0].period;
@@ -324,7 +237,7 @@ await check('language: switch fi → sv → en changes texts, numbers and dates'
 });
 
 await check('language: default from Accept-Language (sv-FI)', async () => {
-	const { context, page } = await newPage(1280, { locale: 'sv-FI' });
+	const { context, page } = await newPage(1280, { lang: 'sv' });
 	const r = await page.goto(`${BASE}/region/${region}`);
 	const html = await r.text();
 	assert(/<html lang="sv">/.test(html), 'the server did not render Swedish');
@@ -465,12 +378,11 @@ async function shownFigures(page, area, level, ids) {
 	}, { area, level, ids });
 }
 
-const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 const plain = (s) => String(s).replace(/[\s\u00a0\u202f]+/g, ' ').trim();
 
 async function checkHeadline(name, path, area, level, lang) {
 	await check(`${name}: each headline's period and value equal its chart's table row, /api/v1/latest and /api/v1/series (${lang})`, async () => {
-		const { context, page, problems } = await newPage(1280, { locale: LOCALES[lang] });
+		const { context, page, problems } = await newPage(1280, { lang });
 		await page.goto(`${BASE}${path}?lang=${lang}`);
 		await ready(page);
 		await openAllDetails(page);
@@ -519,7 +431,7 @@ await checkHeadline(`region ${region}`, `/region/${region}`, region, 'region', '
  * how many municipalities reported each month. */
 for (const p of pages.filter((x) => x.name !== 'health')) {
 	await check(`${p.name}: every card, tile and table row with a figure shows its period`, async () => {
-		const { context, page } = await newPage(1280, { locale: 'en-GB' });
+		const { context, page } = await newPage(1280, { lang: 'en' });
 		await page.goto(BASE + p.path);
 		await ready(page);
 		await openAllDetails(page);
@@ -762,7 +674,7 @@ async function formatInPage(page, items, yesNo) {
 async function checkDownloads(p, area, lang, width) {
 	const L = i18n[lang];
 	await check(`${p.name} ${width}px (${lang}): every table of figures has CSV, Excel-CSV and XLSX links whose rows are the table's`, async () => {
-		const { context, page, problems } = await newPage(width, { locale: LOCALES[lang] });
+		const { context, page, problems } = await newPage(width, { lang });
 		await page.goto(`${BASE}${p.path}?lang=${lang}`);
 		await ready(page);
 		await openAllDetails(page);
@@ -854,7 +766,7 @@ await checkDownloads(pages[1], region, 'fi', 360);
 await checkDownloads(pages[2], small.code, 'sv', 1280);
 
 await check('downloads: a link is reached with Tab and Enter downloads the table\'s CSV', async () => {
-	const { context, page, problems } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page, problems } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/region/${region}?lang=en`);
 	await ready(page);
 	await tabTo(page, () => document.activeElement.matches('.downloads a'), 300);
@@ -877,7 +789,7 @@ await check('downloads: a link is reached with Tab and Enter downloads the table
  * under a chart's table and under the region's municipalities. */
 for (const width of WIDTHS) {
 	const lang = width < 600 ? 'fi' : 'en';
-	const { context, page } = await newPage(width, { locale: LOCALES[lang] });
+	const { context, page } = await newPage(width, { lang });
 	await page.goto(`${BASE}/?lang=${lang}`);
 	await ready(page);
 	await page.locator('.regions').screenshot({ path: `${OUT}/downloads-overview-${width}.png` });
@@ -905,7 +817,7 @@ for (const width of WIDTHS) {
 /* ---- the region's table, the range picker, collection health ------------ */
 
 await check('region: municipalities table sorts by status, statuses shown as text', async () => {
-	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/region/${region}`);
 	await ready(page);
 	const table = page.locator('table', { hasText: i18n.en.col_status }).last();
@@ -933,7 +845,7 @@ await check('range picker: 1 y redraws charts and tables for one year', async ()
 });
 
 await check('health: failing and never-seen interfaces listed with their errors', async () => {
-	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/health`);
 	await ready(page);
 	const text = await page.locator('main').innerText();
@@ -947,7 +859,7 @@ await check('health: failing and never-seen interfaces listed with their errors'
 
 await check('municipality: rule violations are shown', async () => {
 	const code = codeOf('violation');
-	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/municipality/${code}`);
 	await ready(page);
 	const text = await page.locator('main').innerText();
@@ -962,7 +874,7 @@ await check('municipality: rejected values are shown with the reason', async () 
 	const health = await getJson(`/api/v1/health?area=${code}`);
 	assert(health.rejections.some((r) => r.measure === 'gp_hours' && r.reason === 'out_of_range'),
 		`/api/v1/health?area=${code} lists no out_of_range gp_hours`);
-	const { context, page } = await newPage(1280, { locale: 'en-GB' });
+	const { context, page } = await newPage(1280, { lang: 'en' });
 	await page.goto(`${BASE}/municipality/${code}`);
 	await ready(page);
 	const text = await page.locator('main').innerText();
@@ -997,5 +909,4 @@ await check('print: a clean one-region report', async () => {
 	await context.close();
 });
 
-await browser.close();
-process.exit(nFailed > 0 ? 1 : 0);
+await finish();

@@ -16,11 +16,9 @@
  * evaluated through the DevTools protocol, so the pages' strict
  * Content-Security-Policy stays as it is in use.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { LOCALES, READY_MS, assert, axe, browser, check, fill, finish, i18n, newPage, ready } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
 const BASE = process.env.BASE;
 const BASE_PRIVATE = process.env.BASE_PRIVATE;
 const OUT = process.env.OUT || '.';
@@ -28,93 +26,12 @@ const MUNI = process.env.MUNI;
 const MUNI_TOKEN = process.env.MUNI_TOKEN;
 const MINISTRY_TOKEN = process.env.MINISTRY_TOKEN;
 const PRIVATE_TOKEN = process.env.PRIVATE_TOKEN;
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const READY_MS = 30000;
-const LOCALES = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' };
-
-let nFailed = 0;
-
-function assert(cond, msg) {
-	if (!cond)
-		throw new Error(msg);
-}
-
-async function check(name, fn) {
-	try {
-		const r = await fn();
-		if (typeof r === 'string' && r.startsWith('skip'))
-			console.log(`skip ${name} (${r.slice(5)})`);
-		else
-			console.log(`ok ${name}`);
-	} catch (e) {
-		nFailed += 1;
-		console.log(`not ok ${name} (${String(e && e.message ? e.message : e).split('\n')[0].slice(0, 300)})`);
-	}
-}
-
-const i18n = {};
-for (const l of Object.keys(LOCALES))
-	i18n[l] = JSON.parse(readFileSync(new URL(`../../dashboard/assets/i18n/${l}.json`, import.meta.url), 'utf8'));
-const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-dev-shm-usage', '--font-render-hinting=none'],
-});
-
-/* A fresh context (no cookie) and page recording every problem; allowed:
- * (status, url) pairs a check provokes on purpose. */
-async function newPage(width, opts) {
-	const o = opts || {};
-	const context = await browser.newContext({
-		viewport: { width, height: 900 },
-		locale: LOCALES[o.lang || 'en'],
-		reducedMotion: 'reduce',
-	});
-	const page = await context.newPage();
-	const problems = [];
-	const allowed = o.allowed || [];
-	page.on('console', (m) => {
-		/* Chromium logs each HTTP error itself; those are judged below */
-		if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
-			problems.push(`console: ${m.text()}`);
-	});
-	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-	page.on('requestfailed', (r) => {
-		const why = r.failure() ? r.failure().errorText : '';
-		if (why !== 'net::ERR_ABORTED')
-			problems.push(`request failed: ${r.url()} ${why}`);
-	});
-	page.on('response', (r) => {
-		if (r.status() >= 400 && !allowed.some(([s, re]) => s === r.status() && re.test(r.url())))
-			problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-	});
-	return { context, page, problems };
-}
 
 /* Signs the context in through the API (the cookie is the context's). */
 async function signInApi(context, base, token) {
 	const r = await context.request.post(`${base}/api/v1/session`, { data: { token } });
 	assert(r.status() === 200, `POST /api/v1/session: HTTP ${r.status()}`);
 	return r.json();
-}
-
-async function ready(page) {
-	await page.waitForSelector('body.is-ready, [role="alert"]', { timeout: READY_MS });
-	const alert = await page.$('[role="alert"]');
-	if (alert)
-		throw new Error(`the page shows an error: ${(await alert.innerText()).replace(/\s+/g, ' ')}`);
-	await page.waitForLoadState('networkidle', { timeout: READY_MS });
-}
-
-async function axe(page, include) {
-	await page.evaluate(AXE);
-	const res = await page.evaluate(({ tags, sel }) => window.axe.run(sel ? { include: [sel] } : document, {
-		runOnly: { type: 'tag', values: tags },
-		resultTypes: ['violations'],
-	}), { tags: WCAG, sel: include || null });
-	return res.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×: ${v.nodes[0].target.join(' ')})`);
 }
 
 async function tabTo(page, pred, limit) {
@@ -160,7 +77,7 @@ for (const lang of Object.keys(LOCALES)) {
 }
 
 await check('sign-in page: axe-core finds no WCAG 2.1 AA violation (empty, and with an error shown)', async () => {
-	const { context, page } = await newPage(1280, { allowed: [[401, /\/api\/v1\/session$/]] });
+	const { context, page } = await newPage(1280, { lang: 'en', allowed: [[401, /\/api\/v1\/session$/]] });
 	await page.goto(`${BASE}/signin?lang=en`);
 	await ready(page);
 	let v = await axe(page);
@@ -175,7 +92,7 @@ await check('sign-in page: axe-core finds no WCAG 2.1 AA violation (empty, and w
 });
 
 await check('sign in by keyboard alone: a wrong token is announced, the right one goes back to the page', async () => {
-	const { context, page, problems } = await newPage(1280, { allowed: [[401, /\/api\/v1\/session$/]] });
+	const { context, page, problems } = await newPage(1280, { lang: 'en', allowed: [[401, /\/api\/v1\/session$/]] });
 	const L = i18n.en;
 	await page.goto(`${BASE}/municipality/${MUNI}?lang=en`);
 	await ready(page);
@@ -458,7 +375,7 @@ await check('outlier: flagged on the municipality\'s page, confirmed with a comm
 	assert(problems.length === 0, problems.join('; '));
 	await context.close();
 
-	const m = await newPage(1280);
+	const m = await newPage(1280, { lang: 'en' });
 	await signInApi(m.context, BASE, MINISTRY_TOKEN);
 	await m.page.goto(`${BASE}/health?lang=en`);
 	await ready(m.page);
@@ -474,7 +391,7 @@ await check('outlier: flagged on the municipality\'s page, confirmed with a comm
 
 	/* the ministry on the municipality's page: its record and the
 	 * comment, no form (the municipality reports and confirms) */
-	const m2 = await newPage(1280);
+	const m2 = await newPage(1280, { lang: 'en' });
 	await signInApi(m2.context, BASE, MINISTRY_TOKEN);
 	await m2.page.goto(`${BASE}/municipality/${MUNI}?lang=en`);
 	await ready(m2.page);
@@ -485,7 +402,7 @@ await check('outlier: flagged on the municipality\'s page, confirmed with a comm
 	assert(m2.problems.length === 0, m2.problems.join('; '));
 	await m2.context.close();
 
-	const pub = await newPage(1280);
+	const pub = await newPage(1280, { lang: 'en' });
 	await pub.page.goto(`${BASE}/health?lang=en`);
 	await ready(pub.page);
 	assert(await pub.page.getByRole('heading', { name: i18n.en.outliers_title, exact: true }).count() === 0,
@@ -532,5 +449,4 @@ await check('public = no: any page is the sign-in form; signing in shows the pag
 	await context.close();
 });
 
-await browser.close();
-process.exit(nFailed > 0 ? 1 : 0);
+await finish();
