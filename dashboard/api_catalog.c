@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "respond.h"
 #include "routes.h"
+#include "xmalloc.h"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct catalog *cache_cat; /* referenced; NULL when empty */
@@ -41,25 +42,14 @@ static const char *const lang_keys[N_LANGS] = {
 	[LANG_EN] = "en",
 };
 
-/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
-static void *
-must(void *p)
-{
-	if (p == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 static void
 add_names(cJSON *obj, const char names[N_LANGS][NAME_MAX_BYTES])
 {
-	cJSON *n = must(cJSON_AddObjectToObject(obj, "name"));
+	cJSON *n = xmust(cJSON_AddObjectToObject(obj, "name"));
 	int l;
 
 	for (l = 0; l < N_LANGS; l++)
-		must(cJSON_AddStringToObject(n, lang_keys[l], names[l]));
+		xmust(cJSON_AddStringToObject(n, lang_keys[l], names[l]));
 }
 
 static const char *
@@ -93,34 +83,34 @@ add_term(cJSON *obj, const char *key, const struct catalog *cat,
 	else if (ref != NULL)
 		snprintf(text, sizeof(text), "%s", ref);
 	else {
-		must(cJSON_AddNullToObject(obj, key));
+		xmust(cJSON_AddNullToObject(obj, key));
 		return;
 	}
-	must(cJSON_AddStringToObject(obj, key, text));
+	xmust(cJSON_AddStringToObject(obj, key, text));
 }
 
 static void
 add_areas(cJSON *root, const struct catalog *cat)
 {
-	cJSON *arr = must(cJSON_AddArrayToObject(root, "areas"));
+	cJSON *arr = xmust(cJSON_AddArrayToObject(root, "areas"));
 	size_t i;
 
 	for (i = 0; i < cat->n_areas; i++) {
 		const struct area *a = &cat->areas[i];
-		cJSON *o = must(cJSON_CreateObject());
+		cJSON *o = xmust(cJSON_CreateObject());
 
 		cJSON_AddItemToArray(arr, o);
-		must(cJSON_AddStringToObject(o, "code", a->code));
-		must(
+		xmust(cJSON_AddStringToObject(o, "code", a->code));
+		xmust(
 		    cJSON_AddStringToObject(o, "level", level_names[a->level]));
 		if (a->level == AREA_MUNICIPALITY && a->region >= 0)
-			must(cJSON_AddStringToObject(
+			xmust(cJSON_AddStringToObject(
 			    o, "region", cat->areas[a->region].code));
 		add_names(o, a->name);
-		must(cJSON_AddNumberToObject(o, "pop_total", a->pop_total));
-		must(cJSON_AddNumberToObject(o, "pop_fl", a->pop_fl));
+		xmust(cJSON_AddNumberToObject(o, "pop_total", a->pop_total));
+		xmust(cJSON_AddNumberToObject(o, "pop_fl", a->pop_fl));
 		if (a->level == AREA_MUNICIPALITY)
-			must(cJSON_AddStringToObject(
+			xmust(cJSON_AddStringToObject(
 			    o, "reports_by",
 			    a->endpoint >= 0 ? "endpoint" : "submission"));
 	}
@@ -129,21 +119,21 @@ add_areas(cJSON *root, const struct catalog *cat)
 static void
 add_measures(cJSON *root, const struct catalog *cat)
 {
-	cJSON *arr = must(cJSON_AddArrayToObject(root, "measures"));
+	cJSON *arr = xmust(cJSON_AddArrayToObject(root, "measures"));
 	size_t i;
 
 	for (i = 0; i < cat->n_measures; i++) {
 		const struct measure *m = &cat->measures[i];
-		cJSON *o = must(cJSON_CreateObject());
+		cJSON *o = xmust(cJSON_CreateObject());
 
 		cJSON_AddItemToArray(arr, o);
-		must(cJSON_AddStringToObject(o, "id", m->id));
-		must(cJSON_AddStringToObject(o, "unit", m->unit));
-		must(cJSON_AddNumberToObject(o, "min", m->min));
-		must(cJSON_AddNumberToObject(o, "max", m->max));
-		must(cJSON_AddStringToObject(
+		xmust(cJSON_AddStringToObject(o, "id", m->id));
+		xmust(cJSON_AddStringToObject(o, "unit", m->unit));
+		xmust(cJSON_AddNumberToObject(o, "min", m->min));
+		xmust(cJSON_AddNumberToObject(o, "max", m->max));
+		xmust(cJSON_AddStringToObject(
 		    o, "aggregate", catalog_aggregate_name(m->aggregate)));
-		must(cJSON_AddBoolToObject(o, "is_count", m->is_count));
+		xmust(cJSON_AddBoolToObject(o, "is_count", m->is_count));
 		add_names(o, m->name);
 	}
 }
@@ -151,20 +141,20 @@ add_measures(cJSON *root, const struct catalog *cat)
 static void
 add_indicators(cJSON *root, const struct catalog *cat)
 {
-	cJSON *arr = must(cJSON_AddArrayToObject(root, "indicators"));
+	cJSON *arr = xmust(cJSON_AddArrayToObject(root, "indicators"));
 	size_t i;
 
 	for (i = 0; i < cat->n_indicators; i++) {
 		const struct indicator *ind = &cat->indicators[i];
-		cJSON *o = must(cJSON_CreateObject());
+		cJSON *o = xmust(cJSON_CreateObject());
 
 		cJSON_AddItemToArray(arr, o);
-		must(cJSON_AddStringToObject(o, "id", ind->id));
-		must(cJSON_AddStringToObject(o, "unit", ind->unit));
-		must(cJSON_AddNumberToObject(o, "scale", ind->scale));
+		xmust(cJSON_AddStringToObject(o, "id", ind->id));
+		xmust(cJSON_AddStringToObject(o, "unit", ind->unit));
+		xmust(cJSON_AddNumberToObject(o, "scale", ind->scale));
 		add_term(o, "numerator", cat, &ind->num);
 		add_term(o, "denominator", cat, &ind->den);
-		must(cJSON_AddStringToObject(
+		xmust(cJSON_AddStringToObject(
 		    o, "kind",
 		    ind->kind == IND_REPORTING ? "reporting" : "ratio"));
 		add_names(o, ind->name);
@@ -175,18 +165,18 @@ add_indicators(cJSON *root, const struct catalog *cat)
 static char *
 catalog_json(const struct catalog *cat)
 {
-	cJSON *root = must(cJSON_CreateObject()), *rules;
+	cJSON *root = xmust(cJSON_CreateObject()), *rules;
 	char *text;
 	size_t i;
 
 	add_areas(root, cat);
 	add_measures(root, cat);
 	add_indicators(root, cat);
-	rules = must(cJSON_AddArrayToObject(root, "rules"));
+	rules = xmust(cJSON_AddArrayToObject(root, "rules"));
 	for (i = 0; i < cat->n_rules; i++)
 		cJSON_AddItemToArray(
-		    rules, must(cJSON_CreateString(cat->rules[i].text)));
-	text = must(cJSON_PrintUnformatted(root));
+		    rules, xmust(cJSON_CreateString(cat->rules[i].text)));
+	text = xmust(cJSON_PrintUnformatted(root));
 	cJSON_Delete(root);
 	return text;
 }

@@ -122,24 +122,13 @@ out:
 	return rc;
 }
 
-/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
-static void *
-must(void *p)
-{
-	if (p == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 static void
 add_time(cJSON *o, const char *key, time_t t)
 {
 	if (t > 0)
-		must(cJSON_AddNumberToObject(o, key, (double)t));
+		xmust(cJSON_AddNumberToObject(o, key, (double)t));
 	else
-		must(cJSON_AddNullToObject(o, key));
+		xmust(cJSON_AddNullToObject(o, key));
 }
 
 /* One flag as the answers show it. */
@@ -147,31 +136,31 @@ static cJSON *
 flag_json(const struct catalog *cat, enum lang lang,
           const struct db_flag_row *f)
 {
-	cJSON *o = must(cJSON_CreateObject());
+	cJSON *o = xmust(cJSON_CreateObject());
 	int a = catalog_find_area(cat, f->area);
 	char period[16];
 
 	period_format(f->period, period, sizeof(period));
-	must(cJSON_AddStringToObject(o, "area", f->area));
+	xmust(cJSON_AddStringToObject(o, "area", f->area));
 	if (a >= 0)
-		must(cJSON_AddStringToObject(o, "area_name",
-		                             cat->areas[a].name[lang]));
+		xmust(cJSON_AddStringToObject(o, "area_name",
+		                              cat->areas[a].name[lang]));
 	else
-		must(cJSON_AddNullToObject(o, "area_name"));
-	must(cJSON_AddStringToObject(o, "measure", f->measure));
-	must(cJSON_AddStringToObject(o, "period", period));
-	must(cJSON_AddNumberToObject(o, "value", f->value));
+		xmust(cJSON_AddNullToObject(o, "area_name"));
+	xmust(cJSON_AddStringToObject(o, "measure", f->measure));
+	xmust(cJSON_AddStringToObject(o, "period", period));
+	xmust(cJSON_AddNumberToObject(o, "value", f->value));
 	/* an infinite z (no spread in the history) is null */
 	if (isfinite(f->z))
-		must(cJSON_AddNumberToObject(o, "z", f->z));
+		xmust(cJSON_AddNumberToObject(o, "z", f->z));
 	else
-		must(cJSON_AddNullToObject(o, "z"));
-	must(cJSON_AddNumberToObject(o, "median", f->median));
+		xmust(cJSON_AddNullToObject(o, "z"));
+	xmust(cJSON_AddNumberToObject(o, "median", f->median));
 	add_time(o, "raised", f->raised);
 	if (f->confirmed > 0)
-		must(cJSON_AddStringToObject(o, "comment", f->comment));
+		xmust(cJSON_AddStringToObject(o, "comment", f->comment));
 	else
-		must(cJSON_AddNullToObject(o, "comment"));
+		xmust(cJSON_AddNullToObject(o, "comment"));
 	add_time(o, "confirmed", f->confirmed);
 	add_time(o, "cleared", f->cleared);
 	return o;
@@ -284,7 +273,7 @@ api_flags_get(const struct request *req, struct response *resp)
 		goto out;
 	}
 	generation = app_generation(app, a >= 0 ? cat->areas[a].code : "SSS");
-	arr = must(cJSON_CreateArray());
+	arr = xmust(cJSON_CreateArray());
 	if (api_flags_add(app, a >= 0 ? cat->areas[a].code : NULL,
 	                  all != NULL && strcmp(all, "1") == 0, lang, FLAGS_MAX,
 	                  arr) < 0) {
@@ -303,8 +292,8 @@ api_flags_post(const struct request *req, struct response *resp)
 {
 	struct app *app = req->app;
 	struct catalog *cat = app_catalog(app);
-	struct flags_confirm *c = must(calloc(1, sizeof(*c)));
-	struct db_flag_row *row = must(calloc(1, sizeof(*row)));
+	struct flags_confirm *c = xmust(calloc(1, sizeof(*c)));
+	struct db_flag_row *row = xmust(calloc(1, sizeof(*row)));
 	struct error err = { 0 };
 	enum lang lang;
 	cJSON *json;

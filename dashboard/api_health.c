@@ -66,17 +66,6 @@ struct health {
 	cJSON *rejections;
 };
 
-/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
-static void *
-must(void *p)
-{
-	if (p == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 static int
 on_latest(void *ctx, const struct db_report *r)
 {
@@ -164,9 +153,9 @@ static void
 add_time(cJSON *o, const char *key, time_t t)
 {
 	if (t > 0)
-		must(cJSON_AddNumberToObject(o, key, (double)t));
+		xmust(cJSON_AddNumberToObject(o, key, (double)t));
 	else
-		must(cJSON_AddNullToObject(o, key));
+		xmust(cJSON_AddNullToObject(o, key));
 }
 
 static void
@@ -175,24 +164,24 @@ add_period(cJSON *o, const char *key, int period)
 	char text[16];
 
 	if (period < 0) {
-		must(cJSON_AddNullToObject(o, key));
+		xmust(cJSON_AddNullToObject(o, key));
 		return;
 	}
 	period_format(period, text, sizeof(text));
-	must(cJSON_AddStringToObject(o, key, text));
+	xmust(cJSON_AddStringToObject(o, key, text));
 }
 
 static int
 on_violation(void *ctx, const struct db_violation *v)
 {
 	struct health *h = ctx;
-	cJSON *o = must(cJSON_CreateObject());
+	cJSON *o = xmust(cJSON_CreateObject());
 
 	cJSON_AddItemToArray(h->violations, o);
-	must(cJSON_AddStringToObject(o, "area", v->area));
+	xmust(cJSON_AddStringToObject(o, "area", v->area));
 	add_time(o, "time", v->time);
 	add_period(o, "period", v->period);
-	must(cJSON_AddStringToObject(o, "rule", v->rule));
+	xmust(cJSON_AddStringToObject(o, "rule", v->rule));
 	return 0;
 }
 
@@ -200,19 +189,19 @@ static int
 on_rejection(void *ctx, const struct db_rejection_row *r)
 {
 	struct health *h = ctx;
-	cJSON *o = must(cJSON_CreateObject());
+	cJSON *o = xmust(cJSON_CreateObject());
 
 	cJSON_AddItemToArray(h->rejections, o);
-	must(cJSON_AddStringToObject(o, "area", r->area));
+	xmust(cJSON_AddStringToObject(o, "area", r->area));
 	add_time(o, "time", r->time);
 	add_period(o, "period", r->period);
-	must(cJSON_AddStringToObject(o, "source", r->source));
-	must(cJSON_AddStringToObject(o, "measure", r->measure));
-	must(cJSON_AddStringToObject(o, "reason", r->reason));
+	xmust(cJSON_AddStringToObject(o, "source", r->source));
+	xmust(cJSON_AddStringToObject(o, "measure", r->measure));
+	xmust(cJSON_AddStringToObject(o, "reason", r->reason));
 	if (r->detail[0] != '\0')
-		must(cJSON_AddStringToObject(o, "detail", r->detail));
+		xmust(cJSON_AddStringToObject(o, "detail", r->detail));
 	else
-		must(cJSON_AddNullToObject(o, "detail"));
+		xmust(cJSON_AddNullToObject(o, "detail"));
 	return 0;
 }
 
@@ -257,53 +246,53 @@ add_endpoint(cJSON *arr, const struct health *h, int area, enum lang lang,
 	const struct catalog *cat = h->cat;
 	const struct area *a = &cat->areas[area];
 	const struct db_endpoint_state *s = &h->states[area];
-	cJSON *o = must(cJSON_CreateObject());
+	cJSON *o = xmust(cJSON_CreateObject());
 	char origin[256];
 
 	cJSON_AddItemToArray(arr, o);
-	must(cJSON_AddStringToObject(o, "area", a->code));
-	must(cJSON_AddStringToObject(o, "name", a->name[lang]));
+	xmust(cJSON_AddStringToObject(o, "area", a->code));
+	xmust(cJSON_AddStringToObject(o, "name", a->name[lang]));
 	url_origin(cat->endpoints[a->endpoint].url, origin, sizeof(origin));
 	if (origin[0] != '\0')
-		must(cJSON_AddStringToObject(o, "url", origin));
+		xmust(cJSON_AddStringToObject(o, "url", origin));
 	else
-		must(cJSON_AddNullToObject(o, "url"));
+		xmust(cJSON_AddNullToObject(o, "url"));
 	add_time(o, "last_poll", h->has_state[area] ? s->last_poll : 0);
 	add_time(o, "last_success", h->has_state[area] ? s->last_success : 0);
 	if (h->has_state[area] && s->last_error[0] != '\0')
-		must(cJSON_AddStringToObject(o, "last_error", s->last_error));
+		xmust(cJSON_AddStringToObject(o, "last_error", s->last_error));
 	else
-		must(cJSON_AddNullToObject(o, "last_error"));
+		xmust(cJSON_AddNullToObject(o, "last_error"));
 	add_time(o, "last_error_time",
 	         h->has_state[area] ? s->last_error_time : 0);
-	must(cJSON_AddNumberToObject(
+	xmust(cJSON_AddNumberToObject(
 	    o, "consecutive_failures",
 	    h->has_state[area] ? s->consecutive_failures : 0));
 	if (h->has_state[area] && s->last_poll > 0 && isfinite(s->latency_ms))
-		must(cJSON_AddNumberToObject(o, "latency_ms", s->latency_ms));
+		xmust(cJSON_AddNumberToObject(o, "latency_ms", s->latency_ms));
 	else
-		must(cJSON_AddNullToObject(o, "latency_ms"));
+		xmust(cJSON_AddNullToObject(o, "latency_ms"));
 	add_period(o, "period", h->latest[area]);
-	must(cJSON_AddStringToObject(o, "status", reporting_status_name(st)));
+	xmust(cJSON_AddStringToObject(o, "status", reporting_status_name(st)));
 }
 
 static void
 add_cycle(cJSON *root, struct app *app)
 {
 	const struct app_stats *st = &app->stats;
-	cJSON *c = must(cJSON_AddObjectToObject(root, "cycle"));
+	cJSON *c = xmust(cJSON_AddObjectToObject(root, "cycle"));
 
-	must(cJSON_AddBoolToObject(c, "running",
-	                           atomic_load(&st->cycle_running) != 0));
+	xmust(cJSON_AddBoolToObject(c, "running",
+	                            atomic_load(&st->cycle_running) != 0));
 	if (atomic_load(&st->cycles) > 0)
-		must(cJSON_AddNumberToObject(
+		xmust(cJSON_AddNumberToObject(
 		    c, "last_duration_s",
 		    (double)atomic_load(&st->last_cycle_ms) / 1000.0));
 	else
-		must(cJSON_AddNullToObject(c, "last_duration_s"));
+		xmust(cJSON_AddNullToObject(c, "last_duration_s"));
 	add_time(c, "last_end", (time_t)atomic_load(&st->last_cycle_end));
-	must(cJSON_AddNumberToObject(c, "cycles",
-	                             (double)atomic_load(&st->cycles)));
+	xmust(cJSON_AddNumberToObject(c, "cycles",
+	                              (double)atomic_load(&st->cycles)));
 }
 
 /* The whole answer, or NULL if the database fails. */
@@ -315,16 +304,16 @@ health_json(struct app *app, const struct catalog *cat,
 	struct health h;
 	int *order = xcalloc(cat->n_areas + 1, sizeof(*order));
 	size_t i, n_order = 0, counts[N_REPORT_STATUSES];
-	cJSON *root = must(cJSON_CreateObject()), *arr, *c;
+	cJSON *root = xmust(cJSON_CreateObject()), *arr, *c;
 
 	health_init(&h, cat);
-	must(cJSON_AddNumberToObject(root, "generated", (double)now));
+	xmust(cJSON_AddNumberToObject(root, "generated", (double)now));
 	add_period(root, "expected_period",
 	           reporting_expected_period(now, cfg->ontime_days));
 	add_cycle(root, app);
-	arr = must(cJSON_AddArrayToObject(root, "endpoints"));
-	h.violations = must(cJSON_AddArrayToObject(root, "violations"));
-	h.rejections = must(cJSON_AddArrayToObject(root, "rejections"));
+	arr = xmust(cJSON_AddArrayToObject(root, "endpoints"));
+	h.violations = xmust(cJSON_AddArrayToObject(root, "violations"));
+	h.rejections = xmust(cJSON_AddArrayToObject(root, "rejections"));
 	if (health_load(&h, app) < 0 ||
 	    store_db_each_violation(app->db, area,
 	                            area ? HEALTH_DOCUMENTS : HEALTH_RECENT,
@@ -345,9 +334,9 @@ health_json(struct app *app, const struct catalog *cat,
 		add_endpoint(
 		    arr, &h, order[i], lang,
 		    area_status(&h, (size_t)order[i], now, cfg->ontime_days));
-	c = must(cJSON_AddObjectToObject(root, "counts"));
+	c = xmust(cJSON_AddObjectToObject(root, "counts"));
 	for (i = 0; i < N_REPORT_STATUSES; i++)
-		must(cJSON_AddNumberToObject(
+		xmust(cJSON_AddNumberToObject(
 		    c, reporting_status_name((enum report_status)i),
 		    (double)counts[i]));
 out:
@@ -407,7 +396,8 @@ api_health_get(const struct request *req, struct response *resp)
 	if (root != NULL && req->who.role == ROLE_MINISTRY &&
 	    api_flags_add(app, a >= 0 ? cat->areas[a].code : NULL, false, lang,
 	                  HEALTH_OUTLIERS,
-	                  must(cJSON_AddArrayToObject(root, "outliers"))) < 0) {
+	                  xmust(cJSON_AddArrayToObject(root, "outliers"))) <
+	        0) {
 		cJSON_Delete(root);
 		root = NULL;
 	}

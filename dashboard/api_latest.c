@@ -77,49 +77,38 @@ on_state(void *ctx, const struct db_endpoint_state *st)
 	return 0;
 }
 
-/* cJSON returns NULL only when malloc fails; a daemon aborts then. */
-static void *
-must(void *p)
-{
-	if (p == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 static void
 add_row(cJSON *arr, const struct catalog *cat, int area, int period,
         const struct figure *f, enum report_status status, enum lang lang)
 {
 	const struct area *a = &cat->areas[area];
-	cJSON *o = must(cJSON_CreateObject());
+	cJSON *o = xmust(cJSON_CreateObject());
 	char text[NUMBER_TEXT_MAX];
 
 	cJSON_AddItemToArray(arr, o);
-	must(cJSON_AddStringToObject(o, "area", a->code));
-	must(cJSON_AddStringToObject(o, "name", a->name[lang]));
+	xmust(cJSON_AddStringToObject(o, "area", a->code));
+	xmust(cJSON_AddStringToObject(o, "name", a->name[lang]));
 	if (a->level == AREA_MUNICIPALITY && a->region >= 0)
-		must(cJSON_AddStringToObject(o, "region",
-		                             cat->areas[a->region].code));
+		xmust(cJSON_AddStringToObject(o, "region",
+		                              cat->areas[a->region].code));
 	/* the series' bytes for the same number (number.h) */
 	if (f->flag == FIGURE_OK)
-		must(cJSON_AddRawToObject(
+		xmust(cJSON_AddRawToObject(
 		    o, "value", number_format(f->value, text, sizeof(text))));
 	else
-		must(cJSON_AddNullToObject(o, "value"));
-	must(cJSON_AddBoolToObject(o, "suppressed",
-	                           f->flag == FIGURE_SUPPRESSED));
+		xmust(cJSON_AddNullToObject(o, "value"));
+	xmust(cJSON_AddBoolToObject(o, "suppressed",
+	                            f->flag == FIGURE_SUPPRESSED));
 	if (period >= 0) {
 		period_format(period, text, sizeof(text));
-		must(cJSON_AddStringToObject(o, "period", text));
+		xmust(cJSON_AddStringToObject(o, "period", text));
 	} else {
-		must(cJSON_AddNullToObject(o, "period"));
+		xmust(cJSON_AddNullToObject(o, "period"));
 	}
-	must(cJSON_AddStringToObject(o, "status",
-	                             reporting_status_name(status)));
-	must(cJSON_AddNumberToObject(o, "reporting", f->reporting));
-	must(cJSON_AddNumberToObject(o, "expected", f->expected));
+	xmust(cJSON_AddStringToObject(o, "status",
+	                              reporting_status_name(status)));
+	xmust(cJSON_AddNumberToObject(o, "reporting", f->reporting));
+	xmust(cJSON_AddNumberToObject(o, "expected", f->expected));
 }
 
 /* An area's status: a municipality's own; a group's the worst of its
@@ -181,7 +170,7 @@ latest_json(const struct catalog *cat, const struct matrix *mx,
             const int *failures, time_t now, int ontime_days)
 {
 	int *areas = xcalloc(cat->n_areas + 1, sizeof(*areas));
-	cJSON *arr = must(cJSON_CreateArray());
+	cJSON *arr = xmust(cJSON_CreateArray());
 	struct figure_key key = { 0, p->indicator, p->measure };
 	struct figure f;
 	size_t i, n = 0;
@@ -297,7 +286,7 @@ out:
 	free(fails.n);
 	if (arr == NULL)
 		return;
-	text = must(cJSON_PrintUnformatted(arr));
+	text = xmust(cJSON_PrintUnformatted(arr));
 	cJSON_Delete(arr);
 	respond_json_text(resp, 200, text, strlen(text));
 	respond_etag(resp, generation, text);

@@ -245,12 +245,8 @@ period_document(const struct catalog *cat, int area,
 	for (i = 0; i < n; i++)
 		cJSON_AddNumberToObject(
 		    measures, cat->measures[rows[i].measure].id, rows[i].value);
-	text = cJSON_PrintUnformatted(root);
+	text = xmust(cJSON_PrintUnformatted(root));
 	cJSON_Delete(root);
-	if (text == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
 	rc = document_parse(cat, area, -1, text, strlen(text), now, out, err);
 	cJSON_free(text);
 	return rc;

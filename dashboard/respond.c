@@ -184,13 +184,8 @@ copy_bytes(const void *data, size_t len)
 void
 respond_json(struct response *resp, int status, const cJSON *json)
 {
-	char *text = cJSON_PrintUnformatted(json);
+	char *text = xmust(cJSON_PrintUnformatted(json));
 
-	/* cJSON returns NULL only when its allocator fails. */
-	if (text == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
 	respond_json_text(resp, status, text, strlen(text));
 	cJSON_free(text);
 }
@@ -199,12 +194,8 @@ void
 respond_json_private(struct response *resp, const cJSON *json,
                      unsigned long generation)
 {
-	char *text = cJSON_PrintUnformatted(json);
+	char *text = xmust(cJSON_PrintUnformatted(json));
 
-	if (text == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
 	respond_json_text(resp, 200, text, strlen(text));
 	respond_etag(resp, generation, text);
 	cJSON_free(text);
@@ -262,11 +253,8 @@ respond_error(struct response *resp, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fix_utf8(msg);
-	obj = cJSON_CreateObject();
-	if (obj == NULL || cJSON_AddStringToObject(obj, "error", msg) == NULL) {
-		fputs("kuntamon: out of memory\n", stderr);
-		abort();
-	}
+	obj = xmust(cJSON_CreateObject());
+	xmust(cJSON_AddStringToObject(obj, "error", msg));
 	respond_json(resp, status, obj);
 	cJSON_Delete(obj);
 }

@@ -69,3 +69,13 @@ xstrndup(const char *s, size_t n)
 	p[len] = '\0';
 	return p;
 }
+
+void *
+xmust(void *p)
+{
+	if (p == NULL) {
+		fputs("level=fatal msg=\"out of memory\"\n", stderr);
+		abort();
+	}
+	return p;
+}

@@ -15,5 +15,8 @@ void *xrealloc(void *p, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* p, from a library whose functions return NULL only when their malloc
+ * fails (cJSON's constructors): aborts as the others do if it is NULL. */
+void *xmust(void *p);
 
 #endif
