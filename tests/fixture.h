@@ -75,6 +75,20 @@ bool fixture_rrdcached_stop(pid_t pid);
 	", \"max\": " max ", \"aggregate\": \"sum\", \"is_count\": " count     \
 	", " FIXTURE_NAMES "}"
 
+/* The measures of the submission fuzz targets, as a measures.json's
+ * "measures" and "rules" members (no braces): a yes/no, two counts one
+ * within the other and a signed figure. */
+/* clang-format off */
+#define FIXTURE_SUBMIT_MEASURES                                                \
+	"\"measures\": ["                                                      \
+	FIXTURE_BOUNDED("gp_open", "0", "1", "false") ","                      \
+	FIXTURE_BOUNDED("contacts", "0", "1000000", "true") ","                \
+	FIXTURE_BOUNDED("contacts_remote", "0", "1000000", "true") ","         \
+	FIXTURE_BOUNDED("staff_fte", "-10", "10000", "false")                  \
+	"], \"rules\": [\"contacts_remote <= contacts\","                       \
+	" \"gp_open < staff_fte\"]"
+/* clang-format on */
+
 /* A finished catalog from the texts of the catalog files (endpoints may be
  * NULL). A fixture that does not parse is the test's own mistake: it says
  * which line and aborts. */

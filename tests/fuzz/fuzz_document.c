@@ -22,13 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* clang-format off */
 static const char measures_json[] =
-    "{\"measures\": ["
-    FIXTURE_BOUNDED("gp_open", "0", "1", "false") ","
-    FIXTURE_BOUNDED("contacts", "0", "1000000", "true") ","
-    FIXTURE_BOUNDED("contacts_remote", "0", "1000000", "true") ","
-    FIXTURE_BOUNDED("staff_fte", "-10", "10000", "false")
-    "], \"rules\": [\"contacts_remote <= contacts\", "
-    "\"gp_open < staff_fte\"],"
+    "{" FIXTURE_SUBMIT_MEASURES ","
     " \"profiles\": {\"p\": {\"municipality\": \"/m/k\","
     " \"period\": \"/m/p/0\", \"measures\": {"
     "\"gp_open\": \"/d/a~1b\", \"contacts\": \"/d/c~0/1\","
