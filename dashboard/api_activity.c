@@ -34,19 +34,6 @@ struct activity {
 	size_t limit;
 };
 
-static void
-add_period(cJSON *obj, int period)
-{
-	char text[16];
-
-	if (period < 0) {
-		cJSON_AddNullToObject(obj, "period");
-		return;
-	}
-	period_format(period, text, sizeof(text));
-	cJSON_AddStringToObject(obj, "period", text);
-}
-
 /* An audit line's detail is "STATUS what": a taken document's says
  * "kind=KIND" among the rest. */
 static int
@@ -100,7 +87,7 @@ add_poll(void *ctx, const struct db_poll_row *p)
 	else
 		cJSON_AddNullToObject(o, "error");
 	cJSON_AddNumberToObject(o, "latency_ms", p->latency_ms);
-	add_period(o, p->period);
+	respond_add_period(o, "period", p->period);
 	cJSON_AddItemToArray(ctx, o);
 	return 0;
 }
@@ -121,7 +108,7 @@ add_rejection(void *ctx, const struct db_rejection_row *r)
 	double v = strtod(r->detail, &end);
 
 	cJSON_AddNumberToObject(o, "time", (double)r->time);
-	add_period(o, r->period);
+	respond_add_period(o, "period", r->period);
 	cJSON_AddStringToObject(o, "measure", r->measure);
 	if (r->detail[0] != '\0' && *end == '\0')
 		cJSON_AddNumberToObject(o, "value", v);
@@ -148,7 +135,7 @@ add_violation(void *ctx, const struct db_violation *v)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "time", (double)v->time);
-	add_period(o, v->period);
+	respond_add_period(o, "period", v->period);
 	cJSON_AddStringToObject(o, "rule", v->rule);
 	cJSON_AddItemToArray(ctx, o);
 	return 0;

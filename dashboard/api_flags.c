@@ -122,15 +122,6 @@ out:
 	return rc;
 }
 
-static void
-add_time(cJSON *o, const char *key, time_t t)
-{
-	if (t > 0)
-		xmust(cJSON_AddNumberToObject(o, key, (double)t));
-	else
-		xmust(cJSON_AddNullToObject(o, key));
-}
-
 /* One flag as the answers show it. */
 static cJSON *
 flag_json(const struct catalog *cat, enum lang lang,
@@ -156,13 +147,13 @@ flag_json(const struct catalog *cat, enum lang lang,
 	else
 		xmust(cJSON_AddNullToObject(o, "z"));
 	xmust(cJSON_AddNumberToObject(o, "median", f->median));
-	add_time(o, "raised", f->raised);
+	respond_add_time(o, "raised", f->raised);
 	if (f->confirmed > 0)
 		xmust(cJSON_AddStringToObject(o, "comment", f->comment));
 	else
 		xmust(cJSON_AddNullToObject(o, "comment"));
-	add_time(o, "confirmed", f->confirmed);
-	add_time(o, "cleared", f->cleared);
+	respond_add_time(o, "confirmed", f->confirmed);
+	respond_add_time(o, "cleared", f->cleared);
 	return o;
 }
 

@@ -148,29 +148,6 @@ health_count(const struct health *h, time_t now, int ontime_days,
 		counts[area_status(h, i, now, ontime_days)]++;
 }
 
-/* Unix seconds, or null for 0 (never). */
-static void
-add_time(cJSON *o, const char *key, time_t t)
-{
-	if (t > 0)
-		xmust(cJSON_AddNumberToObject(o, key, (double)t));
-	else
-		xmust(cJSON_AddNullToObject(o, key));
-}
-
-static void
-add_period(cJSON *o, const char *key, int period)
-{
-	char text[16];
-
-	if (period < 0) {
-		xmust(cJSON_AddNullToObject(o, key));
-		return;
-	}
-	period_format(period, text, sizeof(text));
-	xmust(cJSON_AddStringToObject(o, key, text));
-}
-
 static int
 on_violation(void *ctx, const struct db_violation *v)
 {
@@ -179,8 +156,8 @@ on_violation(void *ctx, const struct db_violation *v)
 
 	cJSON_AddItemToArray(h->violations, o);
 	xmust(cJSON_AddStringToObject(o, "area", v->area));
-	add_time(o, "time", v->time);
-	add_period(o, "period", v->period);
+	respond_add_time(o, "time", v->time);
+	respond_add_period(o, "period", v->period);
 	xmust(cJSON_AddStringToObject(o, "rule", v->rule));
 	return 0;
 }
@@ -193,8 +170,8 @@ on_rejection(void *ctx, const struct db_rejection_row *r)
 
 	cJSON_AddItemToArray(h->rejections, o);
 	xmust(cJSON_AddStringToObject(o, "area", r->area));
-	add_time(o, "time", r->time);
-	add_period(o, "period", r->period);
+	respond_add_time(o, "time", r->time);
+	respond_add_period(o, "period", r->period);
 	xmust(cJSON_AddStringToObject(o, "source", r->source));
 	xmust(cJSON_AddStringToObject(o, "measure", r->measure));
 	xmust(cJSON_AddStringToObject(o, "reason", r->reason));
@@ -257,14 +234,15 @@ add_endpoint(cJSON *arr, const struct health *h, int area, enum lang lang,
 		xmust(cJSON_AddStringToObject(o, "url", origin));
 	else
 		xmust(cJSON_AddNullToObject(o, "url"));
-	add_time(o, "last_poll", h->has_state[area] ? s->last_poll : 0);
-	add_time(o, "last_success", h->has_state[area] ? s->last_success : 0);
+	respond_add_time(o, "last_poll", h->has_state[area] ? s->last_poll : 0);
+	respond_add_time(o, "last_success",
+	                 h->has_state[area] ? s->last_success : 0);
 	if (h->has_state[area] && s->last_error[0] != '\0')
 		xmust(cJSON_AddStringToObject(o, "last_error", s->last_error));
 	else
 		xmust(cJSON_AddNullToObject(o, "last_error"));
-	add_time(o, "last_error_time",
-	         h->has_state[area] ? s->last_error_time : 0);
+	respond_add_time(o, "last_error_time",
+	                 h->has_state[area] ? s->last_error_time : 0);
 	xmust(cJSON_AddNumberToObject(
 	    o, "consecutive_failures",
 	    h->has_state[area] ? s->consecutive_failures : 0));
@@ -272,7 +250,7 @@ add_endpoint(cJSON *arr, const struct health *h, int area, enum lang lang,
 		xmust(cJSON_AddNumberToObject(o, "latency_ms", s->latency_ms));
 	else
 		xmust(cJSON_AddNullToObject(o, "latency_ms"));
-	add_period(o, "period", h->latest[area]);
+	respond_add_period(o, "period", h->latest[area]);
 	xmust(cJSON_AddStringToObject(o, "status", reporting_status_name(st)));
 }
 
@@ -290,7 +268,8 @@ add_cycle(cJSON *root, struct app *app)
 		    (double)atomic_load(&st->last_cycle_ms) / 1000.0));
 	else
 		xmust(cJSON_AddNullToObject(c, "last_duration_s"));
-	add_time(c, "last_end", (time_t)atomic_load(&st->last_cycle_end));
+	respond_add_time(c, "last_end",
+	                 (time_t)atomic_load(&st->last_cycle_end));
 	xmust(cJSON_AddNumberToObject(c, "cycles",
 	                              (double)atomic_load(&st->cycles)));
 }
@@ -308,8 +287,8 @@ health_json(struct app *app, const struct catalog *cat,
 
 	health_init(&h, cat);
 	xmust(cJSON_AddNumberToObject(root, "generated", (double)now));
-	add_period(root, "expected_period",
-	           reporting_expected_period(now, cfg->ontime_days));
+	respond_add_period(root, "expected_period",
+	                   reporting_expected_period(now, cfg->ontime_days));
 	add_cycle(root, app);
 	arr = xmust(cJSON_AddArrayToObject(root, "endpoints"));
 	h.violations = xmust(cJSON_AddArrayToObject(root, "violations"));

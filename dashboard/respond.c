@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "respond.h"
+#include "timespec.h"
 #include "xmalloc.h"
 
 #define FNV_OFFSET 14695981039346656037ULL /* FNV-1a, 64 bits */
@@ -179,6 +180,28 @@ copy_bytes(const void *data, size_t len)
 		memcpy(p, data, len);
 	p[len] = '\0';
 	return p;
+}
+
+void
+respond_add_time(cJSON *o, const char *key, time_t t)
+{
+	if (t > 0)
+		xmust(cJSON_AddNumberToObject(o, key, (double)t));
+	else
+		xmust(cJSON_AddNullToObject(o, key));
+}
+
+void
+respond_add_period(cJSON *o, const char *key, int period)
+{
+	char text[16];
+
+	if (period < 0) {
+		xmust(cJSON_AddNullToObject(o, key));
+		return;
+	}
+	period_format(period, text, sizeof(text));
+	xmust(cJSON_AddStringToObject(o, key, text));
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -73,6 +74,11 @@ void respond_etag_content(struct response *resp);
  * an answer of this one. server_start sets it once, before serving; 0
  * (the default, for tests calling handlers directly) names no run. */
 void respond_etag_run(unsigned long long run);
+
+/* Members of a JSON answer: Unix seconds, or null for 0 (never); a period
+ * "YYYY-MM", or null for -1 (none). */
+void respond_add_time(cJSON *o, const char *key, time_t t);
+void respond_add_period(cJSON *o, const char *key, int period);
 
 /* The JSON serialisation of json (borrowed) as the body. */
 void respond_json(struct response *resp, int status, const cJSON *json);
