@@ -57,9 +57,13 @@ fixture_db_open(struct fixture_db *f, const char *name)
 {
 	struct error err = { 0 };
 	struct store_db *db;
+	char dir[sizeof(f->dir)];
 
+	/* made in a local buffer: gcc's UBSan build took f->dir, inlined,
+	 * for a possibly null destination (-Wformat-truncation) */
 	fixture_rmtree(f->dir);
-	fixture_tmpdir(f->dir, sizeof(f->dir), name);
+	fixture_tmpdir(dir, sizeof(dir), name);
+	memcpy(f->dir, dir, sizeof(dir));
 	snprintf(f->path, sizeof(f->path), "%s/kuntamon.db", f->dir);
 	db = store_db_open(f->path, &err);
 	if (db == NULL)
