@@ -40,18 +40,6 @@
  * TLS. */
 #define COOKIE_ATTRIBUTES "HttpOnly; SameSite=Strict; Path=/"
 
-/* The media type of content_type (before any ';', blanks trimmed) is
- * type, in any case. */
-static bool
-is_type(const char *content_type, const char *type)
-{
-	size_t n = strlen(type), len;
-
-	content_type += strspn(content_type, " \t");
-	len = strcspn(content_type, "; \t");
-	return len == n && strncasecmp(content_type, type, n) == 0;
-}
-
 /* Copies a token's text from the body into out; 0, or 400 with err. */
 static int
 copy_text(const char *text, char *out, size_t out_size, struct error *err)
@@ -78,7 +66,7 @@ api_session_parse_signin(const char *content_type, const char *body, size_t len,
 	int status;
 
 	out[0] = '\0';
-	if (content_type != NULL && is_type(content_type, "application/json")) {
+	if (query_media_type_is(content_type, "application/json")) {
 		json = cJSON_ParseWithLength(body, len);
 		if (!cJSON_IsObject(json)) {
 			cJSON_Delete(json);
@@ -96,8 +84,8 @@ api_session_parse_signin(const char *content_type, const char *body, size_t len,
 		cJSON_Delete(json);
 		return status;
 	}
-	if (content_type != NULL &&
-	    is_type(content_type, "application/x-www-form-urlencoded")) {
+	if (query_media_type_is(content_type,
+	                        "application/x-www-form-urlencoded")) {
 		if (query_parse(body, len, &q, err) < 0)
 			return 400;
 		if (query_get(&q, "token") == NULL) {

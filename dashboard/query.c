@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "query.h"
@@ -322,4 +323,68 @@ query_path_check(const char *path, struct error *err)
 	if (!is_utf8(path, len))
 		return error_set(err, 0, "path is not valid UTF-8");
 	return 0;
+}
+
+static bool
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 tchar. */
+static bool
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+bool
+query_media_type_is(const char *content_type, const char *type)
+{
+	size_t type_len = strlen(type);
+	const char *p = content_type, *name, *value;
+	size_t name_len, value_len;
+
+	if (p == NULL)
+		return false;
+	while (is_ows(*p))
+		p++;
+	if (strncasecmp(p, type, type_len) != 0)
+		return false;
+	p += type_len;
+	for (;;) {
+		while (is_ows(*p))
+			p++;
+		if (*p == '\0')
+			return true;
+		if (*p++ != ';')
+			return false;
+		while (is_ows(*p))
+			p++;
+		for (name = p; is_tchar(*p); p++)
+			;
+		name_len = (size_t)(p - name);
+		if (name_len == 0 || *p++ != '=')
+			return false;
+		if (*p == '"') {
+			for (value = ++p; *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\0')
+					return false;
+			}
+			value_len = (size_t)(p++ - value);
+		} else {
+			for (value = p; is_tchar(*p); p++)
+				;
+			value_len = (size_t)(p - value);
+			if (value_len == 0)
+				return false;
+		}
+		if (name_len == 7 && strncasecmp(name, "charset", 7) == 0 &&
+		    !(value_len == 5 && strncasecmp(value, "utf-8", 5) == 0))
+			return false;
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * query.h: a request's path and query string -> checked, decoded values.
+ * query.h: a request's path, query string and Content-Type -> checked,
+ * decoded values.
  * Pure: bytes in, structs out, errors in struct error (the HTTP layer turns
  * them into 400 {"error": msg}).
  *
@@ -10,6 +11,7 @@
 #ifndef KUNTAMON_QUERY_H
 #define KUNTAMON_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -66,5 +68,9 @@ int query_path_decode(const char *raw, size_t len, char *out, size_t out_size,
 /* Checks a decoded path: starts with '/', at most QUERY_PATH_MAX bytes, no
  * control bytes, backslash, "..", "//" or "/./" (nor a trailing "/."). */
 int query_path_check(const char *path, struct error *err);
+
+/* Whether a Content-Type header (may be NULL) is type (any case), with
+ * parameters of proper syntax and, if a charset is named, UTF-8. */
+bool query_media_type_is(const char *content_type, const char *type);
 
 #endif

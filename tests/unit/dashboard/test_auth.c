@@ -520,6 +520,12 @@ test_signin_body(void)
 		{ "text/plain", "token=km_a", 415, NULL },
 		{ NULL, "{\"token\": \"km_a\"}", 415, NULL },
 		{ "application/jsonx", "{\"token\": \"km_a\"}", 415, NULL },
+		/* the Content-Type check submissions use: another charset, or a
+		 * parameter of broken syntax, is refused */
+		{ "application/x-www-form-urlencoded; charset=ISO-8859-1",
+		  "token=km_a", 415, NULL },
+		{ "application/json; charset", "{\"token\": \"km_a\"}", 415,
+		  NULL },
 		/* too long for any token: refused before it is looked at */
 		{ "application/json",
 		  "{\"token\": "
